@@ -1,0 +1,78 @@
+"""Triangulation speed: us per point for 10 000 frames x 17 joints x 4 cameras, plain and robust.
+
+Plain = one confidence-weighted DLT on all views (the anipose-style baseline, our code);
+robust = outlier-view rejection (pair hypotheses + refits). Both include undistortion. When
+aniposelib is installed, its CameraGroup.triangulate runs on the same input in the same process
+and the ratio is printed. Run: python benchmarks/triangulation.py [--frames N]
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import ring_rig  # noqa: E402
+
+from mocap.keypoints import Keypoints2D  # noqa: E402
+from mocap.triangulation import solve_normal, triangulate, view_equations  # noqa: E402
+
+
+def make(frames, joints=17, cams=4, seed=0):
+    rng = np.random.default_rng(seed)
+    rig = ring_rig(cams)
+    X = rng.normal(0, 0.4, (frames, joints, 3)) + [0, 0, 1.0]
+    uv = rig.project(X) + rng.normal(0, 2.0, (cams, frames, joints, 2))
+    out = rng.random((cams, frames, joints)) < 0.10
+    uv[out] += rng.uniform(50, 300, (int(out.sum()), 2))
+    conf = rng.uniform(0.5, 1, (cams, frames, joints))
+    return rig, Keypoints2D(np.concatenate([uv, conf[..., None]], -1), "coco"), X
+
+
+def best_of(fn, n=3):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), r
+
+
+def plain(kp, rig):
+    C = kp.n_cameras
+    xy = rig.undistort(kp.xy.reshape(C, -1, 2))
+    w = kp.confidence.reshape(C, -1)
+    out = []
+    for s in range(0, xy.shape[1], 32768):
+        out.append(solve_normal(view_equations(rig.extrinsics, xy[:, s:s + 32768], w[:, s:s + 32768]).sum(0)))
+    return np.concatenate(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=10000)
+    a = ap.parse_args()
+    rig, kp, X = make(a.frames)
+    n = kp.n_frames * len(kp.skeleton)
+    tp, Xp = best_of(lambda: plain(kp, rig))
+    tr, res = best_of(lambda: triangulate(kp, rig))
+    ep = np.nanmean(np.linalg.norm(Xp.reshape(X.shape) - X, axis=-1)) * 1000
+    er = np.nanmean(np.linalg.norm(res.motion.positions - X, axis=-1)) * 1000
+    print(f"{a.frames} frames x 17 joints x 4 cameras = {n} points, 10 % outlier views")
+    print(f"plain DLT : {1e6 * tp / n:6.2f} us/point   MPJPE {ep:7.1f} mm")
+    print(f"robust    : {1e6 * tr / n:6.2f} us/point   MPJPE {er:7.1f} mm   (robust/plain time ratio {tr / tp:.2f})")
+    try:
+        from aniposelib.cameras import Camera as ACam, CameraGroup
+    except ImportError:
+        print("aniposelib not installed: no peer ratio (pip install aniposelib to measure it)")
+        return
+    group = CameraGroup([ACam(name=c.name, size=c.size, matrix=c.K, dist=c.dist, rvec=c.rvec, tvec=c.t) for c in rig])
+    pts = kp.xy.reshape(kp.n_cameras, -1, 2)
+    ta, Xa = best_of(lambda: group.triangulate(pts, progress=False), n=1)
+    ea = np.nanmean(np.linalg.norm(Xa.reshape(X.shape) - X, axis=-1)) * 1000
+    print(f"aniposelib: {1e6 * ta / n:6.2f} us/point   MPJPE {ea:7.1f} mm   (ours robust is {ta / tr:.1f}x faster)")
+
+
+if __name__ == "__main__":
+    main()

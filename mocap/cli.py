@@ -1,0 +1,122 @@
+"""Command line: a thin layer over the API. Errors print one line and exit with code 2."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import MocapError
+
+DEMO_DIR = Path(__file__).parent / "data" / "demo"
+
+
+def _console(args) -> Console:
+    return Console(quiet=getattr(args, "quiet", False), stderr=False, highlight=False)
+
+
+def _progress(console: Console):
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=console, transient=True, disable=console.quiet)
+
+
+def cmd_triangulate(args) -> int:
+    from .pipeline import TriangulationJob, run_triangulation
+
+    console = _console(args)
+    job = TriangulationJob(args.calib, args.keypoints, args.output, args.skeleton, args.fps, args.mode,
+                           args.refine, args.threshold, args.min_confidence)
+    with _progress(console) as prog:
+        task = prog.add_task("triangulating", total=1)
+        res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
+    _summary(console, res)
+    for note in job.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
+                  f"{res.motion.fps:g} fps, metres)")
+    return 0
+
+
+def _summary(console: Console, res) -> None:
+    t = Table(title=f"Cameras ({res.method})")
+    for col in ("camera", "detections", "mean error px", "rejected %"):
+        t.add_column(col, justify="right")
+    for c in res.camera_summary():
+        t.add_row(c["camera"], str(c["detections"]), f"{c['mean_error_px']:.2f}", f"{c['rejected_pct']:.1f}")
+    console.print(t)
+    j = Table(title="Joints")
+    for col in ("joint", "mean error px", "views", "valid %"):
+        j.add_column(col, justify="right")
+    for r in res.joint_summary():
+        j.add_row(r["joint"], f"{r['mean_error_px']:.2f}", f"{r['views']:.2f}", f"{r['valid_pct']:.1f}")
+    console.print(j)
+    console.print(f"mean reprojection error {np.nanmean(res.reprojection_error):.2f} px; "
+                  f"{100 * res.motion.valid.mean():.1f} % of points triangulated")
+
+
+def cmd_info(args) -> int:
+    from .info import describe
+
+    console = _console(args)
+    for f in args.files:
+        console.print(describe(f), soft_wrap=True)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Triangulate the bundled Pose2Sim sample (4 cameras, OpenPose BODY_25B) into a TRC."""
+    out = Path(args.output) / "demo.trc"
+    ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], output=str(out),
+                            skeleton="body_25b", fps=60.0, mode="robust", refine=False, threshold=None,
+                            min_confidence=0.3, quiet=args.quiet)
+    return cmd_triangulate(ns)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mocap", description="2D keypoints to animation-ready 3D.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("triangulate", help="multi-camera 2D keypoints + calibration -> 3D (TRC/CSV/NPZ)")
+    t.add_argument("--calib", required=True, help="calibration: Pose2Sim/anipose .toml, Qualisys .qca.txt, intri.yml")
+    t.add_argument("--keypoints", required=True, nargs="+",
+                   help="OpenPose JSON folders, one per camera (or their parent folder)")
+    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv or .npz (metres)")
+    t.add_argument("--skeleton", default=None, help="keypoint layout (default: from the data)")
+    t.add_argument("--fps", type=float, default=30.0, help="frame rate of the keypoints (default 30)")
+    t.add_argument("--mode", choices=["robust", "pose2sim"], default="robust",
+                   help="robust (default) or Pose2Sim-compatible camera exclusion")
+    t.add_argument("--refine", action="store_true", help="nonlinear refinement of the distorted reprojection error")
+    t.add_argument("--threshold", type=float, default=None, help="outlier threshold, px (default 1.5%% of image size)")
+    t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
+    t.set_defaults(func=cmd_triangulate)
+
+    i = sub.add_parser("info", help="describe any supported file")
+    i.add_argument("files", nargs="+")
+    i.set_defaults(func=cmd_info)
+
+    d = sub.add_parser("demo", help="run the bundled multi-camera sample")
+    d.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MocapError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""3D motion files: OpenSim TRC, CSV and NPZ (C3D through ezc3d when installed).
+
+Units and axes are explicit: positions are metres inside; ``up`` names the file's vertical axis
+(TRC is Y-up by OpenSim convention; Pose2Sim writes Z-up labs as Y-up with (x, y, z) -> (y, z, x)).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MocapError
+from ..motion import Motion3D
+from ..skeletons import get_skeleton, skeleton_from_names
+from .atomic import atomic_open, atomic_path
+
+UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "inch": 0.0254}
+
+
+def _scale(units: str, path) -> float:
+    try:
+        return UNIT_SCALE[units.strip().lower()]
+    except KeyError:
+        raise MocapError(f"unknown units {units!r} (expected one of {', '.join(UNIT_SCALE)})", path) from None
+
+
+def _num(v: float) -> str:
+    return "" if not np.isfinite(v) else repr(float(v))
+
+
+def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m") -> None:
+    """OpenSim TRC (tab separated), ``up`` axis and ``units`` as asked; unknown positions left blank."""
+    m = motion.to_up(up)
+    s = 1.0 / _scale(units, path)
+    names = m.names
+    T = m.n_frames
+    lines = [f"PathFileType\t4\t(X/Y/Z)\t{Path(path).name}",
+             "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
+             f"{m.fps:g}\t{m.fps:g}\t{T}\t{len(names)}\t{units}\t{m.fps:g}\t1\t{T}",
+             "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t",
+             "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(len(names)))]
+    pos = m.positions * s
+    with atomic_open(path) as f:
+        f.write("\n".join(lines) + "\n")
+        for t in range(T):
+            f.write(f"{t + 1}\t{t / m.fps!r}\t" + "\t".join(_num(v) for v in pos[t].ravel()) + "\n")
+
+
+def read_trc(path: str | Path, up: str = "y") -> Motion3D:
+    """Read a TRC file; returns metres with ``up`` as the file's vertical axis ('y' for OpenSim files)."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise MocapError(f"cannot read ({e})", path) from None
+    if len(lines) < 5 or not lines[0].startswith("PathFileType"):
+        raise MocapError("not a TRC file (first line must start with PathFileType)", path)
+    keys, vals = lines[1].split("\t"), lines[2].split("\t")
+    header = dict(zip([k.strip() for k in keys], [v.strip() for v in vals]))
+    try:
+        fps = float(header.get("DataRate") or header["CameraRate"])
+        n_markers = int(header["NumMarkers"])
+    except (KeyError, ValueError):
+        raise MocapError("line 3: DataRate/NumMarkers missing or not numbers", path) from None
+    scale = _scale(header.get("Units", "m"), path)
+    names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()][:n_markers]
+    if len(names) != n_markers:
+        raise MocapError(f"line 4: {len(names)} marker names but NumMarkers = {n_markers}", path)
+    rows = []
+    for lineno, line in enumerate(lines[5:], start=6):
+        if not line.strip():
+            continue
+        cells = line.split("\t")[2:2 + 3 * n_markers]
+        cells += [""] * (3 * n_markers - len(cells))
+        try:
+            rows.append([float(c) if c.strip() and c.strip().lower() != "nan" else np.nan for c in cells])
+        except ValueError:
+            raise MocapError(f"line {lineno}: non-numeric value", path) from None
+    pos = np.array(rows, dtype=float).reshape(-1, n_markers, 3) * scale
+    return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
+
+
+def write_csv(motion: Motion3D, path: str | Path, units: str = "m") -> None:
+    """Wide CSV: ``time`` then ``<joint>_x, <joint>_y, <joint>_z`` per joint, in ``units``; up axis in a comment."""
+    s = 1.0 / _scale(units, path)
+    with atomic_open(path) as f:
+        f.write(f"# mocap motion; units={units}; up={motion.up}; fps={motion.fps!r}; skeleton={motion.skeleton.name}\n")
+        w = csv.writer(f)
+        w.writerow(["time"] + [f"{n}_{a}" for n in motion.names for a in "xyz"])
+        for t in range(motion.n_frames):
+            w.writerow([repr(t / motion.fps)] + [_num(v) for v in (motion.positions[t] * s).ravel()])
+
+
+def read_csv(path: str | Path) -> Motion3D:
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise MocapError(f"cannot read ({e})", path) from None
+    meta = {}
+    if lines and lines[0].startswith("#"):
+        for part in lines[0][1:].split(";"):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                meta[k.strip()] = v.strip()
+        lines = lines[1:]
+    rows = list(csv.reader(lines))
+    if not rows or rows[0][0] != "time" or (len(rows[0]) - 1) % 3:
+        raise MocapError("CSV header must be time, <joint>_x, <joint>_y, <joint>_z, ...", path)
+    names = [h[:-2] for h in rows[0][1::3]]
+    try:
+        data = np.array([[float(c) if c else np.nan for c in r[1:]] for r in rows[1:]], dtype=float)
+    except ValueError as e:
+        raise MocapError(f"non-numeric value ({e})", path) from None
+    t = np.array([float(r[0]) for r in rows[1:]])
+    fps = float(meta.get("fps", 1.0 / np.median(np.diff(t)) if len(t) > 1 else 30.0))
+    pos = data.reshape(len(rows) - 1, len(names), 3) * _scale(meta.get("units", "m"), path)
+    sk = meta.get("skeleton")
+    skeleton = get_skeleton(sk) if sk and sk != "custom" and len(get_skeleton(sk)) == len(names) else skeleton_from_names(names)
+    return Motion3D(pos, skeleton, fps, up=meta.get("up", "y"), joint_names=names)
+
+
+def write_npz(motion: Motion3D, path: str | Path) -> None:
+    """NPZ with ``positions`` (T, J, 3) metres, ``confidence`` (T, J), names, fps, up axis and skeleton."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, positions=motion.positions, confidence=motion.confidence,
+                                joint_names=np.array(motion.names), fps=motion.fps, up=motion.up,
+                                units="m", skeleton=motion.skeleton.name)
+
+
+def read_npz(path: str | Path) -> Motion3D:
+    path = Path(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+        names = [str(n) for n in z["joint_names"]]
+        sk = str(z["skeleton"])
+        skeleton = get_skeleton(sk) if sk != "custom" and sk.lower() in _registered() else skeleton_from_names(names)
+        return Motion3D(z["positions"], skeleton, float(z["fps"]), z["confidence"], str(z["up"]), names)
+    except (OSError, ValueError, KeyError) as e:
+        raise MocapError(f"not a mocap motion .npz ({e})", path) from None
+
+
+def _registered():
+    from ..skeletons import SKELETONS
+    return SKELETONS
+
+
+READERS = {".trc": read_trc, ".csv": read_csv, ".npz": read_npz}
+WRITERS = {".trc": write_trc, ".csv": write_csv, ".npz": write_npz}
+
+
+def read_motion(path: str | Path) -> Motion3D:
+    """Read any supported 3D file by extension."""
+    path = Path(path)
+    if not path.exists():
+        raise MocapError("file not found", path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise MocapError(f"unknown 3D format {path.suffix!r} (expected {', '.join(READERS)})", path)
+    return reader(path)
+
+
+def write_motion(motion: Motion3D, path: str | Path, **kwargs) -> None:
+    """Write any supported 3D file by extension."""
+    writer = WRITERS.get(Path(path).suffix.lower())
+    if writer is None:
+        raise MocapError(f"unknown 3D format {Path(path).suffix!r} (expected {', '.join(WRITERS)})", path)
+    writer(motion, path, **kwargs)

@@ -1,0 +1,84 @@
+"""3D motion of one skeleton."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .errors import MocapError
+from .skeletons import Skeleton, convert, get_skeleton
+
+# Rotation that takes a Z-up world to a Y-up one, as Pose2Sim/OpenSim do: (x, y, z) -> (y, z, x).
+ZUP_TO_YUP = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+@dataclass
+class Motion3D:
+    """Joint positions over time.
+
+    positions: ``(T, J, 3)`` metres; NaN where a joint is unknown.
+    confidence: ``(T, J)`` in [0, 1]; 0 where unknown.
+    skeleton: layout of axis J.
+    fps: frames per second.
+    up: which world axis points up, ``"z"`` (calibrated lab frames, Pose2Sim) or ``"y"`` (TRC, BVH).
+    """
+
+    positions: np.ndarray
+    skeleton: Skeleton
+    fps: float = 30.0
+    confidence: np.ndarray | None = None
+    up: str = "z"
+    joint_names: list[str] | None = None
+
+    def __post_init__(self):
+        self.skeleton = get_skeleton(self.skeleton) if not isinstance(self.skeleton, Skeleton) else self.skeleton
+        self.positions = np.asarray(self.positions, dtype=float)
+        if self.positions.ndim != 3 or self.positions.shape[-1] != 3:
+            raise MocapError(f"positions must have shape (T, J, 3), got {self.positions.shape}")
+        if self.positions.shape[1] != len(self.skeleton):
+            raise MocapError(f"{self.positions.shape[1]} joints but skeleton {self.skeleton.name} has {len(self.skeleton)}")
+        valid = np.isfinite(self.positions).all(axis=-1)
+        if self.confidence is None:
+            self.confidence = valid.astype(float)
+        self.confidence = np.where(valid, np.asarray(self.confidence, dtype=float), 0.0)
+        self.up = self.up.lower()
+        if self.up not in ("y", "z"):
+            raise MocapError(f"up axis must be 'y' or 'z', got {self.up!r}")
+
+    @property
+    def n_frames(self) -> int:
+        return self.positions.shape[0]
+
+    @property
+    def valid(self) -> np.ndarray:
+        """``(T, J)`` bool: joint position known."""
+        return np.isfinite(self.positions).all(axis=-1)
+
+    @property
+    def times(self) -> np.ndarray:
+        """``(T,)`` seconds from the first frame."""
+        return np.arange(self.n_frames) / self.fps
+
+    def to_up(self, up: str) -> "Motion3D":
+        """The same motion expressed with ``up`` ("y" or "z") as the vertical axis."""
+        up = up.lower()
+        if up == self.up:
+            return self
+        R = ZUP_TO_YUP if up == "y" else ZUP_TO_YUP.T
+        return replace(self, positions=self.positions @ R.T, up=up)
+
+    def to_skeleton(self, skeleton: str | Skeleton) -> "Motion3D":
+        skeleton = get_skeleton(skeleton)
+        stacked = np.concatenate([self.positions, self.confidence[..., None]], axis=-1)
+        out = convert(stacked, self.skeleton, skeleton)
+        return replace(self, positions=out[..., :3], confidence=out[..., 3], skeleton=skeleton, joint_names=None)
+
+    def bone_lengths(self) -> np.ndarray:
+        """``(T, B)`` metres, bones in ``skeleton.bones`` order."""
+        b = self.skeleton.bone_indices
+        return np.linalg.norm(self.positions[:, b[:, 1]] - self.positions[:, b[:, 0]], axis=-1)
+
+    @property
+    def names(self) -> list[str]:
+        """Marker names for file output (the skeleton's native names unless overridden)."""
+        return list(self.joint_names or self.skeleton.names)

@@ -1,0 +1,71 @@
+"""End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .association import select_person
+from .errors import MocapError
+from .io.calibration import natural_key, read_calibration
+from .io.keypoints import read_openpose_folders
+from .io.motion import write_motion
+from .triangulation import TriangulationResult, triangulate, triangulate_pose2sim
+
+
+def keypoint_folders(paths: list[str | Path]) -> list[Path]:
+    """Expand ``paths``: a parent folder holding ``*_json`` camera folders, or the camera folders themselves."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise MocapError("keypoint folder not found", p)
+        subs = sorted([d for d in p.iterdir() if d.is_dir() and d.name.endswith("json")], key=lambda d: natural_key(d.name)) \
+            if p.is_dir() else []
+        out += subs if subs and not any(p.glob("*.json")) else [p]
+    return out
+
+
+@dataclass
+class TriangulationJob:
+    """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`)."""
+
+    calib: str | Path
+    keypoints: list[str | Path]
+    output: str | Path | None = None
+    skeleton: str | None = None
+    fps: float = 30.0
+    mode: str = "robust"
+    refine: bool = False
+    threshold_px: float | None = None
+    min_confidence: float = 0.3
+    notes: list[str] = field(default_factory=list)
+
+
+def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
+    """Read calibration + OpenPose folders, pick one person, triangulate, write ``job.output`` atomically."""
+    rig = read_calibration(job.calib)
+    folders = keypoint_folders(job.keypoints)
+    multi = read_openpose_folders(folders, job.skeleton, job.fps)
+    if len(folders) != len(rig):
+        raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
+                         f"{len(rig)} cameras in the calibration", job.calib)
+    if multi.data.shape[2] > 1:
+        kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
+        job.notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
+                         f"across cameras; {report['dropped']} views had no consistent person and were skipped")
+    else:
+        kp = multi.single()
+    if job.mode == "pose2sim":
+        res = triangulate_pose2sim(kp, rig, likelihood_threshold=job.min_confidence,
+                                   reproj_threshold=job.threshold_px or 15.0)
+    elif job.mode == "robust":
+        res = triangulate(kp, rig, min_confidence=job.min_confidence, threshold_px=job.threshold_px,
+                          refine=job.refine, progress=progress)
+    else:
+        raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
+    missing = int((~res.motion.valid).sum())
+    if missing:
+        job.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
+                         f"left empty")
+    if job.output:
+        write_motion(res.motion, job.output)
+    return res

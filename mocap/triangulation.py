@@ -1,0 +1,353 @@
+"""Multi-view triangulation, vectorised over frames x joints x cameras.
+
+Building blocks (pure functions over batched arrays):
+
+- :func:`view_equations`: per-view DLT normal matrices ``(C, N, 4, 4)``;
+- :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices;
+- :func:`triangulate_robust`: confidence-weighted DLT with outlier views rejected by an exhaustive
+  search over camera pairs (truncated-quadratic / MSAC score), then inlier refits;
+- :func:`refine_points`: batched Gauss-Newton on the true (distorted) pixel reprojection error;
+- :func:`triangulate` (API entry point) and :func:`triangulate_pose2sim` (Pose2Sim-compatible mode).
+
+Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)`` metres.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from .camera import CameraRig
+from .errors import MocapError
+from .gaps import fill_gaps
+from .keypoints import Keypoints2D
+from .motion import Motion3D
+
+CHUNK = 32768  # points per batch: bounds memory to ~100 MB with 8 cameras
+
+
+@dataclass
+class TriangulationResult:
+    """Triangulated motion and per-point diagnostics.
+
+    motion: ``(T, J, 3)`` metres (NaN where fewer than ``min_views`` inlier views).
+    reprojection_error: ``(T, J)`` mean pixel error over inlier views (distortion applied).
+    view_errors: ``(C, T, J)`` pixel error of each view against the 3D point (NaN if missing).
+    inliers: ``(C, T, J)`` bool, views used for each point.
+    observed: ``(C, T, J)`` bool, views that had a usable detection (finite, confident enough).
+    """
+
+    motion: Motion3D
+    reprojection_error: np.ndarray
+    view_errors: np.ndarray
+    inliers: np.ndarray
+    observed: np.ndarray
+    camera_names: list[str] = field(default_factory=list)
+    method: str = "robust"
+    filled: np.ndarray | None = None
+
+    @property
+    def views_used(self) -> np.ndarray:
+        """``(T, J)`` number of inlier views per point."""
+        return self.inliers.sum(axis=0)
+
+    def camera_summary(self) -> list[dict]:
+        """Per camera: mean reprojection error (px) over its inlier views and % of its detections rejected."""
+        out = []
+        for c, name in enumerate(self.camera_names):
+            inl, obs = self.inliers[c], self.observed[c]
+            err = self.view_errors[c][inl]
+            out.append({"camera": name, "mean_error_px": float(np.mean(err)) if err.size else float("nan"),
+                        "rejected_pct": 100.0 * float((obs & ~inl).sum()) / max(1, int(obs.sum())),
+                        "detections": int(obs.sum())})
+        return out
+
+    def joint_summary(self) -> list[dict]:
+        """Per joint: mean reprojection error (px), mean views used, % of frames triangulated."""
+        out = []
+        valid = self.motion.valid
+        for j, name in enumerate(self.motion.names):
+            e = self.reprojection_error[:, j]
+            out.append({"joint": name, "mean_error_px": float(np.nanmean(e)) if np.isfinite(e).any() else float("nan"),
+                        "views": float(self.views_used[:, j][valid[:, j]].mean()) if valid[:, j].any() else 0.0,
+                        "valid_pct": 100.0 * float(valid[:, j].mean())})
+        return out
+
+
+# ------------------------------------------------------------------ building blocks
+def view_equations(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-view DLT normal matrices.
+
+    Rt: ``(C, 3, 4)`` projection matrices (``[R|t]`` for normalised coordinates or ``K[R|t]`` for px).
+    xy: ``(C, N, 2)`` image coordinates in the matching units (NaN allowed where ``w`` is 0).
+    w: ``(C, N)`` weights (confidence); 0 removes a view.
+    Returns ``(C, N, 4, 4)``: ``sum_rows w^2 a a^T`` with rows ``x P2 - P0`` and ``y P2 - P1``.
+    """
+    xy = np.where(w[..., None] > 0, xy, 0.0)
+    a1 = xy[..., 0:1] * Rt[:, None, 2, :] - Rt[:, None, 0, :]
+    a2 = xy[..., 1:2] * Rt[:, None, 2, :] - Rt[:, None, 1, :]
+    w2 = (w * w)[..., None, None]
+    return w2 * (a1[..., :, None] * a1[..., None, :] + a2[..., :, None] * a2[..., None, :])
+
+
+def solve_normal(M: np.ndarray) -> np.ndarray:
+    """``(..., 4, 4)`` summed normal matrices -> ``(..., 3)`` least-squares points (NaN if degenerate).
+
+    Solves the inhomogeneous DLT ``A[:, :3] X = -A[:, 3]`` by a closed-form 3x3 inverse.
+    """
+    A, b = M[..., :3, :3], -M[..., :3, 3]
+    c00 = A[..., 1, 1] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 1]
+    c01 = A[..., 1, 2] * A[..., 2, 0] - A[..., 1, 0] * A[..., 2, 2]
+    c02 = A[..., 1, 0] * A[..., 2, 1] - A[..., 1, 1] * A[..., 2, 0]
+    det = A[..., 0, 0] * c00 + A[..., 0, 1] * c01 + A[..., 0, 2] * c02
+    inv = np.empty_like(A)
+    inv[..., 0, 0] = c00
+    inv[..., 1, 0] = c01
+    inv[..., 2, 0] = c02
+    inv[..., 0, 1] = A[..., 0, 2] * A[..., 2, 1] - A[..., 0, 1] * A[..., 2, 2]
+    inv[..., 1, 1] = A[..., 0, 0] * A[..., 2, 2] - A[..., 0, 2] * A[..., 2, 0]
+    inv[..., 2, 1] = A[..., 0, 1] * A[..., 2, 0] - A[..., 0, 0] * A[..., 2, 1]
+    inv[..., 0, 2] = A[..., 0, 1] * A[..., 1, 2] - A[..., 0, 2] * A[..., 1, 1]
+    inv[..., 1, 2] = A[..., 0, 2] * A[..., 1, 0] - A[..., 0, 0] * A[..., 1, 2]
+    inv[..., 2, 2] = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
+    scale = np.abs(A).max(axis=(-1, -2)) ** 3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X = np.einsum("...ij,...j->...i", inv, b) / det[..., None]
+    X[~(np.abs(det) > 1e-12 * scale)] = np.nan
+    return X
+
+
+def solve_homogeneous(A: np.ndarray) -> np.ndarray:
+    """``(..., R, 4)`` stacked DLT rows -> ``(..., 3)`` points from the smallest right singular vector."""
+    _, _, Vt = np.linalg.svd(A)
+    q = Vt[..., -1, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return q[..., :3] / q[..., 3:4]
+
+
+def project_normalized(Rt: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``(C, 3, 4)`` [R|t], ``(..., N, 3)`` points -> ``(..., C, N, 2)`` normalised coords (NaN behind camera)."""
+    Xc = np.einsum("cij,...nj->...cni", Rt[:, :, :3], X) + Rt[:, None, :, 3]
+    z = Xc[..., 2:3]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(z > 1e-9, Xc[..., :2] / z, np.nan)
+
+
+def pair_masks(n_cams: int) -> np.ndarray:
+    """``(S, C)`` bool: every camera pair, plus all cameras as the first hypothesis."""
+    masks = [np.ones(n_cams, bool)]
+    for a, b in combinations(range(n_cams), 2):
+        m = np.zeros(n_cams, bool)
+        m[[a, b]] = True
+        masks.append(m)
+    return np.array(masks)
+
+
+def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals: np.ndarray,
+                       threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 2):
+    """Robust weighted DLT for ``N`` points seen by ``C`` cameras.
+
+    xy: ``(C, N, 2)`` undistorted normalised coordinates; conf: ``(C, N)`` weights (0 = missing).
+    Rt: ``(C, 3, 4)`` world->camera; focals: ``(C,)`` px (to express errors in pixels).
+    Hypotheses are the all-view DLT and every camera pair; each is scored on all views with the
+    truncated quadratic ``sum_c min(e_c^2, threshold^2)``; the best one's inliers are refit
+    ``iterations`` times. ``threshold_px`` may be one value per camera ``(C,)``. Returns ``X (N, 3)``, ``inliers (C, N)`` and ``errors (C, N)`` px
+    (pinhole, undistorted). Points with fewer than ``min_views`` inliers are NaN.
+    """
+    C, N = conf.shape
+    valid = conf > 0
+    Mc = view_equations(Rt, xy, conf)
+    masks = pair_masks(C) if C > 2 else np.ones((1, C), bool)
+    thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
+
+    def errors_of(X):
+        e = np.linalg.norm(project_normalized(Rt, X) - xy, axis=-1) * focals[:, None]
+        return np.where(valid, e, np.inf)
+
+    best_cost = np.full(N, np.inf)
+    X = np.full((N, 3), np.nan)
+    for m in masks:
+        usable = valid[m].sum(axis=0) >= 2
+        Xs = solve_normal(np.tensordot(m.astype(float), Mc, axes=(0, 0)))
+        e = errors_of(Xs)
+        cost = np.where(valid, np.minimum(np.nan_to_num(e, nan=np.inf), thr) ** 2, 0.0).sum(axis=0)
+        cost[~usable | ~np.isfinite(Xs).all(axis=1)] = np.inf
+        better = cost < best_cost
+        best_cost[better] = cost[better]
+        X[better] = Xs[better]
+    e = errors_of(X)
+    inl = np.nan_to_num(e, nan=np.inf) < thr
+    for _ in range(iterations):
+        Xn = solve_normal(np.einsum("cn,cnij->nij", inl.astype(float), Mc))
+        keep = inl.sum(axis=0) >= 2
+        X = np.where(keep[:, None], Xn, X)
+        e = errors_of(X)
+        inl = np.nan_to_num(e, nan=np.inf) < thr
+    X[inl.sum(axis=0) < min_views] = np.nan
+    return X, inl, e
+
+
+def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, iterations: int = 5) -> np.ndarray:
+    """Batched Gauss-Newton on the distorted pixel reprojection error.
+
+    X: ``(N, 3)`` initial points, metres; uv: ``(C, N, 2)`` observed px; w: ``(C, N)`` weights
+    (0 excludes a view). Returns refined ``(N, 3)``; points whose error does not improve keep X.
+    """
+    X = X.copy()
+    ok = np.isfinite(X).all(axis=1) & ((w > 0).sum(axis=0) >= 2)
+    if not ok.any():
+        return X
+    w = w[:, ok]
+    sw = np.sqrt(w)[..., None]
+    uv0 = np.where(w[..., None] > 0, uv[:, ok], 0.0)
+
+    def residual(P):
+        r = (rig.project(P) - uv0) * sw
+        return np.nan_to_num(np.where(w[..., None] > 0, r, 0.0), nan=1e6)
+
+    eps = 1e-5
+    Xo = X[ok]
+    for _ in range(iterations):
+        r = residual(Xo)  # (C, n, 2)
+        J = np.stack([(residual(Xo + eps * np.eye(3)[k]) - residual(Xo - eps * np.eye(3)[k])) / (2 * eps)
+                      for k in range(3)], axis=-1)  # (C, n, 2, 3)
+        H = np.einsum("cnik,cnil->nkl", J, J) + 1e-9 * np.eye(3)
+        g = np.einsum("cnik,cni->nk", J, r)
+        Xn = Xo + np.linalg.solve(H, -g[..., None])[..., 0]
+        better = (residual(Xn) ** 2).sum(axis=(0, 2)) < (r ** 2).sum(axis=(0, 2))
+        Xo[better] = Xn[better]
+    X[ok] = Xo
+    return X
+
+
+def _pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """``(C, N)`` distance in px between the distorted projection of ``X (N, 3)`` and ``uv (C, N, 2)``."""
+    return np.linalg.norm(rig.project(X) - uv, axis=-1)
+
+
+def _check(kp: Keypoints2D, rig: CameraRig):
+    if kp.n_cameras != len(rig):
+        raise MocapError(f"calibration has {len(rig)} cameras but keypoints come from {kp.n_cameras} "
+                         f"({', '.join(kp.camera_names)})", rig.source or None)
+
+
+# ------------------------------------------------------------------ API
+def default_threshold(rig: CameraRig) -> np.ndarray:
+    """``(C,)`` outlier threshold in px: 1.5 % of each camera's larger image side (29 px at 1920)."""
+    return np.array([0.015 * max(c.size) for c in rig])
+
+
+def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float = 0.3,
+                threshold_px: float | None = None,
+                min_views: int = 2, refine: bool = False, progress=None) -> TriangulationResult:
+    """Robust, confidence-weighted triangulation of ``keypoints (C, T, J, 3)`` with lens distortion.
+
+    Detections below ``min_confidence`` are ignored; views whose reprojection error exceeds
+    ``threshold_px`` (default :func:`default_threshold`) are rejected per point; points keep at least ``min_views`` inlier views or are
+    NaN (and counted). ``refine`` adds a batched nonlinear refinement of the distorted pixel error.
+    ``progress(done, total)`` is called after each batch.
+    """
+    _check(keypoints, rig)
+    C, T, J, _ = keypoints.data.shape
+    uv = keypoints.xy.reshape(C, T * J, 2)
+    conf = keypoints.confidence.reshape(C, T * J)
+    conf = np.where(conf >= min_confidence, conf, 0.0)
+    xy = rig.undistort(uv)
+    conf = np.where(np.isfinite(xy).all(axis=-1), conf, 0.0)
+    Rt, focals = rig.extrinsics, rig.focals
+    if threshold_px is None:
+        threshold_px = default_threshold(rig)
+    N = T * J
+    X = np.full((N, 3), np.nan)
+    inl = np.zeros((C, N), bool)
+    for s in range(0, N, CHUNK):
+        sl = slice(s, min(N, s + CHUNK))
+        X[sl], inl[:, sl], _ = triangulate_robust(xy[:, sl], conf[:, sl], Rt, focals, threshold_px, min_views)
+        if refine:
+            X[sl] = refine_points(X[sl], uv[:, sl], np.where(inl[:, sl], conf[:, sl], 0.0), rig)
+        if progress:
+            progress(sl.stop, N)
+    return _result(keypoints, rig, X, inl, conf > 0, "robust+refine" if refine else "robust")
+
+
+def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResult:
+    C, T, J, _ = kp.data.shape
+    uv = kp.xy.reshape(C, T * J, 2)
+    verr = _pixel_errors(rig, X, uv)
+    inl = inl & np.isfinite(X).all(axis=1)[None]
+    with np.errstate(invalid="ignore"):
+        err = np.where(inl, verr, 0).sum(axis=0) / inl.sum(axis=0)
+    motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=np.where(
+        inl, kp.confidence.reshape(C, -1), 0).max(axis=0).reshape(T, J) if C else None, up="z")
+    return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inl.reshape(C, T, J),
+                               observed.reshape(C, T, J), list(rig.names), method, filled)
+
+
+def triangulate_pose2sim(keypoints: Keypoints2D, rig: CameraRig, *, likelihood_threshold: float = 0.3,
+                         reproj_threshold: float = 15.0, min_cameras: int = 2, undistort: bool = False,
+                         interpolation: str = "cubic", max_gap: int = 10) -> TriangulationResult:
+    """Pose2Sim's documented triangulation, vectorised over points.
+
+    Per point: detections with likelihood < ``likelihood_threshold`` are dropped; the
+    likelihood-weighted DLT (pixel units, ``P = K[R|t]``, SVD) is computed on all views; while the
+    mean reprojection error exceeds ``reproj_threshold`` px, every combination with one more camera
+    left out is tried and the one with the smallest error kept, as long as at least ``min_cameras``
+    remain. Points still above the threshold are NaN; gaps of at most ``max_gap`` frames are then
+    interpolated (``interpolation`` = "cubic", "linear", ... or "none"). With ``undistort=False`` (the
+    Pose2Sim default) lens distortion is ignored, as there.
+    """
+    _check(keypoints, rig)
+    C, T, J, _ = keypoints.data.shape
+    N = T * J
+    uv = keypoints.xy.reshape(C, N, 2)
+    if undistort:
+        uv = np.stack([cam.undistort_pixels(u) for cam, u in zip(rig, uv)])
+    lik = keypoints.confidence.reshape(C, N)
+    valid = (lik >= likelihood_threshold) & np.isfinite(uv).all(axis=-1)
+    P = rig.P
+    X = np.full((N, 3), np.nan)
+    err_min = np.full(N, np.inf)
+    best_mask = np.zeros((C, N), bool)
+    active = np.ones(N, bool)
+    for off in range(0, C - min_cameras + 1):
+        combos = list(combinations(range(C), off))
+        keep = np.ones((len(combos), C), bool)
+        for s, cs in enumerate(combos):
+            keep[s, list(cs)] = False
+        eff = keep[:, :, None] & valid[None]  # (S, C, N)
+        stop = (C - eff.sum(axis=1)).max(axis=0) > C - min_cameras
+        active &= ~stop
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        e_ = eff[:, :, idx]
+        w = np.where(e_, lik[None, :, idx], 0.0)  # (S, C, n)
+        x = np.nan_to_num(uv[None, :, idx])  # (1, C, n, 2)
+        rows = np.concatenate([(x[..., 0:1] * P[None, :, None, 2] - P[None, :, None, 0]),
+                               (x[..., 1:2] * P[None, :, None, 2] - P[None, :, None, 1])], axis=1)
+        rows = rows * np.concatenate([w, w], axis=1)[..., None]  # (S, 2C, n, 4)
+        Xs = solve_homogeneous(np.moveaxis(rows, 2, 1))  # (S, n, 3)
+        Xh = np.concatenate([Xs, np.ones(Xs.shape[:-1] + (1,))], axis=-1)
+        proj = np.einsum("cij,snj->scni", P, Xh)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.linalg.norm(proj[..., :2] / proj[..., 2:3] - uv[None, :, idx], axis=-1)  # (S, C, n)
+            err = np.where(e_, d, 0).sum(axis=1) / e_.sum(axis=1)
+        err = np.where(np.isfinite(err), err, np.inf)
+        s_best = err.argmin(axis=0)
+        cols = np.arange(idx.size)
+        X[idx] = Xs[s_best, cols]
+        err_min[idx] = err[s_best, cols]
+        best_mask[:, idx] = e_[s_best, :, cols].T
+        active[idx] = err_min[idx] > reproj_threshold
+    failed = ~(err_min <= reproj_threshold)
+    X[failed] = np.nan
+    best_mask[:, failed] = False
+    pos = X.reshape(T, J, 3)
+    filled = None
+    if interpolation != "none" and max_gap > 0:
+        pos, filled = fill_gaps(pos, max_gap, interpolation, extrapolate=True)
+    res = _result(keypoints, rig, X, best_mask, valid, "pose2sim", filled)
+    res.motion.positions = pos
+    res.motion.confidence = np.where(np.isfinite(pos).all(-1), np.maximum(res.motion.confidence, 0), 0.0)
+    return res

@@ -1,0 +1,119 @@
+"""Bad input: one clear error line naming the file and the cause, exit code != 0, no partial output."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mocap.cli import main
+from mocap.keypoints import Keypoints2D
+
+DEMO = ROOT / "mocap" / "data" / "demo"
+
+
+@pytest.fixture
+def demo(tmp_path):
+    shutil.copytree(DEMO / "pose", tmp_path / "pose")
+    shutil.copy(DEMO / "calib.toml", tmp_path / "calib.toml")
+    return tmp_path
+
+
+def run(args, capsys):
+    rc = main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    return rc, err
+
+
+def tri(demo, out, calib=None, kps=None):
+    return ["triangulate", "--calib", str(calib or demo / "calib.toml"), "--keypoints",
+            *[str(k) for k in (kps or [demo / "pose"])], "-o", str(out), "-q"]
+
+
+def check_fails(demo, capsys, args, *words):
+    out = demo / "out.trc"
+    rc, err = run(args, capsys)
+    assert rc == 2
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    for w in words:
+        assert w in err[0], err[0]
+    assert not out.exists()
+    assert not list(demo.glob(".out*"))  # no temp file left behind either
+    return err[0]
+
+
+def test_good_run_writes_output(demo, capsys):
+    rc, err = run(tri(demo, demo / "out.trc"), capsys)
+    assert rc == 0 and (demo / "out.trc").exists()
+
+
+def test_missing_folder(demo, capsys):
+    check_fails(demo, capsys, tri(demo, demo / "out.trc", kps=[demo / "nope"]), "nope", "not found")
+
+
+def test_empty_folder(demo, capsys):
+    for c in (demo / "pose").iterdir():
+        shutil.rmtree(c)
+    (demo / "pose" / "cam01_json").mkdir()
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "cam01_json", "no .json")
+
+
+def test_garbage_json(demo, capsys):
+    bad = demo / "pose" / "cam02_json" / "cam02.0005.json"
+    bad.write_text("{not json")
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "cam02.0005.json", "not valid JSON")
+
+
+def test_camera_count_mismatch(demo, capsys):
+    shutil.rmtree(demo / "pose" / "cam04_json")
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "calib.toml", "3 keypoint folders", "4 cameras")
+
+
+def test_different_frame_counts(demo, capsys):
+    (demo / "pose" / "cam03_json" / "cam03.0039.json").unlink()
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "cam03_json", "different frame counts")
+
+
+def test_singular_camera_matrix(demo, capsys):
+    text = (demo / "calib.toml").read_text().replace("1681.244873046875", "0.0", 1)
+    (demo / "calib.toml").write_text(text)
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "calib.toml", "cam_01", "singular")
+
+
+def test_missing_calibration(demo, capsys):
+    check_fails(demo, capsys, tri(demo, demo / "out.trc", calib=demo / "none.toml"), "none.toml", "not found")
+
+
+def test_garbage_calibration(demo, capsys):
+    (demo / "calib.toml").write_text("[cam_01]\nmatrix = 3\n")
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "calib.toml")
+
+
+def test_nan_inf_negative_confidences_are_missing(demo, capsys):
+    f = demo / "pose" / "cam01_json" / "cam01.0003.json"
+    doc = json.loads(f.read_text())
+    kp = doc["people"][0]["pose_keypoints_2d"]
+    kp[2], kp[5], kp[8] = -0.5, 1e400, 0.7  # negative, inf confidence
+    kp[9] = float("nan")
+    f.write_text(json.dumps(doc).replace("Infinity", "1e400"))
+    rc, err = run(tri(demo, demo / "out.trc"), capsys)
+    assert rc == 0, err
+    data = np.array([[1.0, 2.0, -1.0], [np.nan, 1.0, 0.9], [1.0, 2.0, np.inf], [3.0, 4.0, 0.8]])
+    k = Keypoints2D(np.tile(data, (1, 1, 17 // 4 + 1, 1))[:, :, :17], "coco")
+    assert (k.confidence[0, 0, :3] == 0).all() and np.isnan(k.xy[0, 0, :3]).all() and k.confidence[0, 0, 3] == 0.8
+
+
+def test_cli_subprocess_exit_code(demo):
+    r = subprocess.run([sys.executable, "-m", "mocap.cli", *tri(demo, demo / "out.trc", kps=[demo / "x"])],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_info_and_demo(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path), "-q"]) == 0
+    assert main(["info", str(tmp_path / "demo.trc"), str(DEMO / "calib.toml"), str(DEMO / "pose")]) == 0
+    out = capsys.readouterr().out
+    assert "3D motion, 40 frames at 60 fps" in out and "4 cameras" in out and "OpenPose keypoints, 4 camera(s)" in out

@@ -1,0 +1,58 @@
+"""Real data: the Pose2Sim demo (4 cameras, OpenPose BODY_25B) against Pose2Sim's own reference TRC."""
+import numpy as np
+import pytest
+
+from conftest import CALIB, TRIAL, need
+from mocap.association import select_person
+from mocap.io.calibration import read_calibration
+from mocap.io.keypoints import read_openpose_folders
+from mocap.io.motion import read_trc
+from mocap.triangulation import triangulate, triangulate_pose2sim
+
+
+@pytest.fixture(scope="module")
+def data():
+    need(TRIAL)
+    rig = read_calibration(CALIB)
+    ref = read_trc(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc").to_up("z")
+    assoc = read_openpose_folders(sorted((TRIAL / "pose-associated").glob("cam*_json")), fps=60).single()
+    raw = read_openpose_folders(sorted((TRIAL / "pose").glob("cam*_json")), fps=60)
+    return rig, ref, assoc, raw
+
+
+def per_marker_median_mm(motion, ref):
+    idx = [motion.skeleton.index(n) for n in ref.names]
+    d = np.linalg.norm(motion.positions[:, idx] - ref.positions, axis=-1) * 1000
+    return np.nanmedian(d, axis=0)
+
+
+def test_pose2sim_mode_matches_reference(data):
+    rig, ref, assoc, _ = data
+    assert assoc.skeleton.name == "body_25b" and len(ref.names) == 21
+    med = per_marker_median_mm(triangulate_pose2sim(assoc, rig).motion, ref)
+    print("pose2sim mode, median mm per marker:", np.round(med, 3))
+    assert med.max() <= 2.0
+
+
+def test_raw_detections_with_spurious_people(data):
+    rig, ref, _, raw = data
+    assert raw.data.shape[2] >= 2  # spurious people really are there
+    kp, report = select_person(raw.data, rig, raw.skeleton, raw.fps, raw.camera_names, raw.frames)
+    assert report["multi_person_views"] > 100
+    med = per_marker_median_mm(triangulate_pose2sim(kp, rig).motion, ref)
+    print("raw JSONs, pose2sim mode, median mm:", np.round(med, 2))
+    assert med.max() <= 20.0
+    robust = per_marker_median_mm(triangulate(kp, rig).motion, ref)
+    assert robust.max() <= 20.0
+
+
+def test_robust_mode_close_to_reference(data):
+    rig, ref, assoc, _ = data
+    res = triangulate(assoc, rig)
+    med = per_marker_median_mm(res.motion, ref)
+    print("robust mode vs Pose2Sim, median mm:", np.round(med, 2))
+    assert med.max() <= 5.0
+    assert np.nanmean(res.reprojection_error) < 12.0
+    summary = res.camera_summary()
+    assert [c["camera"] for c in summary] == ["cam_01", "cam_02", "cam_03", "cam_04"]
+    assert all(0 <= c["rejected_pct"] < 50 for c in summary)
