@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import ring_rig  # noqa: E402
 
 from mocap.keypoints import Keypoints2D  # noqa: E402
-from mocap.triangulation import solve_normal, triangulate, view_equations  # noqa: E402
+from mocap.triangulation import solve_normal, summed_normal, triangulate, view_coefficients  # noqa: E402
 
 
 def make(frames, joints=17, cams=4, seed=0):
@@ -45,7 +45,7 @@ def plain(kp, rig):
     w = kp.confidence.reshape(C, -1)
     out = []
     for s in range(0, xy.shape[1], 32768):
-        out.append(solve_normal(view_equations(rig.extrinsics, xy[:, s:s + 32768], w[:, s:s + 32768]).sum(0)))
+        out.append(solve_normal(summed_normal(*view_coefficients(rig.extrinsics, xy[:, s:s + 32768], w[:, s:s + 32768]))))
     return np.concatenate(out)
 
 

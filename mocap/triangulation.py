@@ -84,11 +84,34 @@ def view_equations(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> np.ndarray:
     w: ``(C, N)`` weights (confidence); 0 removes a view.
     Returns ``(C, N, 4, 4)``: ``sum_rows w^2 a a^T`` with rows ``x P2 - P0`` and ``y P2 - P1``.
     """
-    xy = np.where(w[..., None] > 0, xy, 0.0)
-    a1 = xy[..., 0:1] * Rt[:, None, 2, :] - Rt[:, None, 0, :]
-    a2 = xy[..., 1:2] * Rt[:, None, 2, :] - Rt[:, None, 1, :]
-    w2 = (w * w)[..., None, None]
-    return w2 * (a1[..., :, None] * a1[..., None, :] + a2[..., :, None] * a2[..., None, :])
+    coef, basis = view_coefficients(Rt, xy, w)
+    return np.einsum("cnk,ckij->cnij", coef, basis.reshape(len(Rt), 4, 4, 4))
+
+
+def view_coefficients(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The normal matrices of :func:`view_equations` as a linear form, for fast subset sums.
+
+    ``w^2 [(x^2 + y^2) P2 P2^T - x (P0 P2^T + P2 P0^T) - y (P1 P2^T + P2 P1^T) + P0 P0^T + P1 P1^T]``
+    Returns coef ``(C, N, 4)`` and basis ``(C, 4, 16)``: the normal matrix summed over any camera
+    subset is ``(coef * mask).reshape(N, 4C) @ basis.reshape(4C, 16)`` (one matrix product).
+    """
+    x = np.where(w > 0, xy[..., 0], 0.0)
+    y = np.where(w > 0, xy[..., 1], 0.0)
+    w2 = w * w
+    coef = np.stack([w2 * (x * x + y * y), w2 * x, w2 * y, w2], axis=-1)
+    P0, P1, P2 = Rt[:, 0], Rt[:, 1], Rt[:, 2]
+    o = lambda a, b: a[:, :, None] * b[:, None, :]  # noqa: E731  (C, 4, 4) outer products
+    basis = np.stack([o(P2, P2), -(o(P0, P2) + o(P2, P0)), -(o(P1, P2) + o(P2, P1)), o(P0, P0) + o(P1, P1)], axis=1)
+    return coef, basis.reshape(len(Rt), 4, 16)
+
+
+def summed_normal(coef: np.ndarray, basis: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """``(C, N, 4)`` coefficients, ``(C, 4, 16)`` basis, optional ``(C, N)`` or ``(C,)`` mask -> ``(N, 4, 4)``."""
+    C, N, _ = coef.shape
+    if mask is not None:
+        mask = np.asarray(mask, dtype=float)
+        coef = coef * (mask[:, :, None] if mask.ndim == 2 else mask[:, None, None])
+    return (coef.transpose(1, 0, 2).reshape(N, 4 * C) @ basis.reshape(4 * C, 16)).reshape(N, 4, 4)
 
 
 def solve_normal(M: np.ndarray) -> np.ndarray:
@@ -127,11 +150,25 @@ def solve_homogeneous(A: np.ndarray) -> np.ndarray:
 
 
 def project_normalized(Rt: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``(C, 3, 4)`` [R|t], ``(..., N, 3)`` points -> ``(..., C, N, 2)`` normalised coords (NaN behind camera)."""
-    Xc = np.einsum("cij,...nj->...cni", Rt[:, :, :3], X) + Rt[:, None, :, 3]
-    z = Xc[..., 2:3]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(z > 1e-9, Xc[..., :2] / z, np.nan)
+    """``(C, 3, 4)`` [R|t], ``(N, 3)`` points -> ``(C, N, 2)`` normalised coords (NaN behind camera)."""
+    x, y, z = (X[None, :, k] for k in range(3))
+    R, t = Rt[:, :, :3, None], Rt[:, :, 3, None]
+    cx = R[:, 0, 0] * x + R[:, 0, 1] * y + R[:, 0, 2] * z + t[:, 0]
+    cy = R[:, 1, 0] * x + R[:, 1, 1] * y + R[:, 1, 2] * z + t[:, 1]
+    cz = R[:, 2, 0] * x + R[:, 2, 1] * y + R[:, 2, 2] * z + t[:, 2]
+    cz = np.where(cz > 1e-9, cz, np.nan)
+    return np.stack([cx / cz, cy / cz], axis=-1)
+
+
+def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.ndarray) -> np.ndarray:
+    """``(C, N)`` approximate pixel error ``f * |project(X) - xy|`` on undistorted coordinates (NaN behind)."""
+    x, y, z = (X[None, :, k] for k in range(3))
+    R, t = Rt[:, :, :3, None], Rt[:, :, 3, None]
+    cz = R[:, 2, 0] * x + R[:, 2, 1] * y + R[:, 2, 2] * z + t[:, 2]
+    cz = np.where(cz > 1e-9, cz, np.nan)
+    dx = (R[:, 0, 0] * x + R[:, 0, 1] * y + R[:, 0, 2] * z + t[:, 0]) / cz - xy[..., 0]
+    dy = (R[:, 1, 0] * x + R[:, 1, 1] * y + R[:, 1, 2] * z + t[:, 1]) / cz - xy[..., 1]
+    return np.sqrt(dx * dx + dy * dy) * focals[:, None]
 
 
 def pair_masks(n_cams: int) -> np.ndarray:
@@ -150,41 +187,64 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
 
     xy: ``(C, N, 2)`` undistorted normalised coordinates; conf: ``(C, N)`` weights (0 = missing).
     Rt: ``(C, 3, 4)`` world->camera; focals: ``(C,)`` px (to express errors in pixels).
-    Hypotheses are the all-view DLT and every camera pair; each is scored on all views with the
-    truncated quadratic ``sum_c min(e_c^2, threshold^2)``; the best one's inliers are refit
-    ``iterations`` times. ``threshold_px`` may be one value per camera ``(C,)``. Returns ``X (N, 3)``, ``inliers (C, N)`` and ``errors (C, N)`` px
-    (pinhole, undistorted). Points with fewer than ``min_views`` inliers are NaN.
+    The all-view DLT is kept where every view agrees with it within ``threshold_px``; elsewhere every
+    camera pair is a hypothesis, scored on all views with the truncated quadratic
+    ``sum_c min(e_c^2, threshold^2)``, and the best one's inliers are refit ``iterations`` times.
+    ``threshold_px`` may be one value per camera ``(C,)``. Returns ``X (N, 3)``, ``inliers (C, N)``
+    and ``errors (C, N)`` px (pinhole, undistorted). Points with < ``min_views`` inliers are NaN.
     """
     C, N = conf.shape
     valid = conf > 0
-    Mc = view_equations(Rt, xy, conf)
-    masks = pair_masks(C) if C > 2 else np.ones((1, C), bool)
+    coef, basis = view_coefficients(Rt, xy, conf)
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
 
-    def errors_of(X):
-        e = np.linalg.norm(project_normalized(Rt, X) - xy, axis=-1) * focals[:, None]
-        return np.where(valid, e, np.inf)
+    def errors_of(X, sub=slice(None)):
+        with np.errstate(invalid="ignore"):
+            return np.where(valid[:, sub], normalized_errors(Rt, X, xy[:, sub], focals), np.inf)
 
-    best_cost = np.full(N, np.inf)
-    X = np.full((N, 3), np.nan)
-    for m in masks:
-        usable = valid[m].sum(axis=0) >= 2
-        Xs = solve_normal(np.tensordot(m.astype(float), Mc, axes=(0, 0)))
-        e = errors_of(Xs)
+    def errors_of_sub(sub):
+        return lambda X: errors_of(X, sub)
+
+    # Hypothesis 0: all views. Where its summed squared error is below one threshold^2, no
+    # hypothesis that rejects a view can score better (rejecting costs threshold^2): done.
+    X = solve_normal(summed_normal(coef, basis))
+    e = errors_of(X)
+    inl = np.nan_to_num(e, nan=np.inf) < thr
+    sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
+    sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
+    if sus.size and C > 2:
+        X[sus], inl[:, sus], e[:, sus] = _pair_search(coef[:, sus], basis, valid[:, sus], errors_of_sub(sus), thr,
+                                                      iterations, X[sus], e[:, sus])
+    X[inl.sum(axis=0) < min_views] = np.nan
+    return X, inl, e
+
+
+def _pair_search(coef, basis, valid, errors_of, thr, iterations, X0, e0):
+    """Best of the all-view (``X0``, errors ``e0``) and camera-pair hypotheses by truncated quadratic
+    cost, then inlier refits (see :func:`triangulate_robust`)."""
+    C, N, _ = coef.shape
+
+    def cost_of(Xs, e, usable):
         cost = np.where(valid, np.minimum(np.nan_to_num(e, nan=np.inf), thr) ** 2, 0.0).sum(axis=0)
         cost[~usable | ~np.isfinite(Xs).all(axis=1)] = np.inf
+        return cost
+
+    X = X0.copy()
+    best_cost = cost_of(X0, e0, valid.sum(axis=0) >= 2)
+    for m in pair_masks(C)[1:]:
+        Xs = solve_normal(summed_normal(coef[m], basis[m]))
+        cost = cost_of(Xs, errors_of(Xs), valid[m].all(axis=0))
         better = cost < best_cost
         best_cost[better] = cost[better]
         X[better] = Xs[better]
     e = errors_of(X)
     inl = np.nan_to_num(e, nan=np.inf) < thr
     for _ in range(iterations):
-        Xn = solve_normal(np.einsum("cn,cnij->nij", inl.astype(float), Mc))
+        Xn = solve_normal(summed_normal(coef, basis, inl))
         keep = inl.sum(axis=0) >= 2
         X = np.where(keep[:, None], Xn, X)
         e = errors_of(X)
         inl = np.nan_to_num(e, nan=np.inf) < thr
-    X[inl.sum(axis=0) < min_views] = np.nan
     return X, inl, e
 
 
