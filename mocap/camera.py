@@ -6,6 +6,8 @@ metres. Distortion: OpenCV ``k1 k2 p1 p2 [k3 [k4 k5 k6]]`` or, with ``fisheye``,
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -202,7 +204,9 @@ class CameraRig:
         if len(uv) != len(self.cameras):
             raise MocapError(f"{len(uv)} views of keypoints but {len(self.cameras)} cameras in the calibration",
                              self.source or None)
-        return np.stack([c.undistort(u) for c, u in zip(self.cameras, uv)])
+        # cv2 releases the GIL: undistort the cameras in parallel threads.
+        with ThreadPoolExecutor(max_workers=min(len(self.cameras), os.cpu_count() or 1)) as pool:
+            return np.stack(list(pool.map(lambda cu: cu[0].undistort(cu[1]), zip(self.cameras, uv))))
 
     def subset(self, names: list[str]) -> "CameraRig":
         by_name = {c.name: c for c in self.cameras}

@@ -13,6 +13,8 @@ Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -182,7 +184,7 @@ def pair_masks(n_cams: int) -> np.ndarray:
 
 
 def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals: np.ndarray,
-                       threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 2):
+                       threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 1):
     """Robust weighted DLT for ``N`` points seen by ``C`` cameras.
 
     xy: ``(C, N, 2)`` undistorted normalised coordinates; conf: ``(C, N)`` weights (0 = missing).
@@ -198,12 +200,13 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     coef, basis = view_coefficients(Rt, xy, conf)
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
 
-    def errors_of(X, sub=slice(None)):
-        with np.errstate(invalid="ignore"):
-            return np.where(valid[:, sub], normalized_errors(Rt, X, xy[:, sub], focals), np.inf)
+    def errors_for(valid_s, xy_s):
+        def errors_of(X):
+            with np.errstate(invalid="ignore"):
+                return np.where(valid_s, normalized_errors(Rt, X, xy_s, focals), np.inf)
+        return errors_of
 
-    def errors_of_sub(sub):
-        return lambda X: errors_of(X, sub)
+    errors_of = errors_for(valid, xy)
 
     # Hypothesis 0: all views. Where its summed squared error is below one threshold^2, no
     # hypothesis that rejects a view can score better (rejecting costs threshold^2): done.
@@ -213,19 +216,21 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
     if sus.size and C > 2:
-        X[sus], inl[:, sus], e[:, sus] = _pair_search(coef[:, sus], basis, valid[:, sus], errors_of_sub(sus), thr,
+        X[sus], inl[:, sus], e[:, sus] = _pair_search(coef[:, sus], basis, valid[:, sus], errors_for(valid[:, sus], xy[:, sus]), thr,
                                                       iterations, X[sus], e[:, sus])
     X[inl.sum(axis=0) < min_views] = np.nan
     return X, inl, e
 
 
-def _pair_search(coef, basis, valid, errors_of, thr, iterations, X0, e0):
-    """Best of the all-view (``X0``, errors ``e0``) and camera-pair hypotheses by truncated quadratic
-    cost, then inlier refits (see :func:`triangulate_robust`)."""
+def _pair_search(coef, basis, valid, errors_of, thr, iterations, X0, e0, penalty=None):
+    """Best of the initial (``X0``, errors ``e0``) and camera-pair hypotheses by truncated quadratic
+    cost (plus ``penalty(X) -> (N,)`` if given), then inlier refits (see :func:`triangulate_robust`)."""
     C, N, _ = coef.shape
 
     def cost_of(Xs, e, usable):
         cost = np.where(valid, np.minimum(np.nan_to_num(e, nan=np.inf), thr) ** 2, 0.0).sum(axis=0)
+        if penalty is not None:
+            cost = cost + penalty(Xs)
         cost[~usable | ~np.isfinite(Xs).all(axis=1)] = np.inf
         return cost
 
@@ -300,12 +305,14 @@ def default_threshold(rig: CameraRig) -> np.ndarray:
 
 def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float = 0.3,
                 threshold_px: float | None = None,
-                min_views: int = 2, refine: bool = False, progress=None) -> TriangulationResult:
+                min_views: int = 2, refine: bool = False, temporal: bool = True, progress=None) -> TriangulationResult:
     """Robust, confidence-weighted triangulation of ``keypoints (C, T, J, 3)`` with lens distortion.
 
     Detections below ``min_confidence`` are ignored; views whose reprojection error exceeds
     ``threshold_px`` (default :func:`default_threshold`) are rejected per point; points keep at least ``min_views`` inlier views or are
-    NaN (and counted). ``refine`` adds a batched nonlinear refinement of the distorted pixel error.
+    NaN (and counted). ``temporal`` re-decides points that jump away from their well-supported
+    neighbours in time (:func:`temporal_recheck`). ``refine`` adds a batched nonlinear refinement
+    of the distorted pixel error.
     ``progress(done, total)`` is called after each batch.
     """
     _check(keypoints, rig)
@@ -321,14 +328,82 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
     N = T * J
     X = np.full((N, 3), np.nan)
     inl = np.zeros((C, N), bool)
-    for s in range(0, N, CHUNK):
-        sl = slice(s, min(N, s + CHUNK))
+
+    def work(sl):
         X[sl], inl[:, sl], _ = triangulate_robust(xy[:, sl], conf[:, sl], Rt, focals, threshold_px, min_views)
         if refine:
             X[sl] = refine_points(X[sl], uv[:, sl], np.where(inl[:, sl], conf[:, sl], 0.0), rig)
-        if progress:
-            progress(sl.stop, N)
+        return sl.stop - sl.start
+
+    # numpy releases the GIL in its kernels: chunks run in parallel threads, one per core.
+    chunks = [slice(s, min(N, s + CHUNK)) for s in range(0, N, CHUNK)]
+    done = 0
+    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+        for n in pool.map(work, chunks):
+            done += n
+            if progress:
+                progress(done, N)
+    if temporal:
+        X, inl = temporal_recheck(X.reshape(T, J, 3), inl.reshape(C, T, J), xy.reshape(C, T, J, 2),
+                                  conf.reshape(C, T, J), Rt, focals, threshold_px, keypoints.fps)
+        X, inl = X.reshape(N, 3), inl.reshape(C, N)
     return _result(keypoints, rig, X, inl, conf > 0, "robust+refine" if refine else "robust")
+
+
+def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> np.ndarray:
+    """``(T, J, 3)`` median of the ``strong`` ``(T, J)`` neighbours within +-window frames (frame itself excluded)."""
+    T = X.shape[0]
+    Xs = np.where(strong[..., None], X, np.nan)
+    pad = np.concatenate([np.full((window,) + X.shape[1:], np.nan), Xs, np.full((window,) + X.shape[1:], np.nan)])
+    stack = np.sort(np.stack([pad[window + k: window + k + T] for k in range(-window, window + 1) if k]), axis=0)
+    n = np.isfinite(stack).sum(axis=0)  # NaNs sort last
+    lo = np.take_along_axis(stack, np.maximum(n - 1, 0)[None] // 2, axis=0)[0]
+    hi = np.take_along_axis(stack, (n // 2)[None], axis=0)[0]
+    return np.where(n > 0, 0.5 * (lo + hi), np.nan)
+
+
+def temporal_recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, window: int = 3, speed: float = 3.0,
+                     min_jump: float = 0.1):
+    """Re-decide points that jump away from their strongly supported neighbours in time.
+
+    X: ``(T, J, 3)``; inl: ``(C, T, J)``; xy/conf: ``(C, T, J, 2)``/``(C, T, J)`` undistorted views.
+    A point further than ``tau = min_jump + speed * window / fps`` metres from the median of its
+    neighbours (those with >= 3 inlier views) is re-solved: the per-frame answer and every camera pair are
+    scored with the truncated quadratic cost plus ``threshold^2 * (max(0, d - tau) / tau)^2`` for a
+    distance ``d`` to the prediction. This catches two outlier views that agree by chance, which a
+    single frame cannot tell from the truth. Returns updated ``X`` and ``inl``.
+    """
+    C, T, J = conf.shape
+    pred = temporal_prediction(X, inl.sum(axis=0) >= 3, window)
+    tau = min_jump + speed * window / fps
+    d = np.linalg.norm(X - pred, axis=-1)
+    flag = np.flatnonzero((np.isfinite(pred).all(-1) & ~(d <= tau)).ravel() & ((conf > 0).sum(0) >= 2).ravel())
+    if flag.size == 0:
+        return X, inl
+    X, inl = X.reshape(T * J, 3).copy(), inl.reshape(C, T * J).copy()
+    xy_f, conf_f = xy.reshape(C, -1, 2)[:, flag], conf.reshape(C, -1)[:, flag]
+    pred_f = pred.reshape(-1, 3)[flag]
+    thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
+    valid = conf_f > 0
+    coef, basis = view_coefficients(Rt, xy_f, conf_f)
+
+    def errors_of(P):
+        with np.errstate(invalid="ignore"):
+            return np.where(valid, normalized_errors(Rt, P, xy_f, focals), np.inf)
+
+    def penalty(P):
+        excess = np.maximum(0.0, np.linalg.norm(P - pred_f, axis=-1) - tau) / tau
+        return thr.min() ** 2 * np.nan_to_num(excess, nan=np.inf) ** 2
+
+    X0 = X[flag]
+    Xf, inl_f, _ = _pair_search(coef, basis, valid, errors_of, thr, 2, X0, errors_of(X0), penalty)
+    ok = inl_f.sum(axis=0) >= 2
+    # No consistent answer near the prediction: a point backed by only two views is dropped (two
+    # outliers agreeing by chance); better-supported points keep their per-frame answer.
+    weak = ~ok & (inl[:, flag].sum(axis=0) <= 2)
+    X[flag[ok]], inl[:, flag[ok]] = Xf[ok], inl_f[:, ok]
+    X[flag[weak]], inl[:, flag[weak]] = np.nan, False
+    return X.reshape(T, J, 3), inl.reshape(C, T, J)
 
 
 def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResult:
