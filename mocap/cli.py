@@ -76,6 +76,24 @@ def cmd_demo(args) -> int:
     return cmd_triangulate(ns)
 
 
+def cmd_convert(args) -> int:
+    from .convert import convert_file
+    from .retarget import Retargeted
+
+    console = _console(args)
+    res = convert_file(args.input, args.output, rig=args.rig, units=args.units, fps=args.fps,
+                       in_units=args.in_units, ground=not args.no_ground, face_forward=args.face_forward,
+                       **({"height": args.height} if args.height else {}))
+    if isinstance(res, Retargeted):
+        held = int(res.kept[:, :].any(axis=1).sum())
+        console.print(f"wrote {args.output}: rig {res.rig.name}, {res.local.shape[0]} frames at {res.fps:g} fps, "
+                      f"{args.units or 'cm'}, Y-up; subject height {res.proportions.height:.2f} m"
+                      + (f"; {held} frames held a joint's last good rotation" if held else ""), soft_wrap=True)
+    else:
+        console.print(f"wrote {args.output}: {res.n_frames} frames, {len(res.names)} markers", soft_wrap=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mocap", description="2D keypoints to animation-ready 3D.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,6 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)
+
+    c = sub.add_parser("convert", help="convert between 3D formats (.trc .csv .npz .c3d .bvh); BVH output is retargeted")
+    c.add_argument("input")
+    c.add_argument("output")
+    c.add_argument("--rig", default="generic", help="BVH rig: generic, mixamo, cmu, smpl (default generic)")
+    c.add_argument("--units", default=None, help="output units: m, cm, mm (default: cm for BVH, m for TRC/CSV, mm for C3D)")
+    c.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
+    c.add_argument("--in-units", default="auto", help="units of a BVH input (default: guessed from the hips)")
+    c.add_argument("--height", type=float, default=None, help="size the rig to this standing height (m) instead of the subject's bones")
+    c.add_argument("--no-ground", action="store_true", help="do not put the lowest foot on the floor")
+    c.add_argument("--face-forward", action="store_true", help="turn the character to face +Z at the first frame")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(func=cmd_convert)
 
     i = sub.add_parser("info", help="describe any supported file")
     i.add_argument("files", nargs="+")

@@ -100,9 +100,7 @@ def smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def source_targets(motion: Motion3D, min_confidence: float = 0.05) -> dict[str, np.ndarray]:
     """Role -> ``(T, 3)`` positions (metres, Y-up) found in ``motion``; NaN where unknown or unconfident."""
     m = motion.to_up("y")
-    lower = {}
-    for i, n in enumerate(list(m.skeleton.joints) + list(m.names)):
-        lower.setdefault(n.lower(), i % len(m.names))
+    lower = {n.lower(): i for i, n in enumerate(m.skeleton.joints)}  # canonical names (= BVH names)
     pos = np.where((m.confidence >= min_confidence)[..., None], m.positions, np.nan)
     out = {}
     for role, cands in SOURCE_NAMES.items():
@@ -110,6 +108,8 @@ def source_targets(motion: Motion3D, min_confidence: float = 0.05) -> dict[str, 
             if c.lower() in lower:
                 out[role] = pos[:, lower[c.lower()]]
                 break
+    if "head" not in out and "left_ear" in out and "right_ear" in out:
+        out["head"] = 0.5 * (out["left_ear"] + out["right_ear"])  # keypoint layouts: head centre
     missing = [r for r in REQUIRED if r not in out]
     if missing:
         raise MocapError(f"cannot retarget: the {m.skeleton.name} skeleton has no {', '.join(missing)}")
@@ -236,10 +236,10 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     the body's forward direction steers a nearly straight limb's twist.
     """
     rig = get_rig(rig)
-    t = source_targets(motion)
     T = motion.n_frames
     if T == 0:
         raise MocapError("cannot retarget an empty motion (0 frames)")
+    t = source_targets(motion)
     p = proportions or (Proportions().scaled(height) if height else measure(t))
     offsets = rest_offsets(p)
     idx = role_index()

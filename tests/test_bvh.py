@@ -9,8 +9,8 @@ from mocap.errors import MocapError
 bpy = pytest.importorskip("bpy")
 
 MOCAP = SHARED / "mocap"
-CLIPS = [  # (file, metres per file unit): cgspeed CMU, iClone CC_Base (cm, incl. RL_BoneRoot), DAZ-style salsa
-    ("cmu_131/scaled_131_01.bvh", 1.0), ("cmu_131/scaled_131_03.bvh", 1.0), ("cmu_131/131_01.bvh", 0.0254 * 2.54),
+CLIPS = [  # (file, metres per file unit): cgspeed CMU (m, CMU units = 1/0.45 in), DAZ-style salsa, iClone CC_Base (cm, incl. RL_BoneRoot)
+    ("cmu_131/scaled_131_01.bvh", 1.0), ("cmu_131/scaled_131_03.bvh", 1.0), ("cmu_131/131_01.bvh", 0.0254 / 0.45),
     ("cmu_salsa/60_01_scaled.bvh", 1.0), ("cmu_salsa/61_01_scaled.bvh", 1.0),
     ("cmu_iclone/001/001_01.bvh", 0.01), ("cmu_iclone/002/002_01.bvh", 0.01), ("cmu_iclone/003/003_01.bvh", 0.01),
     ("cmu_iclone/005/005_01.bvh", 0.01), ("cmu_iclone/007/007_01.bvh", 0.01),

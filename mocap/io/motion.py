@@ -142,13 +142,53 @@ def read_npz(path: str | Path) -> Motion3D:
         raise MocapError(f"not a mocap motion .npz ({e})", path) from None
 
 
+def write_c3d(motion: Motion3D, path: str | Path, units: str = "mm", up: str = "z") -> None:
+    """C3D through ezc3d: points in ``units`` (mm by default, the C3D convention), ``up`` axis as asked
+    (Z-up by default, as labs use); missing points have residual -1."""
+    try:
+        import ezc3d
+    except ImportError:
+        raise MocapError("writing C3D needs ezc3d (pip install 'mocap-pipeline[c3d]')", path) from None
+    m = motion.to_up(up)
+    s = 1.0 / _scale(units, path)
+    c = ezc3d.c3d()
+    c["parameters"]["POINT"]["RATE"]["value"] = [float(m.fps)]
+    c["parameters"]["POINT"]["LABELS"]["value"] = list(m.names)
+    c["parameters"]["POINT"]["UNITS"]["value"] = [units]
+    pts = np.ones((4, len(m.names), m.n_frames))
+    pts[:3] = np.nan_to_num(m.positions * s).transpose(2, 1, 0)
+    c["data"]["points"] = pts
+    c["data"]["meta_points"]["residuals"] = np.where(m.valid.T, 0.0, -1.0)[None]
+    with atomic_path(path) as tmp:
+        c.write(str(tmp))
+
+
+def read_c3d(path: str | Path, up: str = "z") -> Motion3D:
+    """C3D points (any units in POINT:UNITS) -> metres; ``up`` is the file's vertical axis (Z for labs)."""
+    path = Path(path)
+    try:
+        import ezc3d
+        c = ezc3d.c3d(str(path))
+    except ImportError:
+        raise MocapError("reading C3D needs ezc3d (pip install 'mocap-pipeline[c3d]')", path) from None
+    except Exception as e:  # ezc3d raises plain RuntimeError/ValueError on corrupt files
+        raise MocapError(f"not a readable C3D file ({e})", path) from None
+    names = [str(n) for n in c["parameters"]["POINT"]["LABELS"]["value"]]
+    units = (c["parameters"]["POINT"].get("UNITS", {}).get("value") or ["mm"])[0]
+    pos = c["data"]["points"][:3].transpose(2, 1, 0) * _scale(units, path)
+    res = c["data"]["meta_points"]["residuals"][0].T
+    pos[res < 0] = np.nan
+    fps = float(c["parameters"]["POINT"]["RATE"]["value"][0])
+    return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
+
+
 def _registered():
     from ..skeletons import SKELETONS
     return SKELETONS
 
 
-READERS = {".trc": read_trc, ".csv": read_csv, ".npz": read_npz}
-WRITERS = {".trc": write_trc, ".csv": write_csv, ".npz": write_npz}
+READERS = {".trc": read_trc, ".csv": read_csv, ".npz": read_npz, ".c3d": read_c3d}
+WRITERS = {".trc": write_trc, ".csv": write_csv, ".npz": write_npz, ".c3d": write_c3d}
 
 
 def read_motion(path: str | Path) -> Motion3D:
