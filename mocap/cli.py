@@ -94,6 +94,50 @@ def cmd_convert(args) -> int:
     return 0
 
 
+def cmd_smooth(args) -> int:
+    from dataclasses import replace
+
+    from .convert import load_motion
+    from .filters import hampel, smooth
+    from .gaps import fill_gaps
+    from .io.motion import write_motion
+    from .metrics import bone_length_cv, jitter
+
+    console = _console(args)
+    m = load_motion(args.input)
+    params = {}
+    for kv in args.param or []:
+        k, _, v = kv.partition("=")
+        try:
+            params[k.strip()] = float(v)
+        except ValueError:
+            raise MocapError(f"--param {kv!r}: expected NAME=NUMBER") from None
+    pos = m.positions
+    spikes = 0
+    if not args.no_hampel:
+        pos, out = hampel(pos, m.fps)
+        spikes = int(out.any(-1).sum())
+    filled = np.zeros(pos.shape[:2], bool)
+    if args.max_gap > 0:
+        pos, filled = fill_gaps(pos, int(round(args.max_gap * m.fps)), "cubic")
+    pos = smooth(pos, m.fps, args.filter, **params)
+    out_m = replace(m, positions=pos, confidence=np.where(np.isfinite(pos).all(-1), np.maximum(m.confidence, 0.5), 0.0))
+    write_motion(out_m, args.output)
+    b = m.skeleton.bone_indices
+    t = Table(title=f"{args.filter} smoothing")
+    for col in ("", "before", "after"):
+        t.add_column(col, justify="right")
+    t.add_row("jitter (m/s^2)", f"{jitter(m.positions, m.fps):.2f}", f"{jitter(pos, m.fps):.2f}")
+    if len(b):
+        t.add_row("bone length CV (%)", f"{100 * np.nanmean(bone_length_cv(m.positions, b)):.2f}",
+                  f"{100 * np.nanmean(bone_length_cv(pos, b)):.2f}")
+    console.print(t)
+    left = int((~np.isfinite(pos).all(-1)).sum())
+    console.print(f"wrote {args.output}: {spikes} spikes removed, {int(filled.sum())} missing points filled, "
+                  f"{left} left empty (gaps longer than {args.max_gap:g} s)", soft_wrap=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mocap", description="2D keypoints to animation-ready 3D.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -125,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--face-forward", action="store_true", help="turn the character to face +Z at the first frame")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_convert)
+
+    sm = sub.add_parser("smooth", help="remove spikes, fill short gaps and filter a 3D motion")
+    sm.add_argument("input")
+    sm.add_argument("-o", "--output", required=True)
+    sm.add_argument("--filter", default="butterworth",
+                    help="butterworth (default), savgol, median, gaussian, one_euro, kalman")
+    sm.add_argument("--param", action="append", help="filter parameter NAME=VALUE, e.g. cutoff=6 (Hz)")
+    sm.add_argument("--max-gap", type=float, default=0.5, help="fill gaps up to this many seconds (default 0.5)")
+    sm.add_argument("--no-hampel", action="store_true", help="keep spikes (no Hampel outlier removal)")
+    sm.add_argument("-q", "--quiet", action="store_true")
+    sm.set_defaults(func=cmd_smooth)
 
     i = sub.add_parser("info", help="describe any supported file")
     i.add_argument("files", nargs="+")

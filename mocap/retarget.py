@@ -226,14 +226,15 @@ class Retargeted:
 
 def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proportions | None = None,
              height: float | None = None, ground: bool = True, face_forward: bool = False,
-             bend_blend: float = 0.2) -> Retargeted:
+             bend_blend: float = 0.2, roll_time: float = 0.5) -> Retargeted:
     """Fit ``rig`` to ``motion`` (any skeleton with hips, knees, ankles, shoulders, elbows, wrists).
 
     proportions: bone lengths (default: measured from the subject, median over frames); ``height``
     instead scales the rig template to a standing height in metres. ``ground`` puts the lowest foot
     on the floor (y = 0, 5th percentile over frames); ``face_forward`` rotates about Y so the
     character faces +Z at the first frame and starts above the origin. ``bend_blend`` is how strongly
-    the body's forward direction steers a nearly straight limb's twist.
+    the body's forward direction steers a nearly straight limb's twist. ``roll_time`` (s): how fast
+    a foot's unobservable roll is pulled back towards the leg's (see :func:`transport_roll`).
     """
     rig = get_rig(rig)
     T = motion.n_frames
@@ -340,6 +341,10 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
             G[:, j] = axis_angle(d, np.nan_to_num(theta) * np.nan_to_num(weight)) @ G0
         else:  # wrists and toes: no cue of their own, keep the parent's orientation
             G[:, j] = G[:, par[j]]
+    for s in ("left", "right"):
+        a = idx[f"{s}_ankle"]
+        G[:, a] = transport_roll(G[:, a], _unit(offsets[idx[f"{s}_toe"]]), motion.fps, roll_time)
+        G[:, idx[f"{s}_toe"]] = G[:, a]
     local = np.einsum("tjki,tjkl->tjil", np.where(par[None, :, None, None] >= 0, G[:, np.maximum(par, 0)],
                                                    np.eye(3)), G)
     local[:, par < 0] = G[:, par < 0]
@@ -354,6 +359,31 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
         _, P = out.global_transforms()
         feet = [idx[r] for r in ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_toe_end", "right_toe_end")]
         out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
+    return out
+
+
+def transport_roll(G: np.ndarray, rest_dir: np.ndarray, fps: float, roll_time: float = 0.5) -> np.ndarray:
+    """Carry a bone's roll from frame to frame instead of recomputing it.
+
+    G: ``(T, 3, 3)`` global rotations whose bone direction ``G @ rest_dir`` is right but whose roll
+    about that direction is only a preference (a foot's roll is not observable from ankle and toe).
+    Each frame takes the previous rotation turned by the smallest swing onto the new direction (so
+    it never turns more than the bone does), then moves its roll towards ``G`` with time constant
+    ``roll_time`` seconds. Sequential in time by nature; one small step per frame.
+    """
+    out = G.copy()
+    alpha = 1.0 - np.exp(-1.0 / (fps * roll_time))
+    d = np.einsum("tij,j->ti", G, rest_dir)
+    ok = np.isfinite(G).all(axis=(1, 2))
+    for t in range(1, len(G)):
+        if not (ok[t] and ok[t - 1]):
+            continue
+        prev = out[t - 1]
+        moved = swing(prev @ rest_dir, d[t]) @ prev
+        diff = G[t] @ moved.T  # a rotation about d[t]
+        vee = np.array([diff[2, 1] - diff[1, 2], diff[0, 2] - diff[2, 0], diff[1, 0] - diff[0, 1]])
+        angle = np.arctan2(0.5 * vee @ d[t], 0.5 * (np.trace(diff) - 1.0))
+        out[t] = axis_angle(d[t], alpha * angle) @ moved
     return out
 
 

@@ -117,3 +117,20 @@ def test_info_and_demo(tmp_path, capsys):
     assert main(["info", str(tmp_path / "demo.trc"), str(DEMO / "calib.toml"), str(DEMO / "pose")]) == 0
     out = capsys.readouterr().out
     assert "3D motion, 40 frames at 60 fps" in out and "4 cameras" in out and "OpenPose keypoints, 4 camera(s)" in out
+
+
+def test_smooth_command(tmp_path, capsys):
+    from conftest import TRIAL
+    trc = TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc"
+    if not trc.exists():
+        pytest.skip("shared data missing")
+    assert main(["smooth", str(trc), "-o", str(tmp_path / "s.trc"), "--param", "cutoff=6"]) == 0
+    out = capsys.readouterr().out
+    assert "jitter" in out and "bone length CV" in out and (tmp_path / "s.trc").exists()
+    from mocap.io.motion import read_trc
+    from mocap.metrics import jitter
+    raw, smooth = read_trc(trc), read_trc(tmp_path / "s.trc")
+    assert jitter(smooth.positions, 60) < 0.2 * jitter(raw.positions, 60)
+    assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--filter", "wavelet"]) == 2
+    assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--param", "cutoff=40"]) == 2
+    assert not (tmp_path / "x.trc").exists()
