@@ -29,11 +29,14 @@ def cmd_triangulate(args) -> int:
 
     console = _console(args)
     job = TriangulationJob(args.calib, args.keypoints, args.output, args.skeleton, args.fps, args.mode,
-                           args.refine, args.threshold, args.min_confidence)
+                           args.refine, args.threshold, args.min_confidence, args.smooth)
     with _progress(console) as prog:
         task = prog.add_task("triangulating", total=1)
         res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
     _summary(console, res)
+    if job.quality:
+        (j0, j1), (c0, c1) = job.quality["jitter"], job.quality["bone_cv"]
+        console.print(f"refinement: jitter {j0:.1f} -> {j1:.1f} m/s^2, bone length CV {100 * c0:.2f} -> {100 * c1:.2f} %")
     for note in job.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
@@ -68,12 +71,18 @@ def cmd_info(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Triangulate the bundled Pose2Sim sample (4 cameras, OpenPose BODY_25B) into a TRC."""
+    """Triangulate and refine the bundled Pose2Sim sample (4 cameras, OpenPose BODY_25B) into a TRC."""
     out = Path(args.output) / "demo.trc"
     ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], output=str(out),
                             skeleton="body_25b", fps=60.0, mode="robust", refine=False, threshold=None,
-                            min_confidence=0.3, quiet=args.quiet)
-    return cmd_triangulate(ns)
+                            min_confidence=0.3, smooth=True, quiet=args.quiet)
+    cmd_triangulate(ns)
+    from .convert import convert_file
+
+    convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
+    _console(args).print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
+                         f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
+    return 0
 
 
 def cmd_convert(args) -> int:
@@ -154,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--refine", action="store_true", help="nonlinear refinement of the distorted reprojection error")
     t.add_argument("--threshold", type=float, default=None, help="outlier threshold, px (default 1.5%% of image size)")
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
+    t.add_argument("--smooth", action="store_true",
+                   help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)
 

@@ -37,7 +37,9 @@ class TriangulationJob:
     refine: bool = False
     threshold_px: float | None = None
     min_confidence: float = 0.3
+    smooth: bool = False
     notes: list[str] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
 
 
 def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
@@ -62,6 +64,8 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
                           refine=job.refine, progress=progress)
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
+    if job.smooth:
+        _refine_in_place(res, kp, rig, job)
     missing = int((~res.motion.valid).sum())
     if missing:
         job.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
@@ -69,3 +73,30 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
     if job.output:
         write_motion(res.motion, job.output)
     return res
+
+
+def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -> None:
+    """Spatiotemporal refinement of a triangulation (reprojection + smoothness + constant bones)."""
+    import numpy as np
+
+    from .metrics import bone_length_cv, jitter
+    from .refine import refine
+
+    bones = res.motion.skeleton.bone_indices
+    before = res.motion.positions
+    xy = rig.undistort(kp.xy)
+    w = np.where(res.inliers, kp.confidence, 0.0)
+    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals))
+    job.quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
+                   "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
+                               float(np.nanmean(bone_length_cv(r.positions, bones))))}
+    if r.filled.any():
+        job.notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
+    res.motion.positions = r.positions
+    C, T, J = res.inliers.shape
+    verr = np.linalg.norm(rig.project(r.positions.reshape(-1, 3)) - kp.xy.reshape(C, -1, 2), axis=-1).reshape(C, T, J)
+    res.view_errors = verr
+    with np.errstate(invalid="ignore"):
+        res.reprojection_error = np.where(res.inliers, verr, 0).sum(0) / res.inliers.sum(0)
+    res.motion.confidence = np.where(np.isfinite(r.positions).all(-1), np.maximum(res.motion.confidence, 0.5), 0.0)
+    res.method += "+refined"

@@ -114,6 +114,9 @@ def test_cli_subprocess_exit_code(demo):
 
 def test_info_and_demo(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path), "-q"]) == 0
+    from mocap.bvh import read_bvh
+    bvh = read_bvh(tmp_path / "demo.bvh")
+    assert bvh.n_frames == 40 and "mixamorig:Hips" in bvh.names
     assert main(["info", str(tmp_path / "demo.trc"), str(DEMO / "calib.toml"), str(DEMO / "pose")]) == 0
     out = capsys.readouterr().out
     assert "3D motion, 40 frames at 60 fps" in out and "4 cameras" in out and "OpenPose keypoints, 4 camera(s)" in out
@@ -134,3 +137,12 @@ def test_smooth_command(tmp_path, capsys):
     assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--filter", "wavelet"]) == 2
     assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--param", "cutoff=40"]) == 2
     assert not (tmp_path / "x.trc").exists()
+
+
+def test_triangulate_smooth_prints_quality(demo, capsys):
+    rc, _ = run(tri(demo, demo / "s.trc")[:-1] + ["--fps", "60", "--smooth"], capsys)
+    assert rc == 0 and (demo / "s.trc").exists()
+    from mocap.io.motion import read_trc
+    m = read_trc(demo / "s.trc")
+    from mocap.metrics import bone_length_cv
+    assert np.nanmean(bone_length_cv(m.positions, m.skeleton.bone_indices)) < 0.01
