@@ -9,7 +9,7 @@ from .errors import MocapError
 from .io.calibration import natural_key, read_calibration
 from .io.keypoints import read_openpose_folders
 from .io.motion import write_motion
-from .triangulation import TriangulationResult, triangulate, triangulate_pose2sim
+from .triangulation import TriangulationResult, pixel_errors, triangulate, triangulate_pose2sim
 
 
 def keypoint_folders(paths: list[str | Path]) -> list[Path]:
@@ -94,7 +94,7 @@ def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -
         job.notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
     res.motion.positions = r.positions
     C, T, J = res.inliers.shape
-    verr = np.linalg.norm(rig.project(r.positions.reshape(-1, 3)) - kp.xy.reshape(C, -1, 2), axis=-1).reshape(C, T, J)
+    verr = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
     res.view_errors = verr
     with np.errstate(invalid="ignore"):
         res.reprojection_error = np.where(res.inliers, verr, 0).sum(0) / res.inliers.sum(0)

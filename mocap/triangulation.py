@@ -2,7 +2,8 @@
 
 Building blocks (pure functions over batched arrays):
 
-- :func:`view_equations`: per-view DLT normal matrices ``(C, N, 4, 4)``;
+- :func:`view_coefficients` / :func:`summed_normal`: DLT normal matrices ``(N, 4, 4)`` summed over any
+  camera subset with one matrix product;
 - :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices;
 - :func:`triangulate_robust`: confidence-weighted DLT with outlier views rejected by an exhaustive
   search over camera pairs (truncated-quadratic / MSAC score), then inlier refits;
@@ -78,20 +79,11 @@ class TriangulationResult:
 
 
 # ------------------------------------------------------------------ building blocks
-def view_equations(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per-view DLT normal matrices.
-
-    Rt: ``(C, 3, 4)`` projection matrices (``[R|t]`` for normalised coordinates or ``K[R|t]`` for px).
-    xy: ``(C, N, 2)`` image coordinates in the matching units (NaN allowed where ``w`` is 0).
-    w: ``(C, N)`` weights (confidence); 0 removes a view.
-    Returns ``(C, N, 4, 4)``: ``sum_rows w^2 a a^T`` with rows ``x P2 - P0`` and ``y P2 - P1``.
-    """
-    coef, basis = view_coefficients(Rt, xy, w)
-    return np.einsum("cnk,ckij->cnij", coef, basis.reshape(len(Rt), 4, 4, 4))
-
-
 def view_coefficients(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The normal matrices of :func:`view_equations` as a linear form, for fast subset sums.
+    """Per-view DLT normal matrices ``sum_rows w^2 a a^T`` (rows ``x P2 - P0``, ``y P2 - P1``) as a linear form.
+
+    Rt: ``(C, 3, 4)`` projection matrices (``[R|t]`` for normalised coordinates or ``K[R|t]`` for px);
+    xy: ``(C, N, 2)`` matching image coordinates (NaN allowed where ``w`` is 0); w: ``(C, N)`` weights.
 
     ``w^2 [(x^2 + y^2) P2 P2^T - x (P0 P2^T + P2 P0^T) - y (P1 P2^T + P2 P1^T) + P0 P0^T + P1 P1^T]``
     Returns coef ``(C, N, 4)`` and basis ``(C, 4, 16)``: the normal matrix summed over any camera
@@ -149,17 +141,6 @@ def solve_homogeneous(A: np.ndarray) -> np.ndarray:
     q = Vt[..., -1, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         return q[..., :3] / q[..., 3:4]
-
-
-def project_normalized(Rt: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``(C, 3, 4)`` [R|t], ``(N, 3)`` points -> ``(C, N, 2)`` normalised coords (NaN behind camera)."""
-    x, y, z = (X[None, :, k] for k in range(3))
-    R, t = Rt[:, :, :3, None], Rt[:, :, 3, None]
-    cx = R[:, 0, 0] * x + R[:, 0, 1] * y + R[:, 0, 2] * z + t[:, 0]
-    cy = R[:, 1, 0] * x + R[:, 1, 1] * y + R[:, 1, 2] * z + t[:, 1]
-    cz = R[:, 2, 0] * x + R[:, 2, 1] * y + R[:, 2, 2] * z + t[:, 2]
-    cz = np.where(cz > 1e-9, cz, np.nan)
-    return np.stack([cx / cz, cy / cz], axis=-1)
 
 
 def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.ndarray) -> np.ndarray:
@@ -286,7 +267,7 @@ def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, 
     return X
 
 
-def _pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
+def pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """``(C, N)`` distance in px between the distorted projection of ``X (N, 3)`` and ``uv (C, N, 2)``."""
     return np.linalg.norm(rig.project(X) - uv, axis=-1)
 
@@ -409,7 +390,7 @@ def temporal_recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, window: in
 def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResult:
     C, T, J, _ = kp.data.shape
     uv = kp.xy.reshape(C, T * J, 2)
-    verr = _pixel_errors(rig, X, uv)
+    verr = pixel_errors(rig, X, uv)
     inl = inl & np.isfinite(X).all(axis=1)[None]
     with np.errstate(invalid="ignore"):
         err = np.where(inl, verr, 0).sum(axis=0) / inl.sum(axis=0)
