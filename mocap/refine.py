@@ -8,7 +8,8 @@ Minimises, over every joint position of every frame (and the bone lengths):
 - constant bone lengths: ``|X_a - X_b| - L_b`` in every frame; lengths free (their optimum given
   the positions is the mean length) or fixed by a rig.
 
-Solver: Gauss-Newton with iteratively reweighted soft-L1, whose normal equations are solved by
+Solver: Gauss-Newton (Levenberg-Marquardt damped) with iteratively reweighted soft-L1, whose normal
+equations are solved by
 preconditioned conjugate gradients. The preconditioner is exact for everything but the coupling of
 joints through bones: one banded Cholesky factor per joint over the whole sequence (bandwidth 6),
 so the whole sequence is solved at once, without chunks. Everything else is vectorised numpy;
@@ -102,7 +103,7 @@ class _Problem:
         r = (np.linalg.norm(d, axis=-1) - L) / self.bone_sigma
         return c + (acc * acc).sum() + (r * r).sum()
 
-    def step(self, X, L, cg_iters=60, cg_tol=1e-3):
+    def step(self, X, L, damping=0.0, cg_iters=60, cg_tol=1e-3):
         """Gauss-Newton step ``dx (T, J, 3)``. Internally joint-major ``(J, T, 3)``, so that each
         joint's whole sequence is contiguous for its banded solve."""
         T, J = self.T, self.J
@@ -123,7 +124,9 @@ class _Problem:
             g[a] -= gb[i]
             Hdiag[a] += uu[i]
             Hdiag[b] += uu[i]
-        Hdiag += 1e-9 * np.eye(3)
+        lam = damping * np.trace(Hdiag, axis1=-2, axis2=-1).mean() / 3 + 1e-9  # Levenberg-Marquardt
+        Hd = Hd + lam * np.eye(3)
+        Hdiag += lam * np.eye(3)
 
         def matvec(v):
             out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
@@ -243,19 +246,16 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
 
     prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data)
     c0 = cur = prob.cost(X, L)
-    it = 0
+    damping, it = 1e-4, 0
     for it in range(1, iterations + 1):
-        dx = prob.step(X, L)
-        step = 1.0
-        while step > 1e-3:
-            Xn = X + step * dx
-            Ln = np.linalg.norm(Xn[:, bones[:, 1]] - Xn[:, bones[:, 0]], axis=-1).mean(0) if free else L
-            cn = prob.cost(Xn, Ln)
-            if cn < cur:
-                break
-            step *= 0.5
-        if cn >= cur:
-            break
+        dx = prob.step(X, L, damping)
+        Xn = X + dx
+        Ln = np.linalg.norm(Xn[:, bones[:, 1]] - Xn[:, bones[:, 0]], axis=-1).mean(0) if free else L
+        cn = prob.cost(Xn, Ln)
+        if not cn < cur:  # rejected: more damping (a shorter, more gradient-like step)
+            damping *= 10.0
+            continue
+        damping = max(damping / 10.0, 1e-7)
         rel = (cur - cn) / max(cur, 1e-12)
         X, L, cur = Xn, Ln, cn
         if rel < 1e-6:
