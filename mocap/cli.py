@@ -28,6 +28,10 @@ def cmd_triangulate(args) -> int:
     from .pipeline import TriangulationJob, run_triangulation
 
     console = _console(args)
+    if getattr(args, "videos", None):
+        return _triangulate_videos(args, console)
+    if not args.keypoints:
+        raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
     job = TriangulationJob(args.calib, args.keypoints, args.output, args.skeleton, args.fps, args.mode,
                            args.refine, args.threshold, args.min_confidence, args.smooth)
     with _progress(console) as prog:
@@ -41,6 +45,84 @@ def cmd_triangulate(args) -> int:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
                   f"{res.motion.fps:g} fps, metres)")
+    return 0
+
+
+def _triangulate_videos(args, console) -> int:
+    from .convert import convert_file
+    from .io.calibration import read_calibration
+    from .io.motion import write_motion
+    from .pipeline import TriangulationJob, _refine_in_place
+    from .triangulation import triangulate
+    from .videojobs import detect_videos
+
+    rig = read_calibration(args.calib)
+    if len(args.videos) != len(rig):
+        raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+    with _progress(console) as prog:
+        task = prog.add_task("detecting", total=1)
+        kp, dets = detect_videos(args.videos, lambda d, t: prog.update(task, completed=d, total=t))
+    for v, d in zip(args.videos, dets):
+        rate = 100 * (1 - len(d.missing_frames) / max(1, d.keypoints.n_frames))
+        console.print(f"{v}: person detected in {rate:.1f} % of {d.keypoints.n_frames} frames", soft_wrap=True)
+    res = triangulate(kp, rig, min_confidence=args.min_confidence, threshold_px=args.threshold, refine=args.refine)
+    job = TriangulationJob(args.calib, [], args.output, smooth=args.smooth)
+    if args.smooth:
+        _refine_in_place(res, kp, rig, job)
+    _summary(console, res)
+    out = Path(args.output)
+    if out.suffix.lower() == ".bvh":
+        tmp_motion = res.motion
+        from .bvh import write_bvh
+        from .retarget import retarget
+        write_bvh(retarget(tmp_motion, args.rig).to_bvh("cm"), out)
+    else:
+        write_motion(res.motion, out)
+    console.print(f"wrote {out}  ({res.motion.n_frames} frames, {kp.fps:g} fps)")
+    return 0
+
+
+def cmd_detect(args) -> int:
+    from .detect import detect_video
+    from .io.keypoints import write_keypoints, write_openpose_folders
+
+    console = _console(args)
+    with _progress(console) as prog:
+        task = prog.add_task("detecting", total=1)
+        det = detect_video(args.video, stride=args.stride, resize=args.resize, start=args.start, end=args.end,
+                           progress=lambda d, t: prog.update(task, completed=d, total=t))
+    out = Path(args.output)
+    if out.suffix.lower() in (".npz", ".csv"):
+        write_keypoints(det.keypoints, out)
+        if out.suffix.lower() == ".npz":
+            from .io.motion import write_npz
+            write_npz(det.world, out.with_name(out.stem + "_world.npz"))
+    else:
+        write_openpose_folders(det.keypoints, out)
+    T = det.keypoints.n_frames
+    console.print(f"wrote {out}: {T} frames at {det.keypoints.fps:g} fps, person in {T - len(det.missing_frames)} "
+                  f"({100 * (T - len(det.missing_frames)) / max(T, 1):.1f} %)", soft_wrap=True)
+    if len(det.missing_frames) == T:
+        console.print("[yellow]warning:[/] no person detected in any frame", soft_wrap=True)
+    return 0
+
+
+def cmd_video2bvh(args) -> int:
+    from .videojobs import video_to_bvh
+
+    console = _console(args)
+    with _progress(console) as prog:
+        task = prog.add_task("detecting", total=1)
+        res = video_to_bvh(args.video, args.output, rig=args.rig, preview=args.preview, stride=args.stride,
+                           resize=args.resize, progress=lambda d, t: prog.update(task, completed=d, total=t))
+    for note in res.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if res.animation is None:
+        console.print("[yellow]warning:[/] nothing written", soft_wrap=True)
+        return 0
+    console.print(f"wrote {args.output}: rig {args.rig}, {res.animation.local.shape[0]} frames at "
+                  f"{res.animation.fps:g} fps, cm, Y-up" + (f"; preview {args.preview}" if args.preview else ""),
+                  soft_wrap=True)
     return 0
 
 
@@ -71,7 +153,8 @@ def cmd_info(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Triangulate and refine the bundled Pose2Sim sample (4 cameras, OpenPose BODY_25B) into a TRC."""
+    """The bundled samples: one video -> out.bvh + preview.mp4 (the main job), and 4 cameras' OpenPose
+    keypoints -> refined demo.trc -> demo.bvh."""
     out = Path(args.output) / "demo.trc"
     ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], output=str(out),
                             skeleton="body_25b", fps=60.0, mode="robust", refine=False, threshold=None,
@@ -80,8 +163,13 @@ def cmd_demo(args) -> int:
     from .convert import convert_file
 
     convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
-    _console(args).print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
-                         f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
+    console = _console(args)
+    console.print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
+                  f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
+    video = DEMO_DIR / "cam01.mp4"
+    cmd_video2bvh(argparse.Namespace(video=str(video), output=str(Path(args.output) / "out.bvh"), rig="mixamo",
+                                     preview=str(Path(args.output) / "preview.mp4"), stride=1, resize=None,
+                                     quiet=args.quiet))
     return 0
 
 
@@ -153,9 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("triangulate", help="multi-camera 2D keypoints + calibration -> 3D (TRC/CSV/NPZ)")
     t.add_argument("--calib", required=True, help="calibration: Pose2Sim/anipose .toml, Qualisys .qca.txt, intri.yml")
-    t.add_argument("--keypoints", required=True, nargs="+",
-                   help="OpenPose JSON folders, one per camera (or their parent folder)")
-    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv or .npz (metres)")
+    t.add_argument("--keypoints", nargs="+", help="OpenPose JSON folders, one per camera (or their parent folder)")
+    t.add_argument("--videos", nargs="+", help="synchronised videos, one per camera, in calibration order "
+                                               "(detected with the built-in detector)")
+    t.add_argument("--rig", default="mixamo", help="rig when -o is a .bvh (default mixamo)")
+    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv, .npz, .c3d (metres) or .bvh")
     t.add_argument("--skeleton", default=None, help="keypoint layout (default: from the data)")
     t.add_argument("--fps", type=float, default=30.0, help="frame rate of the keypoints (default 30)")
     t.add_argument("--mode", choices=["robust", "pose2sim"], default="robust",
@@ -180,6 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--face-forward", action="store_true", help="turn the character to face +Z at the first frame")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_convert)
+
+    de = sub.add_parser("detect", help="2D keypoints from a video (MediaPipe, bundled model, offline)")
+    de.add_argument("video")
+    de.add_argument("-o", "--output", required=True, help="keypoints .npz/.csv, or a folder for OpenPose JSON")
+    de.add_argument("--stride", type=int, default=1, help="use every N-th frame")
+    de.add_argument("--resize", type=float, default=None, help="scale frames so the longer side is this many px")
+    de.add_argument("--start", type=float, default=0.0, help="start time, s")
+    de.add_argument("--end", type=float, default=None, help="end time, s")
+    de.add_argument("-q", "--quiet", action="store_true")
+    de.set_defaults(func=cmd_detect)
+
+    vb = sub.add_parser("video2bvh", help="one video -> animated BVH (detect, 3D, smooth, retarget)")
+    vb.add_argument("video")
+    vb.add_argument("-o", "--output", required=True)
+    vb.add_argument("--rig", default="mixamo", help="generic, mixamo (default), cmu, smpl")
+    vb.add_argument("--preview", default=None, help="write a side-by-side preview MP4")
+    vb.add_argument("--stride", type=int, default=1)
+    vb.add_argument("--resize", type=float, default=None)
+    vb.add_argument("-q", "--quiet", action="store_true")
+    vb.set_defaults(func=cmd_video2bvh)
 
     sm = sub.add_parser("smooth", help="remove spikes, fill short gaps and filter a 3D motion")
     sm.add_argument("input")

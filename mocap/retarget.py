@@ -19,6 +19,7 @@ from scipy.spatial.transform import Rotation
 
 from .bvh import BVH
 from .errors import MocapError
+from .filters import butterworth
 from .io.motion import UNIT_SCALE
 from .motion import Motion3D
 from .rigs import END_SITES, ROLES, Proportions, Rig, get_rig, parents, rest_offsets, role_index
@@ -193,11 +194,11 @@ class Retargeted:
     def to_motion(self) -> Motion3D:
         from .skeletons import Skeleton
 
-        names = [self.rig.names.get(r, r) if r not in END_SITES else r for r in self.roles]
-        par = parents()
-        bones = tuple((names[p], names[j]) for j, p in enumerate(par) if p >= 0)
+        roles = self.roles
+        names = [self.rig.names.get(r, r) if r not in END_SITES else r for r in roles]
+        bones = tuple((roles[p], roles[j]) for j, p in enumerate(parents()) if p >= 0)
         _, P = self.global_transforms()
-        return Motion3D(P, Skeleton(f"rig_{self.rig.name}", tuple(names), tuple(names), bones), self.fps, up="y",
+        return Motion3D(P, Skeleton(f"rig_{self.rig.name}", tuple(roles), tuple(names), bones), self.fps, up="y",
                         joint_names=names)
 
     def to_bvh(self, units: str = "cm") -> BVH:
@@ -357,9 +358,25 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
         _face_forward(out)
     if ground:
         _, P = out.global_transforms()
-        feet = [idx[r] for r in ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_toe_end", "right_toe_end")]
+        feet = [idx[r] for r in FEET]
         out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
     return out
+
+
+FEET = ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_toe_end", "right_toe_end")
+
+
+def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
+    """Move the root vertically so the lowest foot point touches the floor in every frame (smoothed
+    with a zero-phase ``cutoff_hz`` low-pass so steps do not jolt). For motions without a trustworthy
+    vertical root trajectory, such as hip-centred monocular 3D. Modifies and returns ``anim``."""
+    _, P = anim.global_transforms()
+    idx = role_index()
+    lowest = P[:, [idx[r] for r in FEET], 1].min(axis=1)
+    if len(lowest) > 15 and cutoff_hz < anim.fps / 2:
+        lowest = butterworth(lowest[:, None], anim.fps, cutoff_hz, order=2)[:, 0]
+    anim.root[:, 1] -= lowest
+    return anim
 
 
 def transport_roll(G: np.ndarray, rest_dir: np.ndarray, fps: float, roll_time: float = 0.5) -> np.ndarray:

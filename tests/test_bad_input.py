@@ -117,6 +117,7 @@ def test_info_and_demo(tmp_path, capsys):
     from mocap.bvh import read_bvh
     bvh = read_bvh(tmp_path / "demo.bvh")
     assert bvh.n_frames == 40 and "mixamorig:Hips" in bvh.names
+    assert read_bvh(tmp_path / "out.bvh").n_frames == 100 and (tmp_path / "preview.mp4").stat().st_size > 10000
     assert main(["info", str(tmp_path / "demo.trc"), str(DEMO / "calib.toml"), str(DEMO / "pose")]) == 0
     out = capsys.readouterr().out
     assert "3D motion, 40 frames at 60 fps" in out and "4 cameras" in out and "OpenPose keypoints, 4 camera(s)" in out

@@ -1,0 +1,36 @@
+"""Video throughput: detector-only frames/s vs end-to-end video -> BVH frames/s on a 1080p clip.
+
+Both decode the same video in the same run; the pipeline's overhead beyond the detector is
+printed as a ratio. Run: python benchmarks/video.py [VIDEO]
+"""
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEO = ROOT.parent / "shared/data/pose2sim_s00/S00_P00_SingleParticipant/S00_P00_T01_BalancingTrial/videos/cam01.mp4"
+
+
+def main():
+    from mocap.detect import detect_video
+    from mocap.videojobs import video_to_bvh
+
+    video = Path(sys.argv[1]) if len(sys.argv) > 1 else VIDEO
+    detect_video(video, end=0.2)  # warm-up: model load
+    t0 = time.perf_counter()
+    det = detect_video(video)
+    t_det = time.perf_counter() - t0
+    n = det.keypoints.n_frames
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        video_to_bvh(video, Path(d) / "out.bvh")
+        t_all = time.perf_counter() - t0
+    print(f"{video.name}: {n} frames {det.size[0]}x{det.size[1]}")
+    print(f"detector only (decode + MediaPipe): {n / t_det:.1f} frames/s")
+    print(f"video -> BVH end to end:            {n / t_all:.1f} frames/s")
+    print(f"pipeline overhead beyond the detector: {100 * (t_all / t_det - 1):.1f} %")
+
+
+if __name__ == "__main__":
+    main()

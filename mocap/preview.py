@@ -1,0 +1,73 @@
+"""Preview videos: the input frame with its 2D skeleton beside a drawn view of the 3D result."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .io.atomic import atomic_path
+from .skeletons import Skeleton
+from .video import frames
+
+LEFT, RIGHT, MID = (255, 140, 40), (40, 90, 255), (200, 200, 200)  # BGR: left blue, right red
+
+
+def _colour(sk: Skeleton, a: int, b: int):
+    s = sk.side(a) + sk.side(b)
+    return LEFT if s < 0 else RIGHT if s > 0 else MID
+
+
+def draw_skeleton_2d(img: np.ndarray, xy: np.ndarray, sk: Skeleton, valid: np.ndarray | None = None,
+                     thickness: int = 3) -> np.ndarray:
+    """Draw bones and joints of ``xy (J, 2)`` px on ``img`` (in place); invalid joints are skipped."""
+    ok = np.isfinite(xy).all(-1) if valid is None else valid & np.isfinite(xy).all(-1)
+    for a, b in sk.bone_indices:
+        if ok[a] and ok[b]:
+            cv2.line(img, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)),
+                     _colour(sk, a, b), thickness, cv2.LINE_AA)
+    for j in np.flatnonzero(ok):
+        cv2.circle(img, tuple(np.round(xy[j]).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
+    return img
+
+
+def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: float, yaw: float = 0.6) -> np.ndarray:
+    """Draw ``P (J, 3)`` metres (Y-up) seen from a camera turned ``yaw`` radians about Y, with a floor line."""
+    w, h = size
+    img = np.full((h, w, 3), 30, np.uint8)
+    c, s = np.cos(yaw), np.sin(yaw)
+    R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    Q = P @ R.T
+    scale = 0.8 * min(w, h) / extent
+    uv = np.stack([w / 2 + Q[:, 0] * scale, h * 0.9 - Q[:, 1] * scale], -1)
+    cv2.line(img, (0, int(h * 0.9)), (w, int(h * 0.9)), (90, 90, 90), 1)
+    return draw_skeleton_2d(img, uv, sk, thickness=max(2, w // 200))
+
+
+def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, P3d: np.ndarray,
+                  sk3d: Skeleton, fps: float, stride: int = 1) -> Path:
+    """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)`` (Y-up m).
+
+    Centred on the pelvis horizontally; the panel scale fits the whole motion. Written atomically.
+    """
+    P = P3d - np.nanmean(P3d[:, :, [0, 2]], axis=(0, 1)).repeat(2)[[0, 2, 1]] * [1, 0, 1]
+    extent = float(np.nanmax(np.abs(P[..., [0, 2]]))) * 2 + 0.5
+    extent = max(extent, float(np.nanmax(P[..., 1]) - min(0.0, np.nanmin(P[..., 1]))) + 0.3)
+    writer = None
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        for t, (_, img) in enumerate(frames(video, stride)):
+            if t >= len(kp2d):
+                break
+            h = 540
+            s = h / img.shape[0]
+            left = cv2.resize(img, (round(img.shape[1] * s), h), interpolation=cv2.INTER_AREA)
+            draw_skeleton_2d(left, kp2d[t, :, :2] * s, sk2d, kp2d[t, :, 2] > 0.3)
+            right = render_3d_panel(np.nan_to_num(P[t]), sk3d, (h, h), extent)
+            frame = np.concatenate([left, right], axis=1)
+            if writer is None:
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+        if writer is not None:
+            writer.release()
+    return out

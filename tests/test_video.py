@@ -1,0 +1,103 @@
+"""Video -> 3D -> BVH with the real detector on the real Pose2Sim demo videos."""
+import numpy as np
+import pytest
+
+from conftest import CALIB, TRIAL, need
+from mocap.cli import main
+from mocap.errors import MocapError
+from mocap.io.calibration import read_calibration
+from mocap.io.motion import read_trc
+from mocap.triangulation import triangulate
+
+pytest.importorskip("mediapipe")
+VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
+SHARED = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
+          "left_knee": "LKnee", "left_ankle": "LAnkle", "right_shoulder": "RShoulder", "right_elbow": "RElbow",
+          "right_wrist": "RWrist", "left_shoulder": "LShoulder", "left_elbow": "LElbow", "left_wrist": "LWrist",
+          "nose": "Nose", "right_heel": "RHeel", "left_heel": "LHeel", "right_foot_index": "RBigToe",
+          "left_foot_index": "LBigToe"}
+
+
+@pytest.fixture(scope="module")
+def detections():
+    from mocap.videojobs import detect_videos
+    return detect_videos([need(v) for v in VIDEOS])
+
+
+def test_person_detected_in_95_percent_of_frames(detections):
+    kp, dets = detections
+    for v, d in zip(VIDEOS, dets):
+        T = d.keypoints.n_frames
+        rate = 1 - len(d.missing_frames) / T
+        print(f"{v.name}: {100 * rate:.1f} % of {T} frames")
+        assert T == 100 and d.keypoints.fps == 60 and rate >= 0.95
+        assert d.size == (1088, 1920) or d.size == (1080, 1920)  # portrait: rotation handled
+
+
+def test_multiview_videos_agree_with_pose2sim(detections):
+    kp, _ = detections
+    res = triangulate(kp, read_calibration(CALIB))
+    ref = read_trc(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc").to_up("z")
+    m = res.motion
+    d = np.array([np.linalg.norm(m.positions[:, m.skeleton.index(a)] - ref.positions[:, ref.skeleton.index(b)], axis=-1)
+                  for a, b in SHARED.items()]) * 1000
+    per_marker = np.nanmedian(d, axis=1)
+    print("median mm per marker:", dict(zip(SHARED.values(), per_marker.round(1))), "pooled", np.nanmedian(d))
+    # MediaPipe and OpenPose put hips and nose at different anatomical points (~6 cm apart here).
+    assert np.median(per_marker) <= 40.0
+    assert np.nanmedian(d) <= 45.0
+
+
+@pytest.mark.parametrize("video", VIDEOS, ids=[v.stem for v in VIDEOS])
+def test_video2bvh_imports_in_blender(video, tmp_path):
+    bpy = pytest.importorskip("bpy")
+    from test_bvh import blender_joint_positions
+    out = tmp_path / "v.bvh"
+    assert main(["video2bvh", str(need(video)), "-o", str(out), "--rig", "mixamo", "-q"]) == 0
+    frames = np.arange(0, 100, 3)
+    ref, fps, n = blender_joint_positions(out, 0.01, frames)
+    assert n == 100 and abs(fps - 60) < 0.5
+    P = np.stack(list(ref.values()), 1)
+    assert np.isfinite(P).all()
+    for a, b in [("LeftUpLeg", "LeftLeg"), ("LeftLeg", "LeftFoot"), ("RightArm", "RightForeArm"), ("Spine", "Spine1")]:
+        L = np.linalg.norm(ref[f"mixamorig:{a}"] - ref[f"mixamorig:{b}"], axis=-1)
+        assert L.std() / L.mean() < 0.001  # constant within 0.1 %
+    feet = np.minimum(ref["mixamorig:LeftToeBase"][:, 2], ref["mixamorig:RightToeBase"][:, 2])
+    print(video.name, "median lowest toe height", np.median(feet))
+    assert abs(np.median(feet)) < 0.05
+
+
+def test_preview_video(tmp_path):
+    import cv2
+    assert main(["video2bvh", str(need(VIDEOS[0])), "-o", str(tmp_path / "a.bvh"), "--preview",
+                 str(tmp_path / "p.mp4"), "--stride", "5", "-q"]) == 0
+    cap = cv2.VideoCapture(str(tmp_path / "p.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 20
+    ok, frame = cap.read()
+    assert ok and frame.shape[0] == 540 and frame.shape[1] > 540
+
+
+def test_bad_videos(tmp_path, capsys):
+    import cv2
+    (tmp_path / "garbage.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    for name, cause in [("missing.mp4", "not found"), ("garbage.mp4", "OpenCV"), ("empty.mp4", "")]:
+        rc = main(["video2bvh", str(tmp_path / name), "-o", str(tmp_path / "o.bvh"), "-q"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and err[-1].startswith("error: ") and name in err[-1] and cause in err[-1]
+        assert not (tmp_path / "o.bvh").exists()
+    # a video with nobody in it: a warning, an empty-but-valid detection, no BVH
+    w = cv2.VideoWriter(str(tmp_path / "nobody.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30, (320, 240))
+    for i in range(15):
+        w.write(np.full((240, 320, 3), 40 + i, np.uint8))
+    w.release()
+    assert main(["detect", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "k.npz")]) == 0
+    assert "no person detected" in capsys.readouterr().out
+    from mocap.io.keypoints import read_keypoints
+    k = read_keypoints(tmp_path / "k.npz")
+    assert k.n_frames == 15 and (k.confidence == 0).all()
+    assert main(["video2bvh", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "n.bvh")]) == 0
+    assert not (tmp_path / "n.bvh").exists()
+    with pytest.raises(MocapError, match="different frame counts"):
+        from mocap.videojobs import detect_videos
+        detect_videos([VIDEOS[0], tmp_path / "nobody.mp4"])
