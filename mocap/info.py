@@ -26,6 +26,15 @@ def describe(path: str | Path) -> str:
                          f"{'fisheye' if c.fisheye else 'pinhole'} dist {np.round(c.dist, 5).tolist()}, "
                          f"centre {np.round(c.center, 3).tolist()} m")
         return "\n".join(lines)
+    if path.suffix.lower() == ".bvh":
+        from .bvh import read_bvh
+        from .convert import load_motion
+
+        bvh = read_bvh(path)
+        m = load_motion(path)
+        return (f"{path}: BVH, {bvh.n_frames} frames at {bvh.fps:g} fps ({bvh.n_frames / bvh.fps:.2f} s), "
+                f"{int((~bvh.end_sites).sum())} joints + {int(bvh.end_sites.sum())} end sites, root {bvh.names[0]}; "
+                f"body height {np.nanmedian(np.ptp(m.positions[..., 1], axis=1)):.2f} m with the guessed units")
     if path.suffix.lower() in READERS and path.suffix.lower() != ".npz" or (
             path.suffix.lower() == ".npz" and "positions" in np.load(path).files):
         m = read_motion(path)

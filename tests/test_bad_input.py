@@ -121,6 +121,8 @@ def test_info_and_demo(tmp_path, capsys):
     assert main(["info", str(tmp_path / "demo.trc"), str(DEMO / "calib.toml"), str(DEMO / "pose")]) == 0
     out = capsys.readouterr().out
     assert "3D motion, 40 frames at 60 fps" in out and "4 cameras" in out and "OpenPose keypoints, 4 camera(s)" in out
+    assert main(["info", str(tmp_path / "demo.bvh")]) == 0
+    assert "BVH, 40 frames at 60 fps" in capsys.readouterr().out
 
 
 def test_smooth_command(tmp_path, capsys):
