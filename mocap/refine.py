@@ -176,18 +176,20 @@ class _Problem:
 
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
-           bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5) -> RefineResult:
+           bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
+           robust_scale: float = 1.0) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
-    (confidence x inlier), Rt (C, 3, 4), focals (C,))``: data term = soft-L1 of the pixel
-    reprojection error / ``sigma_px``. Without views: soft-L1 of the distance to ``X0`` /
+    (confidence x inlier), Rt (C, 3, 4), focals (C,))``: data term = soft-L1 (quadratic up to about
+    ``robust_scale`` sigmas) of the pixel reprojection error / ``sigma_px``. Without views: soft-L1 of the distance to ``X0`` /
     ``sigma_mm``, weighted by ``target_weight (T, J)``. accel_sigma: expected joint acceleration
     (m/s^2; smaller = smoother). bones: ``(B, 2)`` joint indices; ``bone_lengths (B,)`` metres fixes
     them, else they are free (mean length). Gaps up to ``max_gap_s`` are filled; longer stay NaN.
     """
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
+    c2 = float(robust_scale) ** 2  # soft-L1 is quadratic up to ~robust_scale sigmas
     if T < 3:
         raise MocapError(f"refinement needs at least 3 frames, got {T}")
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
@@ -211,8 +213,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             px, py = cx / z, cy / z
             fz = fs  # (C, 1, 1): focal / sigma, px per normalised unit
             rx, ry = (px - xy[..., 0]) * fz, (py - xy[..., 1]) * fz  # (C, T, J) in sigmas
-            sq = np.sqrt(1.0 + rx * rx + ry * ry)
-            cost = (w * 2.0 * (sq - 1.0)).sum()
+            sq = np.sqrt(1.0 + (rx * rx + ry * ry) / c2)
+            cost = (w * 2.0 * c2 * (sq - 1.0)).sum()
             if not need_grad:
                 return cost, None, None
             om = w / sq  # IRLS weight of soft-L1
