@@ -11,6 +11,7 @@ image coordinates), confidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,12 @@ class Clip:
 
 
 def load_clips(root: str | Path) -> list[Clip]:
-    """Every BVH clip under ``root`` resampled to :data:`FPS`."""
+    """Every BVH clip under ``root`` resampled to :data:`FPS` (read once per process; do not modify)."""
+    return list(_load_clips(str(Path(root).resolve())))
+
+
+@lru_cache(maxsize=4)
+def _load_clips(root: str) -> tuple[Clip, ...]:
     clips = []
     for path in sorted(Path(root).rglob("*.bvh")):
         rel = path.relative_to(root).as_posix()
@@ -62,7 +68,7 @@ def load_clips(root: str | Path) -> list[Clip]:
         clips.append(Clip(rel, rel.split("/")[0], J[ok]))
     if not clips:
         raise MocapError("no BVH clip found", root)
-    return clips
+    return tuple(clips)
 
 
 def split(clips: list[Clip]) -> tuple[list[Clip], list[Clip]]:
