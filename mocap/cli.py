@@ -107,6 +107,60 @@ def cmd_detect(args) -> int:
     return 0
 
 
+def cmd_lift(args) -> int:
+    from dataclasses import replace as dc_replace
+
+    from .bvh import write_bvh
+    from .detect import Detection
+    from .io.keypoints import read_keypoints
+    from .io.motion import write_motion
+    from .retarget import retarget
+    from .videojobs import lifted_motion
+
+    console = _console(args)
+    kp = read_keypoints(args.keypoints, skeleton=args.skeleton, fps=args.fps)
+    if kp.n_cameras != 1:
+        kp = dc_replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
+        console.print("[yellow]note:[/] several cameras in the file: lifting the first", soft_wrap=True)
+    size = (args.width, args.height)
+    motion = lifted_motion(Detection(kp, None, [], size), args.focal)
+    out = Path(args.output)
+    if out.suffix.lower() == ".bvh":
+        write_bvh(retarget(motion, args.rig).to_bvh("cm"), out)
+    else:
+        write_motion(motion, out)
+    console.print(f"wrote {out}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "
+                  f"{args.focal or max(size):g} px)", soft_wrap=True)
+    return 0
+
+
+def cmd_lifter(args) -> int:
+    from .lifter import WEIGHTS, load_model
+    from .lifter_train import evaluate_real, evaluate_validation, train
+
+    console = _console(args)
+    if args.action == "train":
+        card = train(args.data, args.output or WEIGHTS, minutes=args.minutes, seed=args.seed,
+                     log=lambda m: console.print(m, soft_wrap=True))
+        console.print(f"validation: {card['metrics']}", soft_wrap=True)
+        return 0
+    model, card = load_model(args.weights or WEIGHTS)
+    t = Table(title="Validation (clips never trained on; 2D noise 3 px at f = 1000 px)")
+    for col in ("clip", "MPJPE mm", "PA-MPJPE mm", "root depth mm"):
+        t.add_column(col, justify="right")
+    for r in evaluate_validation(model, args.data):
+        t.add_row(r["clip"], f"{r['mpjpe_mm']:.1f}", f"{r['pa_mpjpe_mm']:.1f}", f"{r['root_depth_mm']:.0f}")
+    console.print(t)
+    if args.videos:
+        t = Table(title="Real footage: PA-MPJPE vs the multi-view triangulation (mm)")
+        for col in ("camera", "frames", "lifter", "MediaPipe world"):
+            t.add_column(col, justify="right")
+        for r in evaluate_real(model, args.videos, args.calib):
+            t.add_row(r["camera"], str(r["frames"]), f"{r['lifter_pa_mpjpe_mm']:.1f}", f"{r['mediapipe_pa_mpjpe_mm']:.1f}")
+        console.print(t)
+    return 0
+
+
 def cmd_video2bvh(args) -> int:
     from .videojobs import video_to_bvh
 
@@ -114,7 +168,8 @@ def cmd_video2bvh(args) -> int:
     with _progress(console) as prog:
         task = prog.add_task("detecting", total=1)
         res = video_to_bvh(args.video, args.output, rig=args.rig, preview=args.preview, stride=args.stride,
-                           resize=args.resize, progress=lambda d, t: prog.update(task, completed=d, total=t))
+                           resize=args.resize, progress=lambda d, t: prog.update(task, completed=d, total=t),
+                           method=getattr(args, "method", "world"), focal=getattr(args, "focal", None))
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     if res.animation is None:
@@ -286,10 +341,37 @@ def build_parser() -> argparse.ArgumentParser:
     vb.add_argument("-o", "--output", required=True)
     vb.add_argument("--rig", default="mixamo", help="generic, mixamo (default), cmu, smpl")
     vb.add_argument("--preview", default=None, help="write a side-by-side preview MP4")
+    vb.add_argument("--method", choices=["lifter", "world"], default="world",
+                    help="3D from our learned lifter or MediaPipe's world landmarks (default world)")
+    vb.add_argument("--focal", type=float, default=None, help="camera focal length, px (lifter; default: larger image side)")
     vb.add_argument("--stride", type=int, default=1)
     vb.add_argument("--resize", type=float, default=None)
     vb.add_argument("-q", "--quiet", action="store_true")
     vb.set_defaults(func=cmd_video2bvh)
+
+    li = sub.add_parser("lift", help="one camera's 2D keypoints -> 3D (learned lifter) -> .bvh/.trc/...")
+    li.add_argument("keypoints", help="keypoints .npz/.csv, COCO .json or an OpenPose JSON folder")
+    li.add_argument("-o", "--output", required=True)
+    li.add_argument("--skeleton", default=None)
+    li.add_argument("--fps", type=float, default=None)
+    li.add_argument("--focal", type=float, default=None, help="focal length, px (default: larger image side)")
+    li.add_argument("--width", type=int, default=1920, help="image width, px (default 1920)")
+    li.add_argument("--height", type=int, default=1080, help="image height, px (default 1080)")
+    li.add_argument("--rig", default="mixamo")
+    li.add_argument("-q", "--quiet", action="store_true")
+    li.set_defaults(func=cmd_lift)
+
+    lt = sub.add_parser("lifter", help="train or evaluate the monocular lifter")
+    lt.add_argument("action", choices=["train", "eval"])
+    lt.add_argument("--data", default="../shared/data/mocap", help="motion capture folder (BVH)")
+    lt.add_argument("--minutes", type=float, default=40.0)
+    lt.add_argument("--seed", type=int, default=0)
+    lt.add_argument("-o", "--output", default=None, help="weights file to write (default: the shipped one)")
+    lt.add_argument("--weights", default=None)
+    lt.add_argument("--videos", nargs="*", help="eval on real footage: synchronised videos + --calib")
+    lt.add_argument("--calib", default=None)
+    lt.add_argument("-q", "--quiet", action="store_true")
+    lt.set_defaults(func=cmd_lifter)
 
     sm = sub.add_parser("smooth", help="remove spikes, fill short gaps and filter a 3D motion")
     sm.add_argument("input")

@@ -21,10 +21,31 @@ class VideoResult:
     notes: list[str] = field(default_factory=list)
 
 
+def lifted_motion(det: Detection, focal: float | None = None):
+    """3D from the learned lifter: camera-frame joints -> Y-up metres (x, -y, -z), with the pelvis'
+    trajectory. ``focal`` px defaults to the larger image side (about a 53 degree field of view)."""
+    from .lifter import lift
+    from .lifter_train import lift_inputs
+    from .liftdata import LIFT_JOINTS
+    from .motion import Motion3D
+    from .skeletons import skeleton_from_names
+
+    w, h = det.size
+    f = focal or float(max(w, h))
+    K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
+    kp = lift_inputs(det.keypoints.data[0], det.keypoints.skeleton)
+    X = lift(kp, K, det.keypoints.fps) * [1, -1, -1]
+    X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
+    sk = skeleton_from_names(LIFT_JOINTS, "lift15")
+    return Motion3D(X, sk, det.keypoints.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
+
+
 def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,
-                 units: str = "cm", stride: int = 1, resize: float | None = None, progress=None) -> VideoResult:
-    """Detect (MediaPipe) -> 3D (MediaPipe world landmarks, hip-centred) -> refine (constant bones,
-    smooth, gaps <= 0.5 s filled) -> retarget to ``rig`` -> BVH (+ preview MP4)."""
+                 units: str = "cm", stride: int = 1, resize: float | None = None, progress=None,
+                 method: str = "world", focal: float | None = None) -> VideoResult:
+    """Detect (MediaPipe) -> 3D (``method``: "lifter", our learned lifter with the root trajectory, or
+    "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones, smooth, gaps <= 0.5 s
+    filled) -> retarget to ``rig`` -> BVH (+ preview MP4)."""
     det = detect_video(video, stride=stride, resize=resize, progress=progress)
     res = VideoResult(det)
     T = det.keypoints.n_frames
@@ -34,14 +55,21 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         return res
     if det.missing_frames:
         res.notes.append(f"no person in {len(det.missing_frames)} of {T} frames ({100 * len(det.missing_frames) / T:.1f} %)")
-    world = det.world
-    conf = det.keypoints.confidence[0]
+    if method == "lifter":
+        world = lifted_motion(det, focal)
+        conf = world.confidence
+    elif method == "world":
+        world = det.world
+        conf = det.keypoints.confidence[0]
+    else:
+        raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
     ref = refine(world.positions, world.skeleton.bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
                  sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
     motion = replace(world, positions=ref.positions,
                      confidence=np.where(np.isfinite(ref.positions).all(-1), np.maximum(conf, 0.5), 0.0))
-    # Hip-centred landmarks carry no vertical root motion: keep the lowest foot on the floor instead.
-    anim = plant_feet(retarget(motion, rig))
+    anim = retarget(motion, rig)
+    if method == "world":  # hip-centred landmarks carry no vertical root motion: keep a foot on the floor
+        plant_feet(anim)
     write_bvh(anim.to_bvh(units), output)
     res.animation = anim
     if preview:

@@ -109,3 +109,16 @@ def test_bad_videos(tmp_path, capsys):
     with pytest.raises(MocapError, match="different frame counts"):
         from mocap.videojobs import detect_videos
         detect_videos([VIDEOS[0], tmp_path / "nobody.mp4"])
+
+
+def test_video2bvh_with_the_lifter(tmp_path):
+    pytest.importorskip("torch")
+    from mocap.bvh import read_bvh
+    out = tmp_path / "l.bvh"
+    assert main(["video2bvh", str(need(VIDEOS[1])), "-o", str(out), "--method", "lifter", "-q"]) == 0
+    bvh = read_bvh(out)
+    assert bvh.n_frames == 100 and np.isfinite(bvh.values).all()
+    root = bvh.values[:, :3] / 100.0  # the lifter gives the pelvis a camera-space trajectory (metres)
+    depth = -root[:, 2]  # camera looks along -Z in the Y-up frame
+    print("lifted pelvis depth (m): median", np.median(depth))
+    assert 1.5 < np.median(depth) < 10.0  # this camera stands ~3-4 m from the subject

@@ -1,0 +1,108 @@
+"""The monocular lifter: a dilated temporal convolution network (torch), 2D -> 3D with root depth.
+
+Input: a sequence of :data:`mocap.liftdata.LIFT_JOINTS` keypoints as normalised image coordinates
+(x/f, y/f) and confidence ``(T, 15, 3)``; output: camera-frame 3D ``(T, 15, 3)`` metres, i.e. the
+root-relative pose plus the pelvis position (depth predicted, x/y from the pelvis' 2D ray).
+Receptive field 27 frames at 30 fps; sequences are edge-padded so every frame gets an answer.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MocapError
+from .liftdata import FPS, LIFT_JOINTS
+
+WEIGHTS = Path(__file__).parent / "models" / "lifter.pt"
+DILATIONS = (1, 3, 9)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise MocapError("the lifter needs torch==2.13.0 (pip install 'mocap-pipeline[lift]')") from None
+    return torch
+
+
+def receptive_field(dilations=DILATIONS) -> int:
+    return 1 + 2 * sum(dilations)
+
+
+def build_model(channels: int = 256, dropout: float = 0.1):
+    """TCN: Conv1d(k=3) with dilations 1, 3, 9 (receptive field 27), residual blocks, BatchNorm.
+    ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative joints (m) and log root depth."""
+    torch = _torch()
+    nn = torch.nn
+    J = len(LIFT_JOINTS)
+
+    class TCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Sequential(nn.Conv1d(J * 3, channels, 3, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
+                                     nn.Dropout(dropout))
+            self.blocks = nn.ModuleList(nn.Sequential(
+                nn.Conv1d(channels, channels, 3, dilation=d, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
+                nn.Dropout(dropout), nn.Conv1d(channels, channels, 1, bias=False), nn.BatchNorm1d(channels),
+                nn.ReLU(), nn.Dropout(dropout)) for d in DILATIONS[1:])
+            self.out = nn.Conv1d(channels, J * 3 + 1, 1)
+
+        def forward(self, x):
+            h = self.inp(x)
+            for blk, d in zip(self.blocks, DILATIONS[1:]):
+                h = h[:, :, d:-d] + blk(h)
+            return self.out(h)
+
+    return TCN()
+
+
+def load_model(path: str | Path = WEIGHTS):
+    """The shipped (or given) weights and their model card."""
+    torch = _torch()
+    path = Path(path)
+    if not path.exists():
+        raise MocapError("lifter weights not found", path)
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_model(**ckpt.get("config", {}))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
+    model.eval()
+    return model, ckpt.get("card", {})
+
+
+def predict(model, seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m."""
+    torch = _torch()
+    r = receptive_field() // 2
+    x = np.concatenate([np.repeat(seq[:1], r, 0), seq, np.repeat(seq[-1:], r, 0)])
+    inp = torch.from_numpy(np.ascontiguousarray(x.reshape(len(x), -1).T[None].astype(np.float32)))
+    with torch.no_grad():
+        out = model(inp)[0].T.numpy().astype(float)
+    J = len(LIFT_JOINTS)
+    rel = out[:, : J * 3].reshape(-1, J, 3)
+    return rel - rel[:, :1], np.exp(out[:, -1])
+
+
+def _resample(seq: np.ndarray, t_from: np.ndarray, t_to: np.ndarray) -> np.ndarray:
+    flat = seq.reshape(len(seq), -1)
+    return np.stack([np.interp(t_to, t_from, flat[:, i]) for i in range(flat.shape[1])], -1).reshape(
+        (len(t_to),) + seq.shape[1:])
+
+
+def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None) -> np.ndarray:
+    """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
+    camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward)."""
+    model = model if model is not None else load_model()[0]
+    T = len(kp_px)
+    xy = (kp_px[..., :2] - K[:2, 2]) / np.array([K[0, 0], K[1, 1]])
+    conf = np.where(np.isfinite(xy).all(-1), kp_px[..., 2], 0.0)
+    seq = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
+    t_src = np.arange(T) / fps
+    resample = T > 1 and abs(fps - FPS) > 1e-6
+    t_model = np.arange(0, t_src[-1] + 1e-9, 1.0 / FPS) if resample else t_src
+    if resample:
+        seq = _resample(seq, t_src, t_model)
+    rel, depth = predict(model, seq)
+    root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
+    X = rel + root[:, None]
+    return _resample(X, t_model, t_src) if resample else X

@@ -1,0 +1,68 @@
+"""The shipped lifter: weights load, the model card's validation number reproduces, inference works."""
+import numpy as np
+import pytest
+
+from conftest import SHARED, need
+
+torch = pytest.importorskip("torch")
+
+from mocap.lifter import WEIGHTS, lift, load_model  # noqa: E402
+from mocap.lifter_train import evaluate_model, procrustes_errors, validation_set  # noqa: E402
+from mocap.liftdata import LIFT_JOINTS, load_clips, split  # noqa: E402
+
+
+def test_procrustes_removes_similarity_exactly():
+    rng = np.random.default_rng(0)
+    gt = rng.normal(size=(20, 15, 3))
+    from scipy.spatial.transform import Rotation
+    R = Rotation.random(20, random_state=1).as_matrix()
+    pred = 1.7 * np.einsum("nij,nkj->nki", R, gt) + rng.normal(size=(20, 1, 3))
+    assert procrustes_errors(pred, gt).max() < 1e-9
+    noisy = pred + rng.normal(0, 0.01, pred.shape)
+    assert 0.001 < procrustes_errors(noisy, gt).mean() < 0.02
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not WEIGHTS.exists():
+        pytest.fail(f"weights missing: {WEIGHTS}")
+    return load_model()
+
+
+def test_weights_ship_small_with_a_card(shipped):
+    model, card = shipped
+    assert WEIGHTS.stat().st_size < 10 * 2 ** 20
+    assert card["joints"] == LIFT_JOINTS and card["validation"] and "pa_mpjpe_mm" in card["metrics"]
+    assert not set(card["validation"]) & set(card["data"])
+
+
+def test_card_validation_number_reproduces(shipped):
+    model, card = shipped
+    _, val = split(load_clips(need(SHARED / "mocap")))
+    m = evaluate_model(model, *validation_set(val))
+    print("validation:", m, "card:", card["metrics"])
+    # half-precision weights on disk: reproduce the card within 1 mm
+    assert abs(m["pa_mpjpe_mm"] - card["metrics"]["pa_mpjpe_mm"]) < 1.0
+    assert abs(m["mpjpe_mm"] - card["metrics"]["mpjpe_mm"]) < 1.0
+
+
+def test_lift_a_projected_sequence(shipped):
+    model, _ = shipped
+    _, val = split(load_clips(need(SHARED / "mocap")))
+    X = val[0].joints[:120]  # Y-up metres, 30 fps
+    X = X - X[:, :1].mean(0) * [1, 0, 1]
+    # a camera 4 m in front, 1.2 m high, f = 1000 px
+    Xc = X * [1, -1, -1] + [0, 1.2, 4.0]
+    K = np.array([[1000.0, 0, 640], [0, 1000.0, 360], [0, 0, 1]])
+    uv = Xc[..., :2] / Xc[..., 2:] * 1000 + [640, 360]
+    kp = np.concatenate([uv, np.ones(uv.shape[:-1] + (1,))], -1)
+    out = lift(kp, K, 30.0, model)
+    assert out.shape == X.shape and np.isfinite(out).all()
+    pa = procrustes_errors(out, Xc).mean()
+    root = np.linalg.norm(out[:, 0] - Xc[:, 0], axis=-1).mean()
+    print(f"PA-MPJPE {pa * 1000:.1f} mm, root position error {root * 1000:.0f} mm")
+    assert pa < 0.08 and root < 0.6
+    # frame-rate handling: 60 fps input gives the same answer at the shared frames
+    kp60 = np.repeat(kp, 2, axis=0)
+    out60 = lift(kp60, K, 60.0, model)
+    assert out60.shape[0] == 2 * len(kp) and np.abs(out60[::2][5:-5] - out[5:-5]).mean() < 0.02
