@@ -5,8 +5,8 @@ All readers return a :class:`~mocap.camera.CameraRig` in metres with OpenCV conv
 """
 from __future__ import annotations
 
-import math
 import re
+from contextlib import contextmanager
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -29,6 +29,17 @@ _QCA_FLIP = np.diag([1.0, -1.0, -1.0])
 def natural_key(text: str) -> list:
     """Sort key that orders ``cam_2`` before ``cam_10``."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(text))]
+
+
+@contextmanager
+def camera_errors(path, label: str):
+    """Turn a camera that cannot be built from a file's fields into one MocapError naming the file."""
+    try:
+        yield
+    except MocapError as e:
+        raise MocapError(e.cause, path) from None
+    except (AttributeError, KeyError, ValueError, TypeError) as e:
+        raise MocapError(f"{label} is incomplete or malformed ({type(e).__name__}: {e})", path) from None
 
 
 def read_calibration(path: str | Path) -> CameraRig:
@@ -77,17 +88,13 @@ def read_toml(path: str | Path) -> CameraRig:
     cams = []
     for key in sorted((k for k, v in doc.items() if isinstance(v, dict) and "matrix" in v), key=natural_key):
         c = doc[key]
-        try:
+        with camera_errors(path, f"camera [{key}]"):
             cams.append(Camera(
                 name=str(c.get("name", key)), K=np.array(c["matrix"], dtype=float),
                 dist=np.array(c.get("distortions", [0, 0, 0, 0]), dtype=float),
                 R=rodrigues_to_matrix(np.array(c["rotation"], dtype=float)),
                 t=np.array(c["translation"], dtype=float), size=tuple(c.get("size", (1920, 1080))),
                 fisheye=bool(c.get("fisheye", False))))
-        except MocapError as e:
-            raise MocapError(e.cause, path) from None
-        except (KeyError, ValueError, TypeError) as e:
-            raise MocapError(f"camera [{key}] is incomplete or malformed ({type(e).__name__}: {e})", path) from None
     if not cams:
         raise MocapError("no camera table (with 'matrix', 'rotation', 'translation') found", path)
     return CameraRig(cams, str(path))
@@ -124,7 +131,7 @@ def read_qca(path: str | Path, binning_factor: float = 1.0) -> CameraRig:
         raise MocapError(f"not a readable Qualisys calibration ({e})", path) from None
     cams = []
     for i, cam in enumerate(root.findall("cameras/camera")):
-        try:
+        with camera_errors(path, f"camera #{i + 1}"):
             fov = cam.find("fov_video").attrib
             tr = cam.find("transform").attrib
             it = cam.find("intrinsic").attrib
@@ -143,10 +150,6 @@ def read_qca(path: str | Path, binning_factor: float = 1.0) -> CameraRig:
             center = np.array([float(tr[k]) for k in "xyz"]) / 1000.0
             R = _QCA_FLIP @ Rq
             cams.append(Camera(cam.attrib.get("serial", f"cam_{i + 1:02d}"), K, np.array(dist), R, -R @ center, (w, h)))
-        except MocapError as e:
-            raise MocapError(e.cause, path) from None
-        except (AttributeError, KeyError, ValueError) as e:
-            raise MocapError(f"camera #{i + 1} is missing or has a malformed field ({e})", path) from None
     if not cams:
         raise MocapError("no <camera> element found", path)
     return CameraRig(cams, str(path))
