@@ -128,6 +128,18 @@ def test_motion_round_trips_and_axes(tmp_path):
         assert back.names == m.names and back.up == "y" and back.fps == 60
 
 
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+    from mocap.io.atomic import atomic_open
+    with atomic_open(tmp_path / "x.txt") as f:
+        f.write("ok")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
 def test_trc_written_z_up_motion_is_y_up_in_file(tmp_path):
     m = Motion3D(np.array([[[0.1, 0.2, 1.5]]]), get_skeleton("coco").__class__("one", ("a",), ("a",), ()), 30, up="z")
     write_motion(m, tmp_path / "p.trc")
