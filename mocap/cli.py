@@ -25,18 +25,31 @@ def _progress(console: Console):
 
 
 def cmd_triangulate(args) -> int:
-    from .pipeline import TriangulationJob, run_triangulation
+    from .pipeline import TriangulationJob, run_triangulation, triangulate_job
 
     console = _console(args)
-    if getattr(args, "videos", None):
-        return _triangulate_videos(args, console)
-    if not args.keypoints:
+    if not args.keypoints and not args.videos:
         raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
-    job = TriangulationJob(args.calib, args.keypoints, args.output, args.skeleton, args.fps, args.mode,
-                           args.refine, args.threshold, args.min_confidence, args.smooth)
-    with _progress(console) as prog:
-        task = prog.add_task("triangulating", total=1)
-        res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
+    job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
+                           args.refine, args.threshold, args.min_confidence, args.smooth, args.rig)
+    if args.videos:
+        from .io.calibration import read_calibration
+        from .videojobs import detect_videos
+
+        rig = read_calibration(args.calib)
+        if len(args.videos) != len(rig):
+            raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+        with _progress(console) as prog:
+            task = prog.add_task("detecting", total=1)
+            kp, dets = detect_videos(args.videos, lambda d, t: prog.update(task, completed=d, total=t))
+        for v, d in zip(args.videos, dets):
+            rate = 100 * (1 - len(d.missing_frames) / max(1, d.keypoints.n_frames))
+            console.print(f"{v}: person detected in {rate:.1f} % of {d.keypoints.n_frames} frames", soft_wrap=True)
+        res = triangulate_job(kp, rig, job)
+    else:
+        with _progress(console) as prog:
+            task = prog.add_task("triangulating", total=1)
+            res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
     _summary(console, res)
     if job.quality:
         (j0, j1), (c0, c1) = job.quality["jitter"], job.quality["bone_cv"]
@@ -45,40 +58,6 @@ def cmd_triangulate(args) -> int:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
                   f"{res.motion.fps:g} fps, metres)")
-    return 0
-
-
-def _triangulate_videos(args, console) -> int:
-    from .convert import convert_file
-    from .io.calibration import read_calibration
-    from .io.motion import write_motion
-    from .pipeline import TriangulationJob, _refine_in_place
-    from .triangulation import triangulate
-    from .videojobs import detect_videos
-
-    rig = read_calibration(args.calib)
-    if len(args.videos) != len(rig):
-        raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
-    with _progress(console) as prog:
-        task = prog.add_task("detecting", total=1)
-        kp, dets = detect_videos(args.videos, lambda d, t: prog.update(task, completed=d, total=t))
-    for v, d in zip(args.videos, dets):
-        rate = 100 * (1 - len(d.missing_frames) / max(1, d.keypoints.n_frames))
-        console.print(f"{v}: person detected in {rate:.1f} % of {d.keypoints.n_frames} frames", soft_wrap=True)
-    res = triangulate(kp, rig, min_confidence=args.min_confidence, threshold_px=args.threshold, refine=args.refine)
-    job = TriangulationJob(args.calib, [], args.output, smooth=args.smooth)
-    if args.smooth:
-        _refine_in_place(res, kp, rig, job)
-    _summary(console, res)
-    out = Path(args.output)
-    if out.suffix.lower() == ".bvh":
-        tmp_motion = res.motion
-        from .bvh import write_bvh
-        from .retarget import retarget
-        write_bvh(retarget(tmp_motion, args.rig).to_bvh("cm"), out)
-    else:
-        write_motion(res.motion, out)
-    console.print(f"wrote {out}  ({res.motion.n_frames} frames, {kp.fps:g} fps)")
     return 0
 
 
@@ -211,9 +190,9 @@ def cmd_demo(args) -> int:
     """The bundled samples: one video -> out.bvh + preview.mp4 (the main job), and 4 cameras' OpenPose
     keypoints -> refined demo.trc -> demo.bvh."""
     out = Path(args.output) / "demo.trc"
-    ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], output=str(out),
-                            skeleton="body_25b", fps=60.0, mode="robust", refine=False, threshold=None,
-                            min_confidence=0.3, smooth=True, quiet=args.quiet)
+    ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], videos=None,
+                            output=str(out), skeleton="body_25b", fps=60.0, mode="robust", refine=False,
+                            threshold=None, min_confidence=0.3, smooth=True, rig="mixamo", quiet=args.quiet)
     cmd_triangulate(ns)
     from .convert import convert_file
 

@@ -63,6 +63,13 @@ def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: 
         raise MocapError("motion has no frames", inp)
     if fps:
         motion = resample(motion, fps)
+    return write_any(motion, out, rig, units, **retarget_kwargs)
+
+
+def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: str | None = None,
+              **retarget_kwargs) -> Motion3D | Retargeted:
+    """Write ``motion`` in the format of ``out``'s extension: BVH is retargeted to ``rig`` (cm unless
+    ``units``), the others keep the joints (metres unless ``units``). Returns what was written."""
     out = Path(out)
     if out.suffix.lower() == ".bvh":
         r = retarget(motion, rig, **retarget_kwargs)

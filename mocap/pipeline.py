@@ -4,12 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .association import select_person
+from .camera import CameraRig
+from .convert import write_any
 from .errors import MocapError
 from .io.calibration import natural_key, read_calibration
 from .io.keypoints import read_openpose_folders
-from .io.motion import write_motion
-from .triangulation import TriangulationResult, pixel_errors, triangulate, triangulate_pose2sim
+from .keypoints import Keypoints2D
+from .triangulation import (TriangulationResult, mean_inlier_error, pixel_errors, triangulate,
+                            triangulate_pose2sim)
 
 
 def keypoint_folders(paths: list[str | Path]) -> list[Path]:
@@ -38,12 +43,13 @@ class TriangulationJob:
     threshold_px: float | None = None
     min_confidence: float = 0.3
     smooth: bool = False
+    rig: str = "mixamo"
     notes: list[str] = field(default_factory=list)
     quality: dict = field(default_factory=dict)
 
 
 def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
-    """Read calibration + OpenPose folders, pick one person, triangulate, write ``job.output`` atomically."""
+    """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
     rig = read_calibration(job.calib)
     folders = keypoint_folders(job.keypoints)
     multi = read_openpose_folders(folders, job.skeleton, job.fps)
@@ -56,6 +62,14 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
                          f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
         kp = multi.single()
+    return triangulate_job(kp, rig, job, progress)
+
+
+def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None) -> TriangulationResult:
+    """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty and
+    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
+    if len(rig) != kp.n_cameras:
+        raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
     if job.mode == "pose2sim":
         res = triangulate_pose2sim(kp, rig, likelihood_threshold=job.min_confidence,
                                    reproj_threshold=job.threshold_px or 15.0)
@@ -71,14 +85,12 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
         job.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
                          f"left empty")
     if job.output:
-        write_motion(res.motion, job.output)
+        write_any(res.motion, job.output, job.rig)
     return res
 
 
 def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -> None:
     """Spatiotemporal refinement of a triangulation (reprojection + smoothness + constant bones)."""
-    import numpy as np
-
     from .metrics import bone_length_cv, jitter
     from .refine import refine
 
@@ -94,9 +106,7 @@ def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -
         job.notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
     res.motion.positions = r.positions
     C, T, J = res.inliers.shape
-    verr = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
-    res.view_errors = verr
-    with np.errstate(invalid="ignore"):
-        res.reprojection_error = np.where(res.inliers, verr, 0).sum(0) / res.inliers.sum(0)
+    res.view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
+    res.reprojection_error = mean_inlier_error(res.view_errors, res.inliers)
     res.motion.confidence = np.where(np.isfinite(r.positions).all(-1), np.maximum(res.motion.confidence, 0.5), 0.0)
     res.method += "+refined"

@@ -272,6 +272,12 @@ def pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
     return np.linalg.norm(rig.project(X) - uv, axis=-1)
 
 
+def mean_inlier_error(view_errors: np.ndarray, inliers: np.ndarray) -> np.ndarray:
+    """``(C, ...)`` per-view px errors and inlier flags -> ``(...)`` mean over inlier views (NaN if none)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(inliers, view_errors, 0).sum(axis=0) / inliers.sum(axis=0)
+
+
 def _check(kp: Keypoints2D, rig: CameraRig):
     if kp.n_cameras != len(rig):
         raise MocapError(f"calibration has {len(rig)} cameras but keypoints come from {kp.n_cameras} "
@@ -392,8 +398,7 @@ def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResu
     uv = kp.xy.reshape(C, T * J, 2)
     verr = pixel_errors(rig, X, uv)
     inl = inl & np.isfinite(X).all(axis=1)[None]
-    with np.errstate(invalid="ignore"):
-        err = np.where(inl, verr, 0).sum(axis=0) / inl.sum(axis=0)
+    err = mean_inlier_error(verr, inl)
     motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=np.where(
         inl, kp.confidence.reshape(C, -1), 0).max(axis=0).reshape(T, J) if C else None, up="z")
     return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inl.reshape(C, T, J),

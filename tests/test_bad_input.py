@@ -48,6 +48,9 @@ def check_fails(demo, capsys, args, *words):
 def test_good_run_writes_output(demo, capsys):
     rc, err = run(tri(demo, demo / "out.trc"), capsys)
     assert rc == 0 and (demo / "out.trc").exists()
+    rc, err = run(tri(demo, demo / "out.bvh"), capsys)  # any 3D format, BVH retargeted (Mixamo by default)
+    from mocap.bvh import read_bvh
+    assert rc == 0 and read_bvh(demo / "out.bvh").n_frames == 40 and "mixamorig:Hips" in read_bvh(demo / "out.bvh").names
 
 
 def test_missing_folder(demo, capsys):
