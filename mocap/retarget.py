@@ -12,6 +12,7 @@ rotation. Everything is vectorised over frames.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,14 +43,17 @@ SOURCE_NAMES = {
     "head_end": ["head_top", "Head_End", "head_End", "HeadTop_End", "mixamorig:HeadTop_End"],
     "left_ear": ["left_ear", "LEar"],
 }
+def _mirror_name(name: str) -> str:
+    """The right-side twin of a left-side joint name in any of the naming families above."""
+    for a, b in (("left_", "right_"), ("Left", "Right"), ("_L_", "_R_")):
+        if a in name:
+            return name.replace(a, b)
+    return ("R" if name[0] == "L" else "r") + name[1:] if re.match(r"[Ll][A-Z]", name) else name
+
+
 for _r in [r for r in SOURCE_NAMES if r.startswith("left_")]:
-    SOURCE_NAMES["right_" + _r[5:]] = [n.replace("left_", "right_").replace("Left", "Right").replace("LHip", "RHip")
-                                       .replace("LKnee", "RKnee").replace("LAnkle", "RAnkle").replace("LBig", "RBig")
-                                       .replace("LShoulder", "RShoulder").replace("LElbow", "RElbow")
-                                       .replace("LWrist", "RWrist").replace("LEar", "REar").replace("_L_", "_R_")
-                                       .replace("lThigh", "rThigh").replace("lShin", "rShin").replace("lFoot", "rFoot")
-                                       .replace("lShldr", "rShldr").replace("lForeArm", "rForeArm")
-                                       .replace("lHand", "rHand") for n in SOURCE_NAMES[_r]]
+    SOURCE_NAMES["right_" + _r[5:]] = [_mirror_name(n) for n in SOURCE_NAMES[_r]]
+
 REQUIRED = ["left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
             "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"]
 
