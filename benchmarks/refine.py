@@ -9,6 +9,7 @@ Run: python benchmarks/refine.py [--frames N]
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -68,15 +69,16 @@ def main():
     xy = rig.undistort(kp.xy)
     w = np.where(tri.inliers, kp.confidence, 0.0)
     t0 = time.perf_counter()
-    r = refine(tri.motion.positions, SKELETON.bone_indices, 60.0, views=(xy, w, rig.extrinsics, rig.focals))
+    r = refine(tri.motion.positions, SKELETON.rigid_bone_indices, 60.0, views=(xy, w, rig.extrinsics, rig.focals))
     t_ref = time.perf_counter() - t0
     mp = lambda A: np.nanmean(np.linalg.norm(A - X, axis=-1)) * 1000  # noqa: E731
     print(f"{a.frames} frames x 17 joints x 4 cameras")
     print(f"triangulation {t_tri:.2f} s; refinement {t_ref:.2f} s ({r.iterations} Gauss-Newton steps)")
     print(f"MPJPE {mp(tri.motion.positions):.2f} -> {mp(r.positions):.2f} mm; "
-          f"bone CV {100 * np.nanmax(bone_length_cv(tri.motion.positions, SKELETON.bone_indices)):.2f} -> "
-          f"{100 * bone_length_cv(r.positions, SKELETON.bone_indices).max():.3f} %; "
+          f"bone CV {100 * np.nanmax(bone_length_cv(tri.motion.positions, SKELETON.rigid_bone_indices)):.2f} -> "
+          f"{100 * bone_length_cv(r.positions, SKELETON.rigid_bone_indices).max():.3f} %; "
           f"jitter {jitter(tri.motion.positions, 60):.1f} -> {jitter(r.positions, 60):.1f} m/s^2 (truth {jitter(X, 60):.1f})")
+    warnings.filterwarnings("ignore")  # numba's object-mode fallbacks inside aniposelib
     try:
         from aniposelib.cameras import Camera as ACam, CameraGroup
     except ImportError:
@@ -85,8 +87,8 @@ def main():
     group = CameraGroup([ACam(name=c.name, size=c.size, matrix=c.K, dist=c.dist, rvec=c.rvec, tvec=c.t) for c in rig])
     pts = np.where(kp.confidence[..., None] > 0, kp.xy, np.nan)
     t0 = time.perf_counter()
-    Xa = group.optim_points(pts, np.nan_to_num(tri.motion.positions), constraints=[[ROLES.index(p), ROLES.index(c)]
-                                                                                 for p, c in BONES], verbose=False)
+    Xa = group.optim_points(pts, np.nan_to_num(tri.motion.positions), constraints=SKELETON.rigid_bone_indices.tolist(),
+                         verbose=False)
     t_a = time.perf_counter() - t0
     print(f"aniposelib optim_points: {t_a:.2f} s, MPJPE {mp(Xa):.2f} mm; ours is {t_a / t_ref:.1f}x faster")
 

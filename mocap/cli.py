@@ -254,7 +254,7 @@ def cmd_smooth(args) -> int:
     pos = smooth(pos, m.fps, args.filter, **params)
     out_m = replace(m, positions=pos, confidence=np.where(np.isfinite(pos).all(-1), np.maximum(m.confidence, 0.5), 0.0))
     write_motion(out_m, args.output)
-    b = m.skeleton.bone_indices
+    b = m.skeleton.rigid_bone_indices
     t = Table(title=f"{args.filter} smoothing")
     for col in ("", "before", "after"):
         t.add_column(col, justify="right")

@@ -94,7 +94,7 @@ def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -
     from .metrics import bone_length_cv, jitter
     from .refine import refine
 
-    bones = res.motion.skeleton.bone_indices
+    bones = res.motion.skeleton.rigid_bone_indices
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)

@@ -50,6 +50,15 @@ class Skeleton:
         return np.array([[self.index(a), self.index(b)] for a, b in self.bones], dtype=int).reshape(-1, 2)
 
     @cached_property
+    def rigid_bone_indices(self) -> np.ndarray:
+        """``(B', 2)`` int: the bones whose length is anatomically constant (limbs, feet, head, pelvis
+        width) — not the edges drawn across the flexible trunk (shoulder-hip, neck-shoulder,
+        shoulder-shoulder, spine), whose lengths change by several % as the body bends and shrugs.
+        These are the bones that refinement holds constant and that bone-length CV is reported on."""
+        keep = [(a, b) for a, b in self.bones if not _flexible(a, b)]
+        return np.array([[self.index(a), self.index(b)] for a, b in keep], dtype=int).reshape(-1, 2)
+
+    @cached_property
     def left_right_pairs(self) -> tuple[tuple[int, int], ...]:
         """Index pairs (left, right) of mirrored joints."""
         pairs = []
@@ -70,6 +79,18 @@ class Skeleton:
         """-1 for a left joint, +1 for a right joint, 0 on the midline (used for colours)."""
         n = self.joints[joint]
         return -1 if n.startswith("left_") else 1 if n.startswith("right_") else 0
+
+
+_TRUNK = {"neck", "thorax", "spine", "pelvis", "left_shoulder", "right_shoulder", "left_hip", "right_hip"}
+_PELVIS = {"pelvis", "left_hip", "right_hip"}  # a rigid bone ring
+
+
+def _flexible(a: str, b: str) -> bool:
+    """True for an edge between two trunk points that are not both on the pelvis, or from the trunk
+    to the nose (head nodding moves it relative to the neck)."""
+    if a in _TRUNK and b in _TRUNK:
+        return not (a in _PELVIS and b in _PELVIS)
+    return {a, b} & {"nose"} != set() and {a, b} & {"neck", "thorax"} != set()
 
 
 def _limbs(prefix_pairs):

@@ -63,7 +63,7 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         conf = det.keypoints.confidence[0]
     else:
         raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
-    ref = refine(world.positions, world.skeleton.bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
+    ref = refine(world.positions, world.skeleton.rigid_bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
                  sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
     motion = replace(world, positions=ref.positions,
                      confidence=np.where(np.isfinite(ref.positions).all(-1), np.maximum(conf, 0.5), 0.0))

@@ -151,4 +151,4 @@ def test_triangulate_smooth_prints_quality(demo, capsys):
     from mocap.io.motion import read_trc
     m = read_trc(demo / "s.trc")
     from mocap.metrics import bone_length_cv
-    assert np.nanmean(bone_length_cv(m.positions, m.skeleton.bone_indices)) < 0.01
+    assert np.nanmean(bone_length_cv(m.positions, m.skeleton.rigid_bone_indices)) < 0.01

@@ -15,14 +15,17 @@ from mocap.metrics import bone_length_cv, jitter, lag  # noqa: E402
 from mocap.refine import refine  # noqa: E402
 from mocap.triangulation import triangulate  # noqa: E402
 
-BONES = SKELETON.bone_indices
+BONES = SKELETON.rigid_bone_indices  # limbs, feet, head, pelvis: the bones of constant length
 
 
-@pytest.fixture(scope="module")
-def case():
+DRAWS = range(4)  # independent noise/outlier/occlusion draws of the same scene
+
+
+def draw(seed):
+    """Truth ``(T, J, 3)``, robust per-frame triangulation, its refinement and the gap mask."""
     X = real_motion(need(SHARED / "mocap" / "cmu_131" / "scaled_131_01.bvh"), 1200)
-    rig, kp = scene(X, noise=3.0, outliers=0.10, seed=3)
-    rng = np.random.default_rng(4)
+    rig, kp = scene(X, noise=3.0, outliers=0.10, seed=seed + 3)
+    rng = np.random.default_rng(seed + 4)
     gap = np.zeros(X.shape[:2], bool)
     for j in rng.choice(len(SKELETON), 6, replace=False):  # 0.5 s occlusions, every camera
         s = rng.integers(60, len(X) - 90)
@@ -35,33 +38,46 @@ def case():
     return X, tri.motion.positions, r, gap
 
 
+@pytest.fixture(scope="module")
+def cases():
+    return [draw(s) for s in DRAWS]
+
+
+@pytest.fixture(scope="module")
+def case(cases):
+    return cases[0]
+
+
 def mpjpe(A, X):
     return np.nanmean(np.linalg.norm(A - X, axis=-1)) * 1000
 
 
-def test_refinement_improves_everything(case):
-    X, Xt, r, gap = case
-    before, after = mpjpe(Xt, X), mpjpe(r.positions, X)
-    print(f"MPJPE {before:.2f} -> {after:.2f} mm; bone CV {100 * np.nanmax(bone_length_cv(Xt, BONES)):.2f} -> "
-          f"{100 * bone_length_cv(r.positions, BONES).max():.3f} %; jitter {jitter(Xt, 60):.1f} -> "
-          f"{jitter(r.positions, 60):.1f} (truth {jitter(X, 60):.1f}); lag {lag(X, r.positions)}")
-    assert after <= 0.7 * before  # >= 30 % lower than robust per-frame triangulation
-    assert bone_length_cv(r.positions, BONES).max() < 0.01
-    assert jitter(r.positions, 60) <= 0.5 * jitter(Xt, 60)
-    assert abs(lag(X, r.positions)) <= 1
-    assert r.cost[1] < r.cost[0]
+def test_refinement_improves_everything(cases):
+    for X, Xt, r, gap in cases:
+        before, after = mpjpe(Xt, X), mpjpe(r.positions, X)
+        print(f"MPJPE {before:.2f} -> {after:.2f} mm; bone CV {100 * np.nanmax(bone_length_cv(Xt, BONES)):.2f} -> "
+              f"{100 * bone_length_cv(r.positions, BONES).max():.3f} %; jitter {jitter(Xt, 60):.1f} -> "
+              f"{jitter(r.positions, 60):.1f} (truth {jitter(X, 60):.1f}); lag {lag(X, r.positions)}")
+        assert after <= 0.7 * before  # >= 30 % lower than robust per-frame triangulation
+        assert bone_length_cv(r.positions, BONES).max() < 0.01
+        assert jitter(r.positions, 60) <= 0.5 * jitter(Xt, 60)
+        assert abs(lag(X, r.positions)) <= 1
+        assert r.cost[1] < r.cost[0]
 
 
-def test_gaps_are_filled_and_reported(case):
-    X, Xt, r, gap = case
-    assert np.isnan(Xt[gap]).all() and np.isfinite(r.positions[gap]).all()
-    assert r.filled[gap].all() and not r.filled[~gap & np.isfinite(Xt).all(-1)].any()
-    err = np.linalg.norm(r.positions[gap] - X[gap], axis=-1) * 1000
-    spline = np.linalg.norm(fill_gaps(Xt, 30, "cubic")[0][gap] - X[gap], axis=-1) * 1000
-    print(f"0.5 s gaps: refined fill {err.mean():.1f} mm mean (max {err.max():.1f}); cubic spline {spline.mean():.1f}")
-    # A 0.5 s hole in a walking limb is not recoverable to 30 mm from smoothness and bone lengths
-    # alone (see the closing note); we hold the fill to its measured level and to beating the spline.
-    assert err.mean() < 80.0 and err.mean() < spline.mean()
+def test_gaps_are_filled_and_reported(cases):
+    errs = []
+    for X, Xt, r, gap in cases:
+        assert np.isnan(Xt[gap]).all() and np.isfinite(r.positions[gap]).all()
+        assert r.filled[gap].all() and not r.filled[~gap & np.isfinite(Xt).all(-1)].any()
+        err = np.linalg.norm(r.positions[gap] - X[gap], axis=-1) * 1000
+        spline = np.linalg.norm(fill_gaps(Xt, 30, "cubic")[0][gap] - X[gap], axis=-1) * 1000
+        print(f"0.5 s gaps: refined fill {err.mean():.1f} mm mean (max {err.max():.1f}); cubic spline {spline.mean():.1f}")
+        assert err.mean() < 0.6 * spline.mean()
+        errs.append(err)
+    pooled = np.concatenate(errs).mean()
+    print(f"pooled over {len(errs)} draws x 6 gaps: {pooled:.1f} mm")
+    assert pooled <= 30.0
 
 
 def test_long_gaps_stay_empty_and_fixed_bone_lengths():
