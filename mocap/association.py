@@ -98,3 +98,11 @@ def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera
     report = {"chosen": np.where(keep, chosen, -1), "dropped": int((~keep & present.any(-1)).sum()),
               "multi_person_views": int((present.sum(-1) > 1).sum())}
     return Keypoints2D(out, skeleton, fps, camera_names, frames), report
+
+
+def most_prominent(data: np.ndarray) -> np.ndarray:
+    """Without a calibration: in every view and frame, the person with the largest sum of joint
+    confidences (the most complete, most certain detection). ``(C, T, P, J, 3)`` -> ``(C, T, J, 3)``."""
+    score = np.nan_to_num(data[..., 2]).sum(-1)  # (C, T, P)
+    best = score.argmax(-1)
+    return np.take_along_axis(data, best[:, :, None, None, None], axis=2)[:, :, 0]

@@ -367,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+")
     i.set_defaults(func=cmd_info)
 
+    from .calib.commands import add_commands
+
+    add_commands(sub)
+
     d = sub.add_parser("demo", help="run the bundled multi-camera sample")
     d.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
     d.add_argument("-q", "--quiet", action="store_true")
