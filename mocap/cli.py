@@ -56,6 +56,11 @@ def cmd_triangulate(args) -> int:
         console.print(f"refinement: jitter {j0:.1f} -> {j1:.1f} m/s^2, bone length CV {100 * c0:.2f} -> {100 * c1:.2f} %")
     for note in job.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if args.report:
+        from .plots import plot_triangulation
+
+        plot_triangulation(res, args.report)
+        console.print(f"wrote {args.report} (reprojection error and bone lengths over time)", soft_wrap=True)
     console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
                   f"{res.motion.fps:g} fps, metres)")
     return 0
@@ -289,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
     t.add_argument("--smooth", action="store_true",
                    help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
+    t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)
 
@@ -368,8 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_info)
 
     from .calib.commands import add_commands
+    from .viewcli import add_commands as add_view_commands
 
     add_commands(sub)
+    add_view_commands(sub)
 
     d = sub.add_parser("demo", help="run the bundled multi-camera sample")
     d.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")

@@ -44,6 +44,26 @@ def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: 
     return draw_skeleton_2d(img, uv, sk, thickness=max(2, w // 200))
 
 
+def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):
+    """Frames (BGR) of the 3D result rendered by :mod:`mocap.render` (solid bones, floor), or None
+    when open3d is not installed or has no OpenGL context here (then the drawn panel is used)."""
+    try:
+        from .motion import Motion3D
+        from .render import auto_camera, render_frames
+
+        m = Motion3D(P, sk, fps, up="y")
+        gen = render_frames([m], auto_camera([m.to_up("z")], size))
+        first = next(gen)
+    except Exception:  # noqa: BLE001 - any renderer problem falls back to the 2D-drawn panel
+        return None
+
+    def frames_bgr():
+        yield cv2.cvtColor(cv2.resize(first, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
+        for img in gen:
+            yield cv2.cvtColor(cv2.resize(img, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
+    return frames_bgr()
+
+
 def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, P3d: np.ndarray,
                   sk3d: Skeleton, fps: float, stride: int = 1) -> Path:
     """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)`` (Y-up m).
@@ -55,6 +75,7 @@ def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Sk
     extent = max(extent, float(np.nanmax(P[..., 1]) - min(0.0, np.nanmin(P[..., 1]))) + 0.3)
     writer = None
     out = Path(out)
+    panels = _solid_panels(P, sk3d, fps, (540, 540))
     with atomic_path(out) as tmp:
         for t, (_, img) in enumerate(frames(video, stride)):
             if t >= len(kp2d):
@@ -63,7 +84,7 @@ def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Sk
             s = h / img.shape[0]
             left = cv2.resize(img, (round(img.shape[1] * s), h), interpolation=cv2.INTER_AREA)
             draw_skeleton_2d(left, kp2d[t, :, :2] * s, sk2d, kp2d[t, :, 2] > 0.3)
-            right = render_3d_panel(np.nan_to_num(P[t]), sk3d, (h, h), extent)
+            right = next(panels) if panels is not None else render_3d_panel(np.nan_to_num(P[t]), sk3d, (h, h), extent)
             frame = np.concatenate([left, right], axis=1)
             if writer is None:
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (frame.shape[1], frame.shape[0]))
