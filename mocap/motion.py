@@ -82,3 +82,42 @@ class Motion3D:
     def names(self) -> list[str]:
         """Marker names for file output (the skeleton's native names unless overridden)."""
         return list(self.joint_names or self.skeleton.names)
+
+
+def body_up(positions: np.ndarray, skeleton: Skeleton) -> np.ndarray | None:
+    """Median unit direction ``(3,)`` from the mid-ankles to the neck (mid-shoulders) over frames
+    ``(T, J, 3)``, or None when those joints are missing."""
+    def get(name):
+        return positions[:, skeleton.index(name)] if name in skeleton.joints else None
+
+    la, ra = get("left_ankle"), get("right_ankle")
+    ls, rs = get("left_shoulder"), get("right_shoulder")
+    if la is None or ra is None or ls is None or rs is None:
+        return None
+    v = 0.5 * (ls + rs) - 0.5 * (la + ra)
+    v = v[np.isfinite(v).all(-1)]
+    if not len(v):
+        return None
+    u = np.median(v / np.linalg.norm(v, axis=-1, keepdims=True), axis=0)
+    return u / np.linalg.norm(u)
+
+
+def upright(motion: "Motion3D", max_tilt_deg: float = 40.0) -> tuple["Motion3D", float]:
+    """Turn a monocular motion so that the person's median body axis is vertical (undoing the
+    camera's pitch and roll, which a single camera cannot tell from a lean); heading kept, rotation
+    about the pelvis' mean position. Returns ``(motion, tilt removed in degrees)``; a median tilt
+    beyond ``max_tilt_deg`` (someone lying, crawling, cartwheeling most of the clip) is left as is."""
+    u = body_up(motion.positions, motion.skeleton)
+    up = np.array([0.0, 1.0, 0.0]) if motion.up == "y" else np.array([0.0, 0.0, 1.0])
+    if u is None:
+        return motion, 0.0
+    angle = float(np.degrees(np.arccos(np.clip(u @ up, -1, 1))))
+    if angle < 0.5 or angle > max_tilt_deg:
+        return motion, 0.0
+    axis = np.cross(u, up)
+    axis /= np.linalg.norm(axis)
+    th = np.radians(angle)
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    R = np.eye(3) + np.sin(th) * K + (1 - np.cos(th)) * K @ K
+    c = np.nanmean(motion.positions.reshape(-1, 3), axis=0)
+    return replace(motion, positions=(motion.positions - c) @ R.T + c), angle

@@ -10,6 +10,7 @@ from .bvh import write_bvh
 from .detect import Detection, detect_video
 from .errors import MocapError
 from .keypoints import Keypoints2D
+from .motion import upright
 from .refine import refine
 from .retarget import Retargeted, plant_feet, retarget
 
@@ -63,6 +64,9 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         conf = det.keypoints.confidence[0]
     else:
         raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
+    world, tilt = upright(world)
+    if tilt:
+        res.notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
     ref = refine(world.positions, world.skeleton.rigid_bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
                  sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
     motion = replace(world, positions=ref.positions,
