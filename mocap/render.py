@@ -72,6 +72,32 @@ def _lines(o3d, segments: np.ndarray, color):
     return ls
 
 
+def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True) -> list:
+    """Add the floor grid, camera frusta and one skeleton mesh per motion to an open3d visualizer;
+    returns ``[(motion, SkeletonMesh, TriangleMesh)]`` for per-frame updates (see :func:`update_meshes`)."""
+    if floor:
+        P = np.concatenate([m.positions.reshape(-1, 3) for m in motions])
+        vis.add_geometry(_lines(o3d, floor_grid(np.nanmedian(P, 0)), [0.35, 0.35, 0.35]))
+    for cam in rig or []:
+        vis.add_geometry(_lines(o3d, frustum(cam), [0.9, 0.9, 0.2]))
+    meshes = []
+    for i, m in enumerate(motions):
+        sm = SkeletonMesh(m.skeleton, tint=i)
+        mesh = _mesh(o3d, sm, m.positions[0])
+        vis.add_geometry(mesh)
+        meshes.append((m, sm, mesh))
+    return meshes
+
+
+def update_meshes(o3d, vis, meshes, frame: int, normals: bool = True) -> None:
+    """Move every skeleton mesh to ``frame`` (shorter motions hold their last frame)."""
+    for m, sm, mesh in meshes:
+        mesh.vertices = o3d.utility.Vector3dVector(sm.vertices(m.positions[min(frame, m.n_frames - 1)]))
+        if normals:
+            mesh.compute_vertex_normals()
+        vis.update_geometry(mesh)
+
+
 def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=None, rig=None, floor: bool = True,
                   lit: bool = True):
     """Yield one RGB image ``(H, W, 3)`` uint8 per frame index in ``frames`` (default: all frames of
@@ -91,17 +117,7 @@ def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=
     if not vis.create_window("mocap render", W, H, visible=False):
         raise MocapError("could not create an offscreen OpenGL context (install libegl1 libgl1-mesa-dri)")
     try:
-        if floor:
-            P = np.concatenate([m.positions.reshape(-1, 3) for m in motions])
-            vis.add_geometry(_lines(o3d, floor_grid(np.nanmedian(P, 0)), [0.35, 0.35, 0.35]))
-        for cam in rig or []:
-            vis.add_geometry(_lines(o3d, frustum(cam), [0.9, 0.9, 0.2]))
-        meshes = []
-        for i, m in enumerate(motions):
-            sm = SkeletonMesh(m.skeleton, tint=i)
-            mesh = _mesh(o3d, sm, m.positions[0])
-            vis.add_geometry(mesh)
-            meshes.append((m, sm, mesh))
+        meshes = add_scene(o3d, vis, motions, rig, floor)
         opt = vis.get_render_option()
         opt.background_color = np.array(BACKGROUND)
         opt.light_on = lit
@@ -116,11 +132,7 @@ def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=
             raise MocapError("the renderer refused the camera parameters")
         n = max(m.n_frames for m in motions)
         for f in (range(n) if frames is None else frames):
-            for m, sm, mesh in meshes:
-                mesh.vertices = o3d.utility.Vector3dVector(sm.vertices(m.positions[min(f, m.n_frames - 1)]))
-                if lit:
-                    mesh.compute_vertex_normals()
-                vis.update_geometry(mesh)
+            update_meshes(o3d, vis, meshes, f, lit)
             vis.poll_events()
             vis.update_renderer()
             img = np.asarray(vis.capture_screen_float_buffer(do_render=True))[oy:oy + h, ox:ox + w]

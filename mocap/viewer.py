@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .motion import Motion3D
-from .render import _lines, _mesh, _o3d, zup
-from .scene3d import SkeletonMesh, floor_grid, frustum
+from .render import _o3d, add_scene, update_meshes, zup
 
 
 @dataclass
@@ -81,16 +80,8 @@ def view(motions: list[Motion3D], rig=None, title: str = "mocap", size=(1280, 80
     pb = Playback(max(m.n_frames for m in motions), motions[0].fps)
     vis = o3d.visualization.VisualizerWithKeyCallback()
     vis.create_window(title, size[0], size[1], visible=visible)
-    meshes = []
-    for i, m in enumerate(motions):
-        sm = SkeletonMesh(m.skeleton, tint=i)
-        mesh = _mesh(o3d, sm, m.positions[0])
-        vis.add_geometry(mesh)
-        meshes.append((m, sm, mesh))
+    meshes = add_scene(o3d, vis, motions, rig)
     P = np.concatenate([m.positions.reshape(-1, 3) for m in motions])
-    vis.add_geometry(_lines(o3d, floor_grid(np.nanmedian(P, 0)), [0.45, 0.45, 0.45]))
-    for cam in rig or []:
-        vis.add_geometry(_lines(o3d, frustum(cam), [0.9, 0.9, 0.2]))
     opt = vis.get_render_option()
     opt.background_color = np.array([0.12, 0.12, 0.14])
     ctl = vis.get_view_control()
@@ -100,10 +91,7 @@ def view(motions: list[Motion3D], rig=None, title: str = "mocap", size=(1280, 80
     state = {"t": time.perf_counter(), "updates": 0, "shown": -1}
 
     def draw(v):
-        for m, sm, mesh in meshes:
-            mesh.vertices = o3d.utility.Vector3dVector(sm.vertices(m.positions[min(pb.frame, m.n_frames - 1)]))
-            mesh.compute_vertex_normals()
-            v.update_geometry(mesh)
+        update_meshes(o3d, v, meshes, pb.frame)
         if log and state["shown"] != pb.frame:
             log(pb.readout)
             state["shown"] = pb.frame

@@ -1,6 +1,5 @@
 """Spatiotemporal refinement on real motion seen by 4 virtual cameras (noise, outliers, occlusions)."""
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

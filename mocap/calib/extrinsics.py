@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..camera import Camera, CameraRig
+from ..camera import CameraRig
 from ..errors import MocapError
 from .board import Board
 from .bundle import Observations, bundle_adjust, compose, invert
@@ -26,15 +26,33 @@ from .views import Detections
 
 @dataclass
 class ExtrinsicsResult:
-    """rig: calibrated cameras; errors: camera name -> RMS reprojection px after adjustment;
-    views: camera -> board views used; outliers: camera -> observations beyond 5 px; notes."""
+    """rig: calibrated cameras; errors: camera name -> RMS reprojection px (inliers) after adjustment;
+    outliers: camera -> observations beyond 5x the noise scale; views: camera -> board views (or
+    confident keypoints) used; notes."""
 
     rig: CameraRig
     errors: dict[str, float]
+    outliers: dict[str, int]
     views: dict[str, int]
-    outliers: dict[str, int] = field(default_factory=dict)
     initial_errors: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def rig_from_poses(intrinsics: CameraRig, cams: np.ndarray, source: str) -> CameraRig:
+    """The cameras of ``intrinsics`` placed by world->camera poses ``(C, 6)`` (rotation vector, t m)."""
+    return CameraRig([replace(c, R=Rotation.from_rotvec(p[:3]).as_matrix(), t=p[3:].copy())
+                      for c, p in zip(intrinsics, cams)], source)
+
+
+def camera_errors(errors_px: np.ndarray, cam: np.ndarray, names: list[str], limit: float):
+    """Per camera: RMS of the observation errors below ``limit`` px, and how many are beyond it."""
+    errors, outliers = {}, {}
+    for c, name in enumerate(names):
+        e = errors_px[cam == c]
+        inl = e[e < limit]
+        errors[name] = float(np.sqrt((inl ** 2).mean())) if len(inl) else float("nan")
+        outliers[name] = int((e >= limit).sum())
+    return errors, outliers
 
 
 def pose_from_view(board: Board, xy: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
@@ -131,15 +149,9 @@ def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detec
         if origin_frame not in fidx:
             raise MocapError(f"frame {origin_frame} has no board view: cannot put the world origin there")
         cams = compose(cams, np.broadcast_to(board_pose[fidx[origin_frame]], cams.shape))
-    rig = CameraRig([replace(cam, R=Rotation.from_rotvec(p[:3]).as_matrix(), t=p[3:].copy())
-                     for cam, p in zip(intrinsics, cams)], "board calibration")
-    errors, outliers = {}, {}
-    for c, cam in enumerate(intrinsics):
-        e = res.errors_px[obs.cam == c]
-        inl = e[e < 5 * scale_px]
-        errors[cam.name] = float(np.sqrt((inl ** 2).mean())) if len(inl) else float("nan")
-        outliers[cam.name] = int((e >= 5 * scale_px).sum())
-    out = ExtrinsicsResult(rig, errors, {cam.name: len(poses[c]) for c, cam in enumerate(intrinsics)}, outliers)
+    rig = rig_from_poses(intrinsics, cams, "board calibration")
+    out = ExtrinsicsResult(rig, *camera_errors(res.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
+                           {cam.name: len(poses[c]) for c, cam in enumerate(intrinsics)})
     if n_dropped:
         out.notes.append(f"{n_dropped} board views with a median error above {3 * scale_px:g} px were left out")
     return out

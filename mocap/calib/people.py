@@ -14,8 +14,6 @@ Intrinsics are given (from boards or a file) and kept.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -24,14 +22,9 @@ from ..camera import CameraRig
 from ..errors import MocapError
 from ..keypoints import Keypoints2D
 from .bundle import Observations, bundle_adjust, camera_centers
-from .extrinsics import ExtrinsicsResult
+from .extrinsics import ExtrinsicsResult, camera_errors, rig_from_poses
 
 LEG_TO_HEIGHT = 0.491  # (hip - knee) + (knee - ankle) as a fraction of stature (Winter 2009)
-
-
-def _rig(intrinsics: CameraRig, cams: np.ndarray, source: str) -> CameraRig:
-    return CameraRig([replace(c, R=Rotation.from_rotvec(p[:3]).as_matrix(), t=p[3:].copy())
-                      for c, p in zip(intrinsics, cams)], source)
 
 
 def _triangulate_pair(xa, xb, pose_b):
@@ -116,7 +109,7 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
     thresh = scale_px / float(np.mean(intrinsics.focals))
     cams = relative_poses(xy, ok, reference, intrinsics.names, thresh)
 
-    tri = triangulate(kp, _rig(intrinsics, cams, "people"), min_confidence=min_confidence,
+    tri = triangulate(kp, rig_from_poses(intrinsics, cams, "people"), min_confidence=min_confidence,
                       threshold_px=10 * scale_px)
     X = tri.motion.positions.reshape(T * J, 3)
     have = np.isfinite(X).all(-1)
@@ -139,13 +132,8 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
     R, t = _up_frame(X, sk, camera_centers(cams[[reference]])[0])
     Rc = Rotation.from_rotvec(cams[:, :3])
     new = np.concatenate([(Rc * Rotation.from_matrix(R.T)).as_rotvec(), cams[:, 3:] - Rc.apply(R.T @ t)], 1)
-    rig = _rig(intrinsics, new, "people calibration")
-    errors, outliers = {}, {}
-    for c, cam in enumerate(intrinsics):
-        e = res0.errors_px[obs.cam == c]
-        inl = e[e < 5 * scale_px]
-        errors[cam.name] = float(np.sqrt((inl ** 2).mean())) if len(inl) else float("nan")
-        outliers[cam.name] = int((e >= 5 * scale_px).sum())
-    out = ExtrinsicsResult(rig, errors, {cam.name: int(ok[c].sum()) for c, cam in enumerate(intrinsics)}, outliers)
+    rig = rig_from_poses(intrinsics, new, "people calibration")
+    out = ExtrinsicsResult(rig, *camera_errors(res0.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
+                           {cam.name: int(ok[c].sum()) for c, cam in enumerate(intrinsics)})
     out.notes.append(f"scale from a {height_m:g} m person: leg length {leg_len * s:.3f} m")
     return out
