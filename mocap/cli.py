@@ -197,7 +197,8 @@ def cmd_demo(args) -> int:
     out = Path(args.output) / "demo.trc"
     ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], videos=None,
                             output=str(out), skeleton="body_25b", fps=60.0, mode="robust", refine=False,
-                            threshold=None, min_confidence=0.3, smooth=True, rig="mixamo", quiet=args.quiet)
+                            threshold=None, min_confidence=0.3, smooth=True, rig="mixamo", report=None,
+                            quiet=args.quiet)
     cmd_triangulate(ns)
     from .convert import convert_file
 
