@@ -119,13 +119,13 @@ def cmd_lift(args) -> int:
 
 
 def cmd_lifter(args) -> int:
-    from .lifter import WEIGHTS, load_model
+    from .lifter import CAUSAL_WEIGHTS, WEIGHTS, load_model
     from .lifter_train import evaluate_real, evaluate_validation, train
 
     console = _console(args)
     if args.action == "train":
-        card = train(args.data, args.output or WEIGHTS, minutes=args.minutes, seed=args.seed,
-                     log=lambda m: console.print(m, soft_wrap=True))
+        card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
+                     causal=args.causal, steps=args.steps, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -352,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--data", default="../shared/data/mocap", help="motion capture folder (BVH)")
     lt.add_argument("--minutes", type=float, default=40.0)
     lt.add_argument("--seed", type=int, default=0)
+    lt.add_argument("--steps", type=int, default=None, help="train this many steps (deterministic) instead of --minutes")
+    lt.add_argument("--causal", action="store_true", help="train the live variant (no look-ahead)")
     lt.add_argument("-o", "--output", default=None, help="weights file to write (default: the shipped one)")
     lt.add_argument("--weights", default=None)
     lt.add_argument("--videos", nargs="*", help="eval on real footage: synchronised videos + --calib")

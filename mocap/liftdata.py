@@ -1,9 +1,17 @@
 """Training data for the monocular lifter: real motion capture seen by random virtual cameras.
 
-Sources: the CMU BVH conversions in ``../shared/data/mocap`` (cgspeed 131, iClone CC_Base, DAZ
-salsa), joints mapped by name (see :data:`mocap.retarget.SOURCE_NAMES`) to :data:`LIFT_JOINTS`.
+Sources, all under ``../shared/data/mocap``, mapped to :data:`LIFT_JOINTS`:
+
+- CMU BVH conversions (cgspeed 131, iClone CC_Base, DAZ salsa): joints by name (see
+  :data:`mocap.retarget.SOURCE_NAMES`); pelvis = mid-hips, neck = the neck joint (else
+  mid-shoulders), head = the head joint;
+- DeepMimic JSON (``deepmimic/motions/*.txt``) and IsaacGym AMP ``.npy`` (``isaacgym_amp/``): forward
+  kinematics of the 15-body humanoid (:mod:`mocap.io.humanoid`); pelvis = mid-hips, neck = its neck
+  joint, head = 0.1 m above it along the head.
+
 Split by subject: subject 7 (iClone) and the salsa follower (61) are validation, never trained on.
-Every batch is made on the fly: random window, mirroring, body scaling, yaw, a random camera
+Every batch is made on the fly: random window, mirroring, body scaling (whole body and per bone,
+left/right alike), yaw, a random camera
 (distance, height, look-at jitter, focal length, roll), detector-like 2D noise, gross errors and
 dropped joints. Shapes: motion ``(T, J, 3)`` metres Y-up; 2D ``(B, W, J, 3)`` = x/f, y/f (normalised
 image coordinates), confidence.
@@ -15,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.interpolate import interp1d
 
 from .convert import load_motion, resample
 from .errors import MocapError
@@ -26,6 +35,8 @@ LIFT_BONES = [("pelvis", "left_hip"), ("pelvis", "right_hip"), ("left_hip", "lef
               ("left_knee", "left_ankle"), ("right_knee", "right_ankle"), ("pelvis", "neck"), ("neck", "head"),
               ("neck", "left_shoulder"), ("neck", "right_shoulder"), ("left_shoulder", "left_elbow"),
               ("right_shoulder", "right_elbow"), ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist")]
+BONE_INDEX = np.array([[LIFT_JOINTS.index(a), LIFT_JOINTS.index(b)] for a, b in LIFT_BONES])  # parents first
+BONE_SIDE_PAIR = [LIFT_BONES.index(tuple(n.replace("left_", "right_") for n in bone)) for bone in LIFT_BONES]
 FLIP = [LIFT_JOINTS.index(n.replace("left_", "TMP").replace("right_", "left_").replace("TMP", "right_")) for n in LIFT_JOINTS]
 FPS = 30.0
 VALIDATION = ("cmu_iclone/007/", "cmu_salsa/61_")
@@ -55,8 +66,18 @@ def load_clips(root: str | Path) -> list[Clip]:
     return list(_load_clips(str(Path(root).resolve())))
 
 
+def joints_from_humanoid(named: dict[str, np.ndarray], fps: float) -> np.ndarray:
+    """``(T, 15, 3)`` :data:`LIFT_JOINTS` at :data:`FPS` from a DeepMimic/AMP clip's named joints."""
+    parts = dict(named, pelvis=0.5 * (named["left_hip"] + named["right_hip"]))
+    J = np.stack([parts[n] for n in LIFT_JOINTS], axis=1)
+    t = np.arange(len(J)) / fps
+    return interp1d(t, J, axis=0)(np.arange(0, t[-1] + 1e-9, 1.0 / FPS))
+
+
 @lru_cache(maxsize=4)
 def _load_clips(root: str) -> tuple[Clip, ...]:
+    from .io.humanoid import read_amp, read_deepmimic
+
     clips = []
     for path in sorted(Path(root).rglob("*.bvh")):
         rel = path.relative_to(root).as_posix()
@@ -66,6 +87,11 @@ def _load_clips(root: str) -> tuple[Clip, ...]:
         J = joints_from_motion(m)
         ok = np.isfinite(J).all(axis=(1, 2))
         clips.append(Clip(rel, rel.split("/")[0], J[ok]))
+    humanoid = [(p, read_deepmimic) for p in sorted(Path(root).glob("deepmimic/motions/*.txt"))]
+    humanoid += [(p, read_amp) for p in sorted(Path(root).glob("isaacgym_amp/*.npy"))]
+    for path, reader in humanoid:
+        rel = path.relative_to(root).as_posix()
+        clips.append(Clip(rel, rel.split("/")[0], joints_from_humanoid(*reader(path))))
     if not clips:
         raise MocapError("no BVH clip found", root)
     return tuple(clips)
@@ -92,10 +118,22 @@ def look_at(center: np.ndarray, target: np.ndarray, roll: np.ndarray) -> np.ndar
     return Rz @ R
 
 
+def scale_bones(X: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Per-bone proportions: ``X (B, W, 15, 3)``, ``factors (B, 14)`` -> bones scaled (left and right
+    by the right bone's factor, so bodies stay symmetric), joints rebuilt outwards from the pelvis."""
+    f = factors[:, BONE_SIDE_PAIR][:, None, :, None]  # left bones take their right twin's factor
+    out = X.copy()
+    for i, (a, b) in enumerate(BONE_INDEX):  # 14 bones, vectorised over batch and time
+        out[:, :, b] = out[:, :, a] + (X[:, :, b] - X[:, :, a]) * f[:, :, i]
+    return out
+
+
 class Sampler:
     """Random training/validation batches (see the module docstring). Deterministic for a seed."""
 
-    def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None):
+    def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None,
+                 causal: bool = False):
+        self.target = window - 1 if causal else window // 2  # the frame a window answers for
         self.focal = focal  # fixed focal length (px) for evaluation; random 600-2000 px otherwise
         self.clips = [c for c in clips if len(c.joints) >= window]
         self.window = window
@@ -122,6 +160,7 @@ class Sampler:
             flip = rng.random(B) < 0.5
             X[flip] = X[flip][:, :, FLIP] * [-1, 1, 1]
             X = X * rng.uniform(0.85, 1.15, (B, 1, 1, 1))  # body size (height and bone lengths together)
+            X = scale_bones(X, rng.uniform(0.9, 1.1, (B, len(LIFT_BONES))))
         yaw = rng.uniform(0, 2 * np.pi, B)
         c, s = np.cos(yaw), np.sin(yaw)
         Ry = np.zeros((B, 3, 3))
@@ -142,7 +181,7 @@ class Sampler:
 
     def batch(self, B: int, train: bool = True, noise_px: float | None = None):
         """Inputs ``(B, W, J, 3)`` (x/f, y/f, confidence) and targets: camera-frame joints ``(B, J, 3)``
-        of the centre frame (metres) and its pelvis depth ``(B,)``."""
+        of the centre frame (the last one for a causal sampler; metres) and its pelvis depth ``(B,)``."""
         X = self.augment(self.motion_windows(B), train)
         R, t, f = self.cameras(B)
         Xc = np.einsum("bij,bwkj->bwki", R, X) + t[:, None, None]
@@ -159,5 +198,5 @@ class Sampler:
             uv[drop] = 0.0
             conf[drop] = 0.0
         inp = np.concatenate([uv, conf[..., None]], -1)
-        mid = self.window // 2
-        return inp.astype(np.float32), Xc[:, mid].astype(np.float32), Xc[:, mid, 0, 2].astype(np.float32)
+        k = self.target
+        return inp.astype(np.float32), Xc[:, k].astype(np.float32), Xc[:, k, 0, 2].astype(np.float32)

@@ -15,6 +15,7 @@ from .errors import MocapError
 from .liftdata import FPS, LIFT_JOINTS
 
 WEIGHTS = Path(__file__).parent / "models" / "lifter.pt"
+CAUSAL_WEIGHTS = Path(__file__).parent / "models" / "lifter_causal.pt"  # live variant: no look-ahead
 DILATIONS = (1, 3, 9)
 
 
@@ -30,9 +31,29 @@ def receptive_field(dilations=DILATIONS) -> int:
     return 1 + 2 * sum(dilations)
 
 
-def build_model(channels: int = 256, dropout: float = 0.1):
-    """TCN: Conv1d(k=3) with dilations 1, 3, 9 (receptive field 27), residual blocks, BatchNorm.
-    ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative joints (m) and log root depth."""
+def normalise_2d(x):
+    """Torch ``(B, J * 3, W)`` (x/f, y/f, conf per joint) -> ``(B, J * 3 + 3, W)``: each frame's joints
+    centred on their confidence-weighted mean and divided by their RMS spread (the pose, free of
+    where and how large the person is in the image), then the centre (2) and log spread (1), which
+    carry the position and the distance."""
+    torch = _torch()
+    B, C, W = x.shape
+    x = x.reshape(B, C // 3, 3, W)
+    uv, c = x[:, :, :2], x[:, :, 2:3]
+    vis = (c > 0).to(x.dtype)
+    n = vis.sum(1, keepdim=True).clamp(min=1.0)
+    centre = (uv * vis).sum(1, keepdim=True) / n
+    d = (uv - centre) * vis
+    spread = torch.sqrt((d * d).sum((1, 2), keepdim=True) / n + 1e-8)
+    pose = torch.cat([d / spread, c], 2).reshape(B, C, W)
+    return torch.cat([pose, centre[:, 0], torch.log(spread[:, 0])], 1)
+
+
+def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False):
+    """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with dilations 1, 3, 9 (receptive field
+    27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative
+    joints (m) and log root depth. Symmetric windows answer for the centre frame; ``causal`` ones
+    for the last frame (live use: no look-ahead, no latency beyond the frame itself)."""
     torch = _torch()
     nn = torch.nn
     J = len(LIFT_JOINTS)
@@ -40,8 +61,9 @@ def build_model(channels: int = 256, dropout: float = 0.1):
     class TCN(nn.Module):
         def __init__(self):
             super().__init__()
-            self.inp = nn.Sequential(nn.Conv1d(J * 3, channels, 3, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
-                                     nn.Dropout(dropout))
+            self.causal = causal
+            self.inp = nn.Sequential(nn.Conv1d(J * 3 + 3, channels, 3, bias=False), nn.BatchNorm1d(channels),
+                                     nn.ReLU(), nn.Dropout(dropout))
             self.blocks = nn.ModuleList(nn.Sequential(
                 nn.Conv1d(channels, channels, 3, dilation=d, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
                 nn.Dropout(dropout), nn.Conv1d(channels, channels, 1, bias=False), nn.BatchNorm1d(channels),
@@ -49,9 +71,9 @@ def build_model(channels: int = 256, dropout: float = 0.1):
             self.out = nn.Conv1d(channels, J * 3 + 1, 1)
 
         def forward(self, x):
-            h = self.inp(x)
+            h = self.inp(normalise_2d(x))
             for blk, d in zip(self.blocks, DILATIONS[1:]):
-                h = h[:, :, d:-d] + blk(h)
+                h = (h[:, :, 2 * d:] if self.causal else h[:, :, d:-d]) + blk(h)
             return self.out(h)
 
     return TCN()
@@ -74,7 +96,8 @@ def predict(model, seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m."""
     torch = _torch()
     r = receptive_field() // 2
-    x = np.concatenate([np.repeat(seq[:1], r, 0), seq, np.repeat(seq[-1:], r, 0)])
+    before, after = (2 * r, 0) if getattr(model, "causal", False) else (r, r)
+    x = np.concatenate([np.repeat(seq[:1], before, 0), seq, np.repeat(seq[-1:], after, 0)])
     inp = torch.from_numpy(np.ascontiguousarray(x.reshape(len(x), -1).T[None].astype(np.float32)))
     with torch.no_grad():
         out = model(inp)[0].T.numpy().astype(float)

@@ -23,9 +23,11 @@ def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.linalg.norm(aligned - gt, axis=-1).mean(1)
 
 
-def validation_set(val_clips, n: int = 4096, seed: int = 123, noise_px: float = 3.0, focal: float = 1000.0):
+def validation_set(val_clips, n: int = 4096, seed: int = 123, noise_px: float = 3.0, focal: float = 1000.0,
+                   causal: bool = False):
     """Fixed validation batch from clips never trained on: sigma = ``noise_px`` at ``focal`` px."""
-    return Sampler(val_clips, receptive_field(), seed=seed, focal=focal).batch(n, train=False, noise_px=noise_px)
+    return Sampler(val_clips, receptive_field(), seed=seed, focal=focal, causal=causal).batch(
+        n, train=False, noise_px=noise_px)
 
 
 def run_model(model, inp: np.ndarray) -> np.ndarray:
@@ -48,19 +50,24 @@ def evaluate_model(model, inp, tgt, depth) -> dict:
 
 
 def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 128,
-          lr: float = 2e-3, log=print) -> dict:
-    """Train for a wall-time budget of ``minutes`` (cosine schedule sized from the first 50 steps)."""
+          lr: float = 2e-3, causal: bool = False, steps: int | None = None, log=print) -> dict:
+    """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
+    ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
+    ``causal`` trains the live variant (answers for the last frame of its window)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     train_clips, val_clips = split(load_clips(root))
-    sampler = Sampler(train_clips, receptive_field(), seed=seed)
-    val = validation_set(val_clips)
-    model = build_model()
+    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal)
+    val = validation_set(val_clips, causal=causal)
+    config = {"causal": causal}
+    model = build_model(**config)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     J = len(LIFT_JOINTS)
     t0 = time.time()
-    step, total, sched = 0, None, None
+    step, total, sched = 0, steps, None
+    if steps:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.01)
 
     def one_step():
         model.train()
@@ -79,7 +86,7 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     while True:
         loss = one_step()
         step += 1
-        if step == 50:
+        if step == 50 and not steps:
             per = (time.time() - t0) / 50
             total = int(minutes * 60 / per)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total - 50, eta_min=lr * 0.01)
@@ -96,12 +103,14 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
             "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
             "minutes": round((time.time() - t0) / 60, 1), "metrics": metrics,
-            "augmentation": "random window, mirror, body scale 0.85-1.15, yaw, camera distance 2.5-8 m, height "
+            "causal": causal,
+            "sources": sorted({c.source for c in train_clips}),
+            "augmentation": "random window, mirror, body scale 0.85-1.15, bone lengths 0.9-1.1 each, yaw, camera distance 2.5-8 m, height "
                             "0.3-2.2 m, focal 600-2000 px, roll 4 deg, 2D noise 0-5 px, 2 % gross errors, 5 % dropped"}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
-    torch.save({"state": state, "config": {}, "card": card}, out)
+    torch.save({"state": state, "config": config, "card": card}, out)
     return card
 
 
@@ -126,11 +135,12 @@ def lift_inputs(kp: np.ndarray, skeleton) -> np.ndarray:
 def evaluate_validation(model, root: str | Path, n: int = 2048) -> list[dict]:
     """Per validation clip (never trained on): MPJPE, PA-MPJPE, root depth error (2D noise 3 px at 1000 px)."""
     _, val_clips = split(load_clips(root))
+    causal = getattr(model, "causal", False)
     rows = []
     for c in val_clips:
-        m = evaluate_model(model, *validation_set([c], n=n // 4))
+        m = evaluate_model(model, *validation_set([c], n=n // 4, causal=causal))
         rows.append({"clip": c.name, **m})
-    m = evaluate_model(model, *validation_set(val_clips, n=n))
+    m = evaluate_model(model, *validation_set(val_clips, n=n, causal=causal))
     rows.append({"clip": "all validation", **m})
     return rows
 

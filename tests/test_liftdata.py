@@ -13,14 +13,21 @@ def clips():
 
 def test_sources_and_split(clips):
     sources = {c.source for c in clips}
-    assert {"cmu_131", "cmu_iclone", "cmu_salsa"} <= sources
+    assert {"cmu_131", "cmu_iclone", "cmu_salsa", "deepmimic", "isaacgym_amp"} <= sources
     train, val = split(clips)
     assert val and train and not {c.name for c in val} & {c.name for c in train}
     assert all(c.name.startswith(("cmu_iclone/007/", "cmu_salsa/61_")) for c in val)
-    for c in clips:  # joints are finite, metres, a standing-size body
+    for c in clips:  # joints are finite, metres, an adult's legs (crawls and rolls included)
         assert np.isfinite(c.joints).all()
+        J = c.joints
+        leg = np.median(np.linalg.norm(J[:, LIFT_JOINTS.index("left_hip")] - J[:, LIFT_JOINTS.index("left_knee")], axis=-1)
+                        + np.linalg.norm(J[:, LIFT_JOINTS.index("left_knee")] - J[:, LIFT_JOINTS.index("left_ankle")], axis=-1))
+        assert 0.6 < leg < 1.1, (c.name, leg)
+    standing = [c for c in clips if c.name.endswith(("d3d_walk.txt", "humanoid_walk.npy")) or c.source == "cmu_131"]
+    assert len(standing) >= 3
+    for c in standing:  # Y-up: the head is 1.1-1.9 m above the lowest joint (an ankle) while walking
         h = np.median(c.joints[:, LIFT_JOINTS.index("head"), 1] - c.joints[:, :, 1].min(1))
-        assert 1.0 < h < 2.0, c.name
+        assert 1.1 < h < 1.9, (c.name, h)
 
 
 def test_projections_match_the_cameras(clips):
@@ -51,16 +58,19 @@ def test_augmentation_keeps_bone_ratios_valid(clips):
     def lengths(Y):
         return np.linalg.norm(Y[..., idx[:, 1], :] - Y[..., idx[:, 0], :], axis=-1)
 
-    r0 = lengths(X) / lengths(X).sum(-1, keepdims=True)
-    r1 = lengths(A) / lengths(A).sum(-1, keepdims=True)
-    # scaling keeps ratios; mirroring swaps left and right bones of the same length
-    pairs = {i: [j for j, (a, b) in enumerate(LIFT_BONES) if (a, b) == (LIFT_JOINTS[FLIP[LIFT_JOINTS.index(
-        LIFT_BONES[i][0])]], LIFT_JOINTS[FLIP[LIFT_JOINTS.index(LIFT_BONES[i][1])]])][0] for i in range(len(LIFT_BONES))}
-    swapped = r0[..., [pairs[i] for i in range(len(LIFT_BONES))]]
-    ok = np.isclose(r1, r0, atol=1e-9).all(-1) | np.isclose(r1, swapped, atol=1e-9).all(-1)
+    # body scale 0.85-1.15 times per-bone proportions 0.9-1.1, the same for a left bone and its
+    # right twin (bodies stay symmetric); mirroring swaps left and right bones
+    pairs = [[j for j, (a, b) in enumerate(LIFT_BONES) if (a, b) == (LIFT_JOINTS[FLIP[LIFT_JOINTS.index(
+        LIFT_BONES[i][0])]], LIFT_JOINTS[FLIP[LIFT_JOINTS.index(LIFT_BONES[i][1])]])][0] for i in range(len(LIFT_BONES))]
+    L0, L1 = lengths(X), lengths(A)
+    f_same, f_swap = L1 / L0, L1 / L0[..., pairs]
+    sym = lambda f: np.isclose(f, f[..., pairs], rtol=1e-9).all(-1)  # noqa: E731
+    ok = sym(f_same) | sym(f_swap)
     assert ok.all()
-    scale = lengths(A).sum(-1) / lengths(X).sum(-1)
-    assert 0.85 - 1e-9 <= scale.min() and scale.max() <= 1.15 + 1e-9
+    f = np.where(sym(f_same)[..., None], f_same, f_swap)
+    assert 0.85 * 0.9 - 1e-9 <= f.min() and f.max() <= 1.15 * 1.1 + 1e-9
+    assert (f.std(-1) > 1e-3).mean() > 0.9  # proportions really change, not only the size
+    assert np.allclose(f.std(1), 0)  # the same body over the whole window
 
 
 def test_batches_are_deterministic_and_shaped(clips):
