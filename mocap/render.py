@@ -8,6 +8,8 @@ the camera is a calibrated :class:`~mocap.camera.Camera` (its view exactly: join
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -23,6 +25,8 @@ BACKGROUND = (0.12, 0.12, 0.14)
 
 
 def _o3d():
+    if not os.environ.get("XDG_RUNTIME_DIR"):  # headless servers: GLFW otherwise prints a stray "error:" line
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="mocap-xdg-")
     try:
         import open3d as o3d
     except ImportError as e:
