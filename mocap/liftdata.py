@@ -23,11 +23,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy.interpolate import interp1d
 
 from .convert import load_motion, resample
 from .errors import MocapError
+from .motion import Motion3D
 from .retarget import source_targets
+from .skeletons import skeleton_from_names
 
 LIFT_JOINTS = ["pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "neck",
                "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"]
@@ -70,8 +71,7 @@ def joints_from_humanoid(named: dict[str, np.ndarray], fps: float) -> np.ndarray
     """``(T, 15, 3)`` :data:`LIFT_JOINTS` at :data:`FPS` from a DeepMimic/AMP clip's named joints."""
     parts = dict(named, pelvis=0.5 * (named["left_hip"] + named["right_hip"]))
     J = np.stack([parts[n] for n in LIFT_JOINTS], axis=1)
-    t = np.arange(len(J)) / fps
-    return interp1d(t, J, axis=0)(np.arange(0, t[-1] + 1e-9, 1.0 / FPS))
+    return resample(Motion3D(J, skeleton_from_names(LIFT_JOINTS, "lift15"), fps, up="y"), FPS).positions
 
 
 @lru_cache(maxsize=4)

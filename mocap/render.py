@@ -181,7 +181,7 @@ def export_glb(motion: Motion3D, out: str | Path, frame: int | None = None) -> P
 
     m = motion.to_up("y")
     if frame is None:
-        full = np.flatnonzero(m.valid.all(-1)) if m.valid.ndim == 2 else np.array([0])
+        full = np.flatnonzero(m.valid.all(-1))
         frame = int(full[0]) if len(full) else 0
     if not 0 <= frame < m.n_frames:
         raise MocapError(f"frame {frame} out of range (0..{m.n_frames - 1})")

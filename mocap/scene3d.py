@@ -59,23 +59,6 @@ def _rotations_z_to(d: np.ndarray) -> np.ndarray:
     return R
 
 
-def name_side(name: str) -> int:
-    """-1 / +1 / 0 for left / right / midline from a rig's joint name (``mixamorig:LeftArm``,
-    ``LeftUpLeg``, ``lShldr``, ``L_Hip``, ``CC_Base_L_Thigh``...)."""
-    n = name.split(":")[-1]
-    low = n.lower()
-    if "left" in low:
-        return -1
-    if "right" in low:
-        return 1
-    parts = [p for p in n.replace("-", "_").split("_") if p]
-    if "L" in parts or n[:1] == "l" and n[1:2].isupper() or n[:1] == "L" and n[1:2].isupper():
-        return -1
-    if "R" in parts or n[:1] == "r" and n[1:2].isupper() or n[:1] == "R" and n[1:2].isupper():
-        return 1
-    return 0
-
-
 @dataclass
 class SkeletonMesh:
     """Fixed-topology mesh of one skeleton: call :meth:`vertices` per frame."""
@@ -96,7 +79,7 @@ class SkeletonMesh:
     def colors(self) -> np.ndarray:
         """``(V, 3)`` RGB in 0..1."""
         sk = self.skeleton
-        side = np.array([sk.side(j) or name_side(sk.names[j]) for j in range(len(sk))])
+        side = np.array([sk.side(j) for j in range(len(sk))])
         jc = np.where(side[:, None] < 0, LEFT, np.where(side[:, None] > 0, RIGHT, MID))
         b = sk.bone_indices
         bs = side[b[:, 0]] + side[b[:, 1]]

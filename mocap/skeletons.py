@@ -76,9 +76,10 @@ class Skeleton:
         return perm
 
     def side(self, joint: int) -> int:
-        """-1 for a left joint, +1 for a right joint, 0 on the midline (used for colours)."""
+        """-1 for a left joint, +1 for a right joint, 0 on the midline (used for colours); joints
+        without a canonical name are judged by the rig's own name (:func:`name_side`)."""
         n = self.joints[joint]
-        return -1 if n.startswith("left_") else 1 if n.startswith("right_") else 0
+        return -1 if n.startswith("left_") else 1 if n.startswith("right_") else name_side(self.names[joint])
 
 
 _TRUNK = {"neck", "thorax", "spine", "pelvis", "left_shoulder", "right_shoulder", "left_hip", "right_hip"}
@@ -91,6 +92,24 @@ def _flexible(a: str, b: str) -> bool:
     if a in _TRUNK and b in _TRUNK:
         return not (a in _PELVIS and b in _PELVIS)
     return {a, b} & {"nose"} != set() and {a, b} & {"neck", "thorax"} != set()
+
+
+def name_side(name: str) -> int:
+    """-1 / +1 / 0 for left / right / midline from a rig's joint name (``mixamorig:LeftArm``,
+    ``LeftUpLeg``, ``lShldr``, ``L_Hip``, ``CC_Base_L_Thigh``...)."""
+    n = name.split(":")[-1]
+    low = n.lower()
+    if "left" in low:
+        return -1
+    if "right" in low:
+        return 1
+    parts = [p for p in n.replace("-", "_").split("_") if p]
+    prefix = n[:1].upper() if n[1:2].isupper() else ""  # lShldr, LHip, rThigh
+    if "L" in parts or prefix == "L":
+        return -1
+    if "R" in parts or prefix == "R":
+        return 1
+    return 0
 
 
 def _limbs(prefix_pairs):

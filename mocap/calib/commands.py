@@ -37,13 +37,13 @@ def _camera_name(src: str) -> str:
 
 def _detect_all(board, sources, every, console, names=None):
     from ..cli import _progress
-    from .views import detect, frames
+    from .views import detect, list_images
 
     out = []
     with _progress(console) as bar:
         for i, src in enumerate(sources):
             name = names[i] if names else _camera_name(src)
-            n = sum(1 for _ in frames(src, every)) if Path(src).is_dir() else None
+            n = len(list_images(src)) if Path(src).is_dir() else None  # counted without decoding
             task = bar.add_task(f"board in {name}", total=n)
             out.append(detect(board, [src], name, every, progress=lambda: bar.advance(task)))
     return out

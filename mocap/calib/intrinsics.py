@@ -83,8 +83,10 @@ def calibrate_intrinsics(board: Board, det: Detections, fisheye: bool = False, k
                          f"at least {MIN_VIEWS} views at different angles are needed")
     views = list(det.views)
     rejected = dict(det.skipped)
+    view_errors: dict[str, float] = {}  # each view's RMS from the last fit it took part in
     for _ in range(3):  # fit, drop views far above the typical error, refit
         K, D, errs, fstd, tilts = _fit(board, views, det.size, fisheye, k3)
+        view_errors.update(errs)
         med = float(np.median(list(errs.values())))
         bad = [v for v in views if errs[v.name] > max(reject_factor * med, 1.0)]
         if not bad or len(views) - len(bad) < MIN_VIEWS:
@@ -92,10 +94,7 @@ def calibrate_intrinsics(board: Board, det: Detections, fisheye: bool = False, k
         for v in bad:
             rejected[v.name] = f"reprojection error {errs[v.name]:.2f} px (typical {med:.2f} px): blurred or misdetected"
         views = [v for v in views if v not in bad]
-    all_err = {v.name: errs.get(v.name, np.nan) for v in det.views}
-    for name, reason in rejected.items():
-        if name in all_err and "reprojection" in reason:
-            all_err[name] = float(reason.split()[2])
+    all_err = {v.name: view_errors[v.name] for v in det.views}
     n_pts = sum(len(v.ids) for v in views)
     rms = float(np.sqrt(sum(errs[v.name] ** 2 * len(v.ids) for v in views) / n_pts))
     w, h = det.size

@@ -21,6 +21,7 @@ from scipy.spatial.transform import Rotation
 from ..camera import CameraRig
 from ..errors import MocapError
 from ..keypoints import Keypoints2D
+from ..motion import body_up
 from .bundle import Observations, bundle_adjust, camera_centers
 from .extrinsics import ExtrinsicsResult, camera_errors, rig_from_poses
 
@@ -73,13 +74,10 @@ def _up_frame(X: np.ndarray, skeleton, ref_center: np.ndarray):
     """Rotation/translation taking the current frame to Z-up world (see the module docstring)."""
     def j(name):
         return X[:, skeleton.index(name)]
-    ankles = 0.5 * (j("left_ankle") + j("right_ankle"))
-    top = j("neck") if "neck" in skeleton.joints else 0.5 * (j("left_shoulder") + j("right_shoulder"))
-    v = top - ankles
-    v = v[np.isfinite(v).all(-1)]
-    up = np.median(v / np.linalg.norm(v, axis=-1, keepdims=True), axis=0)
-    z = up / np.linalg.norm(up)
-    mid = np.nanmedian(ankles, axis=0)
+    z = body_up(X, skeleton)
+    if z is None:
+        raise MocapError("no frame with both ankles and shoulders in 3D: cannot tell which way is up")
+    mid = np.nanmedian(0.5 * (j("left_ankle") + j("right_ankle")), axis=0)
     x = mid - ref_center
     x -= z * (x @ z)
     x /= np.linalg.norm(x)
@@ -101,9 +99,11 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
         raise MocapError(f"{C} cameras of keypoints but {len(intrinsics)} cameras of intrinsics")
     if C < 2:
         raise MocapError("extrinsics need at least 2 cameras")
-    need = {"left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"}
+    need = {"left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_shoulder",
+            "right_shoulder"}
     if not need <= set(kp.skeleton.joints):
-        raise MocapError(f"keypoint layout {kp.skeleton.name} lacks hips/knees/ankles (needed for the scale)")
+        raise MocapError(f"keypoint layout {kp.skeleton.name} lacks hips/knees/ankles/shoulders (needed for the "
+                         "scale and the up direction)")
     xy = intrinsics.undistort(kp.xy).reshape(C, T * J, 2)
     ok = (kp.confidence.reshape(C, T * J) >= min_confidence) & np.isfinite(xy).all(-1)
     thresh = scale_px / float(np.mean(intrinsics.focals))
