@@ -125,7 +125,7 @@ def cmd_lifter(args) -> int:
     console = _console(args)
     if args.action == "train":
         card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
-                     causal=args.causal, steps=args.steps, log=lambda m: console.print(m, soft_wrap=True))
+                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -139,8 +139,13 @@ def cmd_lifter(args) -> int:
         t = Table(title="Real footage: PA-MPJPE vs the multi-view triangulation (mm)")
         for col in ("camera", "frames", "lifter", "MediaPipe world"):
             t.add_column(col, justify="right")
-        for r in evaluate_real(model, args.videos, args.calib):
+        rows = evaluate_real(model, args.videos, args.calib)
+        for r in rows:
             t.add_row(r["camera"], str(r["frames"]), f"{r['lifter_pa_mpjpe_mm']:.1f}", f"{r['mediapipe_pa_mpjpe_mm']:.1f}")
+        n = np.array([r["frames"] for r in rows], float)
+        mean = {k: float((n * [r[k] for r in rows]).sum() / max(n.sum(), 1)) for k in ("lifter_pa_mpjpe_mm", "mediapipe_pa_mpjpe_mm")}
+        t.add_row("all (frame-weighted)", str(int(n.sum())), f"{mean['lifter_pa_mpjpe_mm']:.1f}",
+                  f"{mean['mediapipe_pa_mpjpe_mm']:.1f}")
         console.print(t)
     return 0
 
@@ -153,7 +158,7 @@ def cmd_video2bvh(args) -> int:
         task = prog.add_task("detecting", total=1)
         res = video_to_bvh(args.video, args.output, rig=args.rig, preview=args.preview, stride=args.stride,
                            resize=args.resize, progress=lambda d, t: prog.update(task, completed=d, total=t),
-                           method=getattr(args, "method", "world"), focal=getattr(args, "focal", None))
+                           method=getattr(args, "method", "lifter"), focal=getattr(args, "focal", None))
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     if res.animation is None:
@@ -327,8 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     vb.add_argument("-o", "--output", required=True)
     vb.add_argument("--rig", default="mixamo", help="generic, mixamo (default), cmu, smpl")
     vb.add_argument("--preview", default=None, help="write a side-by-side preview MP4")
-    vb.add_argument("--method", choices=["lifter", "world"], default="world",
-                    help="3D from our learned lifter or MediaPipe's world landmarks (default world)")
+    vb.add_argument("--method", choices=["lifter", "world"], default="lifter",
+                    help="3D from our learned lifter (default: pose and root trajectory) or MediaPipe's "
+                         "hip-centred world landmarks")
     vb.add_argument("--focal", type=float, default=None, help="camera focal length, px (lifter; default: larger image side)")
     vb.add_argument("--stride", type=int, default=1)
     vb.add_argument("--resize", type=float, default=None)
@@ -354,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--seed", type=int, default=0)
     lt.add_argument("--steps", type=int, default=None, help="train this many steps (deterministic) instead of --minutes")
     lt.add_argument("--causal", action="store_true", help="train the live variant (no look-ahead)")
+    lt.add_argument("--pose-aug", type=float, default=0.5,
+                    help="share of training samples given new poses: trunk lean, limbs turned (default 0.5)")
     lt.add_argument("-o", "--output", default=None, help="weights file to write (default: the shipped one)")
     lt.add_argument("--weights", default=None)
     lt.add_argument("--videos", nargs="*", help="eval on real footage: synchronised videos + --calib")

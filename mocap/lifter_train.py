@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .liftdata import LIFT_JOINTS, Sampler, load_clips, split
-from .lifter import WEIGHTS, _torch, build_model, receptive_field
+from .lifter import ROLLS_DEG, WEIGHTS, _torch, build_model, ensemble_views, merge_views, receptive_field
 
 
 def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -38,27 +38,31 @@ def run_model(model, inp: np.ndarray) -> np.ndarray:
         return model(x)[:, :, 0].numpy().astype(float)
 
 
-def evaluate_model(model, inp, tgt, depth) -> dict:
-    out = run_model(model, inp)
-    J = len(LIFT_JOINTS)
-    rel = out[:, : J * 3].reshape(-1, J, 3)
-    rel = rel - rel[:, :1]
+def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
+    """MPJPE, PA-MPJPE (root-relative) and root depth error, mm, of the window centres (as
+    :func:`mocap.lifter.predict` answers: with its test-time ensemble unless ``ensemble`` is off)."""
+    rolls, mirror = (ROLLS_DEG, True) if ensemble else ((0.0,), False)
+    views, R = ensemble_views(inp, rolls, mirror)
+    out = run_model(model, views.reshape((-1,) + inp.shape[1:]).astype(np.float32))
+    rel, d = merge_views(out.reshape(len(views), len(inp), -1), R, mirror)
     gt_rel = tgt - tgt[:, :1]
     return {"mpjpe_mm": 1000 * float(np.linalg.norm(rel - gt_rel, axis=-1).mean()),
             "pa_mpjpe_mm": 1000 * float(procrustes_errors(rel, gt_rel).mean()),
-            "root_depth_mm": 1000 * float(np.abs(np.exp(out[:, -1]) - depth).mean())}
+            "root_depth_mm": 1000 * float(np.abs(d - depth).mean())}
 
 
 def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 128,
-          lr: float = 2e-3, causal: bool = False, steps: int | None = None, log=print) -> dict:
+          lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
+          log=print) -> dict:
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
-    ``causal`` trains the live variant (answers for the last frame of its window)."""
+    ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
+    the share of samples given new poses (:meth:`mocap.liftdata.Sampler.new_poses`)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     train_clips, val_clips = split(load_clips(root))
-    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal)
+    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug)
     val = validation_set(val_clips, causal=causal)
     config = {"causal": causal}
     model = build_model(**config)
@@ -103,10 +107,13 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
             "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
             "minutes": round((time.time() - t0) / 60, 1), "metrics": metrics,
-            "causal": causal,
+            "causal": causal, "pose_aug": pose_aug,
             "sources": sorted({c.source for c in train_clips}),
-            "augmentation": "random window, mirror, body scale 0.85-1.15, bone lengths 0.9-1.1 each, yaw, camera distance 2.5-8 m, height "
-                            "0.3-2.2 m, focal 600-2000 px, roll 4 deg, 2D noise 0-5 px, 2 % gross errors, 5 % dropped"}
+            "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.88-1.12 each), mirror, yaw, "
+                            "camera distance 2.5-8 m, height 0.2-3 m, focal 600-2000 px, roll sd 10 deg, 2D noise 0-5 px, "
+                            "2 % gross errors, 5 % dropped; new poses for a pose_aug share (trunk leant up to 20 deg, "
+                            "arms turned up to 35 deg, legs up to 25 deg)",
+            "joint_definitions": "neck = mid-shoulders, head = ear level (as detectors' mid-ears)"}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
@@ -146,16 +153,22 @@ def evaluate_validation(model, root: str | Path, n: int = 2048) -> list[dict]:
 
 
 def evaluate_real(model, videos: list, calib) -> list[dict]:
-    """Pose2Sim demo: per camera, PA-MPJPE (mm) of the lifter on that camera's 2D alone and of MediaPipe's
-    world landmarks, both against the multi-view triangulation of the same detections."""
+    """Pose2Sim demo: detect every camera's video, then :func:`compare_on_footage`."""
     from .io.calibration import read_calibration
+    from .videojobs import detect_videos
+
+    kp, dets = detect_videos(videos)
+    return compare_on_footage(model, kp, dets, read_calibration(calib))
+
+
+def compare_on_footage(model, kp, dets, rig) -> list[dict]:
+    """Per camera, PA-MPJPE (mm) of the lifter on that camera's 2D alone and of MediaPipe's world
+    landmarks, both against the multi-view triangulation of the same detections (same frames).
+    ``kp`` ``(C, T, 33, 3)`` MediaPipe keypoints, ``dets`` their detections, ``rig`` the calibration."""
     from .lifter import lift
     from .liftdata import joints_from_motion
     from .triangulation import triangulate
-    from .videojobs import detect_videos
 
-    rig = read_calibration(calib)
-    kp, dets = detect_videos(videos)
     tri = triangulate(kp, rig)
     ref = joints_from_motion(tri.motion)  # (T, 15, 3) Y-up world
     ok = np.isfinite(ref).all(axis=(1, 2))

@@ -43,7 +43,7 @@ def lifted_motion(det: Detection, focal: float | None = None):
 
 def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,
                  units: str = "cm", stride: int = 1, resize: float | None = None, progress=None,
-                 method: str = "world", focal: float | None = None) -> VideoResult:
+                 method: str = "lifter", focal: float | None = None) -> VideoResult:
     """Detect (MediaPipe) -> 3D (``method``: "lifter", our learned lifter with the root trajectory, or
     "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones, smooth, gaps <= 0.5 s
     filled) -> retarget to ``rig`` -> BVH (+ preview MP4)."""
@@ -72,8 +72,10 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     motion = replace(world, positions=ref.positions,
                      confidence=np.where(np.isfinite(ref.positions).all(-1), np.maximum(conf, 0.5), 0.0))
     anim = retarget(motion, rig)
-    if method == "world":  # hip-centred landmarks carry no vertical root motion: keep a foot on the floor
-        plant_feet(anim)
+    # MediaPipe's landmarks are hip-centred and the lifter's root height wanders with its depth error
+    # (~10 cm on the Pose2Sim demo with one constant floor offset): keep the lowest foot on the floor in
+    # every frame (2 Hz smoothed); the lifter's horizontal root trajectory is kept
+    plant_feet(anim)
     write_bvh(anim.to_bvh(units), output)
     res.animation = anim
     if preview:
