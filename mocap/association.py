@@ -106,3 +106,44 @@ def most_prominent(data: np.ndarray) -> np.ndarray:
     score = np.nan_to_num(data[..., 2]).sum(-1)  # (C, T, P)
     best = score.argmax(-1)
     return np.take_along_axis(data, best[:, :, None, None, None], axis=2)[:, :, 0]
+
+
+def track_person(data: np.ndarray, min_confidence: float = 0.2, max_jump: float = 0.5,
+                 patience: int = 15) -> tuple[np.ndarray, np.ndarray]:
+    """Without a calibration: follow one person through each view. ``(C, T, P, J, 3)`` -> ``(C, T, J, 3)``
+    and the chosen person index ``(C, T)`` (-1 = nobody).
+
+    Each view starts on its most prominent person (largest sum of confidences); every later frame keeps
+    the detection nearest the last chosen pose (mean joint distance over joints seen in both, in units of
+    that pose's size). A frame where nobody is within ``max_jump`` sizes is left empty (a missed detection
+    must not hand the track to a passer-by); after ``patience`` such frames in a row the track re-acquires
+    the most prominent person. Loops over frames only (each step depends on the last), vectorised over
+    views, people and joints."""
+    C, T, P, J, _ = data.shape
+    xy = data[..., :2]
+    ok = (np.nan_to_num(data[..., 2]) >= min_confidence) & np.isfinite(xy).all(-1)  # (C, T, P, J)
+    score = np.where(ok, data[..., 2], 0.0).sum(-1)  # (C, T, P)
+    chosen = np.full((C, T), -1)
+    last = np.full((C, J, 2), np.nan)
+    lost = np.full(C, patience)  # frames since the track last matched (start: free to acquire)
+    views = np.arange(C)
+    for t in range(T):
+        both = ok[:, t] & np.isfinite(last).all(-1)[:, None]  # (C, P, J)
+        dist = np.where(both, np.linalg.norm(xy[:, t] - last[:, None], axis=-1), 0.0).sum(-1)
+        n = both.sum(-1)
+        span = np.nanmax(last, axis=1) - np.nanmin(last, axis=1) if np.isfinite(last).any() else np.ones((C, 2))
+        size = np.maximum(np.nan_to_num(np.linalg.norm(span, axis=-1)), 1.0)  # (C,) px
+        cost = np.where(n >= 3, dist / np.maximum(n, 1) / size[:, None], np.inf)
+        near = cost.argmin(-1)
+        match = cost[views, near] <= max_jump
+        pick = np.where(match, near, np.where(lost >= patience, score[:, t].argmax(-1), -1))
+        pick = np.where(score[views, t, np.maximum(pick, 0)] > 0, pick, -1)
+        lost = np.where(pick >= 0, 0, lost + 1)
+        chosen[:, t] = pick
+        seen = pick >= 0
+        upd = ok[views, t, np.maximum(pick, 0)] & seen[:, None]  # (C, J) joints to carry forward
+        last = np.where(upd[..., None], xy[views, t, np.maximum(pick, 0)], last)
+    out = np.take_along_axis(data, np.maximum(chosen, 0)[:, :, None, None, None], axis=2)[:, :, 0].copy()
+    out[chosen < 0] = np.nan
+    out[..., 2] = np.where(chosen[..., None] < 0, 0.0, np.nan_to_num(out[..., 2]))
+    return out, chosen

@@ -102,12 +102,16 @@ def cmd_lift(args) -> int:
     from .videojobs import lifted_motion
 
     console = _console(args)
-    kp = read_keypoints(args.keypoints, skeleton=args.skeleton, fps=args.fps)
+    kp = read_keypoints(args.keypoints, skeleton=args.skeleton, fps=args.fps, several="track")
     if kp.n_cameras != 1:
         kp = dc_replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
         console.print("[yellow]note:[/] several cameras in the file: lifting the first", soft_wrap=True)
     size = (args.width, args.height)
-    motion = lifted_motion(Detection(kp, None, [], size), args.focal)
+    model = None
+    if args.live or args.weights:
+        from .lifter import CAUSAL_WEIGHTS, load_model
+        model = load_model(args.weights or CAUSAL_WEIGHTS)[0]
+    motion = lifted_motion(Detection(kp, None, [], size), args.focal, model)
     out = Path(args.output)
     if out.suffix.lower() == ".bvh":
         write_bvh(retarget(motion, args.rig).to_bvh("cm"), out)
@@ -350,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--width", type=int, default=1920, help="image width, px (default 1920)")
     li.add_argument("--height", type=int, default=1080, help="image height, px (default 1080)")
     li.add_argument("--rig", default="mixamo")
+    li.add_argument("--live", action="store_true",
+                    help="the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
+    li.add_argument("--weights", default=None, help="lifter weights file (default: the shipped ones)")
     li.add_argument("-q", "--quiet", action="store_true")
     li.set_defaults(func=cmd_lift)
 

@@ -86,9 +86,12 @@ def load_model(path: str | Path = WEIGHTS):
     path = Path(path)
     if not path.exists():
         raise MocapError("lifter weights not found", path)
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    model = build_model(**ckpt.get("config", {}))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        model = build_model(**ckpt.get("config", {}))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
+    except Exception as e:  # a foreign or damaged file: say which and why, not a torch traceback
+        raise MocapError(f"not a lifter weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})", path) from None
     return fuse_batchnorm(model.eval()), ckpt.get("card", {})
 
 

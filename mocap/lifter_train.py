@@ -123,20 +123,20 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
 
 def lift_inputs(kp: np.ndarray, skeleton) -> np.ndarray:
     """``(T, J_src, 3)`` px keypoints of any registered layout -> ``(T, 15, 3)`` :data:`LIFT_JOINTS`
-    (pelvis = mid-hips, neck = mid-shoulders, head = mid-ears or head), confidence = min of the parts."""
+    as the lifter was trained: pelvis = mid-hips, neck = mid-shoulders (a layout's own "neck" is not:
+    BODY_25B's is the upper neck), head = mid-ears (the nose where a layout has no ears); the
+    confidence of a midpoint is the lower of its two parts."""
     from .skeletons import get_skeleton
 
     sk = get_skeleton(skeleton)
 
-    def get(name):
-        if name in sk.joints:
-            return kp[:, sk.index(name)]
-        parts = {"pelvis": ("left_hip", "right_hip"), "neck": ("left_shoulder", "right_shoulder"),
-                 "head": ("left_ear", "right_ear")}[name]
-        a, b = kp[:, sk.index(parts[0])], kp[:, sk.index(parts[1])]
+    def mid(a, b):
+        a, b = kp[:, sk.index(a)], kp[:, sk.index(b)]
         return np.concatenate([(a[:, :2] + b[:, :2]) / 2, np.minimum(a[:, 2:], b[:, 2:])], -1)
 
-    return np.stack([get(n) for n in LIFT_JOINTS], 1)
+    derived = {"pelvis": lambda: mid("left_hip", "right_hip"), "neck": lambda: mid("left_shoulder", "right_shoulder"),
+               "head": lambda: mid("left_ear", "right_ear") if "left_ear" in sk.joints else kp[:, sk.index("nose")]}
+    return np.stack([derived[n]() if n in derived else kp[:, sk.index(n)] for n in LIFT_JOINTS], 1)
 
 
 def evaluate_validation(model, root: str | Path, n: int = 2048) -> list[dict]:

@@ -258,7 +258,6 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     hipline = t["left_hip"] - t["right_hip"]
     shline = t["left_shoulder"] - t["right_shoulder"]
     fwd_p = _unit(np.cross(hipline, up))
-    fwd_c = _unit(np.cross(shline, up))
     earline = t["left_ear"] - t["right_ear"] if "left_ear" in t and "right_ear" in t else None
     head = t.get("head", neck + _unit(up) * p.neck)
     head_end = t.get("head_end", head + _unit(head - neck) * p.head)

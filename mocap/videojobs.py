@@ -22,9 +22,10 @@ class VideoResult:
     notes: list[str] = field(default_factory=list)
 
 
-def lifted_motion(det: Detection, focal: float | None = None):
+def lifted_motion(det: Detection, focal: float | None = None, model=None):
     """3D from the learned lifter: camera-frame joints -> Y-up metres (x, -y, -z), with the pelvis'
-    trajectory. ``focal`` px defaults to the larger image side (about a 53 degree field of view)."""
+    trajectory. ``focal`` px defaults to the larger image side (about a 53 degree field of view);
+    ``model`` defaults to the shipped weights (:func:`mocap.lifter.load_model`)."""
     from .lifter import lift
     from .lifter_train import lift_inputs
     from .liftdata import LIFT_JOINTS
@@ -35,7 +36,7 @@ def lifted_motion(det: Detection, focal: float | None = None):
     f = focal or float(max(w, h))
     K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
     kp = lift_inputs(det.keypoints.data[0], det.keypoints.skeleton)
-    X = lift(kp, K, det.keypoints.fps) * [1, -1, -1]
+    X = lift(kp, K, det.keypoints.fps, model) * [1, -1, -1]
     X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
     sk = skeleton_from_names(LIFT_JOINTS, "lift15")
     return Motion3D(X, sk, det.keypoints.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")

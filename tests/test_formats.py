@@ -9,7 +9,6 @@ from mocap.camera import Camera, CameraRig
 from mocap.io.calibration import read_calibration, write_calibration
 from mocap.io.keypoints import read_keypoints, read_openpose_folders, write_keypoints, write_openpose_folders
 from mocap.io.motion import read_motion, read_trc, write_motion
-from mocap.keypoints import Keypoints2D
 from mocap.motion import Motion3D
 from mocap.skeletons import SKELETONS, convert, get_skeleton
 

@@ -56,3 +56,42 @@ def test_robust_mode_close_to_reference(data):
     summary = res.camera_summary()
     assert [c["camera"] for c in summary] == ["cam_01", "cam_02", "cam_03", "cam_04"]
     assert all(0 <= c["rejected_pct"] < 50 for c in summary)
+
+
+def test_single_view_tracking_follows_pose2sims_person(data):
+    """Without a calibration (one camera, e.g. for the lifter): each view's track of the raw detections
+    (spurious people, order shuffled every frame) picks the person Pose2Sim's own association picked."""
+    from mocap.association import track_person
+
+    _, _, assoc, raw = data
+    rng = np.random.default_rng(0)
+    order = rng.permuted(np.broadcast_to(np.arange(raw.data.shape[2]), raw.data.shape[:3]), axis=2)
+    shuffled = np.take_along_axis(raw.data, order[..., None, None], axis=2)
+    out, chosen = track_person(shuffled)
+    ref = assoc.data
+    has = (ref[..., 2] > 0).any(-1)  # (C, T) Pose2Sim kept someone
+    ok = (ref[..., 2] > 0) & (out[..., 2] > 0)
+    d = np.where(ok, np.linalg.norm(out[..., :2] - ref[..., :2], axis=-1), 0).sum(-1) / np.maximum(ok.sum(-1), 1)
+    same = has & (chosen >= 0) & (d < 1.0)
+    print(f"same person as Pose2Sim in {100 * same.sum() / has.sum():.1f} % of {has.sum()} views")
+    assert same.sum() / has.sum() >= 0.98
+    assert (chosen >= 0).sum() >= has.sum()
+
+
+def test_single_view_tracking_does_not_jump_to_a_more_confident_passer_by(data):
+    """A second real body (the same detections, 600 px aside, time-reversed) that is more confident
+    than the tracked person for 40 frames: the track stays put; picking the most prominent would jump."""
+    from mocap.association import most_prominent, track_person
+
+    _, _, assoc, _ = data
+    me = assoc.data
+    other = me[:, ::-1].copy()
+    other[..., 0] += 600.0
+    other[:, 30:70, :, 2] = np.minimum(1.0, other[:, 30:70, :, 2] * 1.5)
+    other[:, :30, :, 2] *= 0.5
+    both = np.stack([other, me], axis=2)  # (C, T, 2, J, 3): the passer-by listed first
+    _, chosen = track_person(both)
+    has = (me[..., 2] > 0).any(-1)
+    print("frames on the passer-by: track", int((chosen[has] == 0).sum()), "most prominent",
+          int((np.nan_to_num(most_prominent(both)[..., 0]) > np.nan_to_num(me[..., 0]) + 300).any(-1)[has].sum()))
+    assert (chosen[has] == 1).mean() >= 0.99

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED, TRIAL, need
+from conftest import TRIAL, need
 from mocap.bvh import read_bvh, write_bvh
 from mocap.cli import main
 from mocap.convert import load_motion

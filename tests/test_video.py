@@ -58,7 +58,7 @@ def test_multiview_videos_agree_with_pose2sim(detections):
 
 @pytest.mark.parametrize("video", VIDEOS, ids=[v.stem for v in VIDEOS])
 def test_video2bvh_imports_in_blender(video, tmp_path):
-    bpy = pytest.importorskip("bpy")
+    pytest.importorskip("bpy")
     from test_bvh import blender_joint_positions
     out = tmp_path / "v.bvh"
     assert main(["video2bvh", str(need(video)), "-o", str(out), "--rig", "mixamo", "-q"]) == 0

@@ -41,6 +41,15 @@ class MultiPersonKeypoints:
                              self.sources[0] if self.sources else None)
         return Keypoints2D(self.data[:, :, 0], self.skeleton, self.fps, self.camera_names, self.frames)
 
+    def tracked(self) -> Keypoints2D:
+        """One person followed through each view without a calibration (:func:`mocap.association.track_person`)."""
+        from ..association import track_person
+
+        if self.data.shape[2] == 1:
+            return self.single()
+        data, _ = track_person(self.data)
+        return Keypoints2D(data, self.skeleton, self.fps, self.camera_names, self.frames)
+
 
 def _frame_number(name: str) -> int | None:
     nums = re.findall(r"\d+", Path(name).stem)
@@ -204,14 +213,21 @@ def write_keypoints(kp: Keypoints2D, path: str | Path) -> None:
         raise MocapError("keypoints are written as .npz or .csv", path)
 
 
-def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None) -> Keypoints2D:
-    """Read ``.npz``/``.csv`` written by :func:`write_keypoints` (or a single-person OpenPose/COCO source)."""
+def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None,
+                   several: str = "error") -> Keypoints2D:
+    """Read ``.npz``/``.csv`` written by :func:`write_keypoints`, an OpenPose JSON folder or COCO results.
+    Where an OpenPose/COCO source holds several people, ``several`` says what to do: "error" (pick one
+    with :func:`mocap.association.select_person` for calibrated cameras) or "track" (follow one person
+    per view, :meth:`MultiPersonKeypoints.tracked`)."""
+    if several not in ("error", "track"):
+        raise MocapError(f"several must be 'error' or 'track', got {several!r}")
+    pick = (lambda m: m.single()) if several == "error" else (lambda m: m.tracked())
     path = Path(path)
     if not path.exists():
         raise MocapError("keypoint file not found", path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        return read_openpose_folders([path], skeleton, fps or 30.0).single()
+        return pick(read_openpose_folders([path], skeleton, fps or 30.0))
     if suffix == ".npz":
         try:
             z = np.load(path, allow_pickle=False)
@@ -222,7 +238,7 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
     if suffix == ".csv":
         return _read_keypoints_csv(path, skeleton, fps or 30.0)
     if suffix == ".json":
-        return read_coco_results(path, fps or 30.0, skeleton or "coco_17").single()
+        return pick(read_coco_results(path, fps or 30.0, skeleton or "coco_17"))
     raise MocapError("unknown keypoint format (expected OpenPose folder, COCO .json, .npz or .csv)", path)
 
 
