@@ -48,6 +48,12 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     """Detect (MediaPipe) -> 3D (``method``: "lifter", our learned lifter with the root trajectory, or
     "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones, smooth, gaps <= 0.5 s
     filled) -> retarget to ``rig`` -> BVH (+ preview MP4)."""
+    if method not in ("lifter", "world"):
+        raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
+    model = None
+    if method == "lifter":  # before detecting: a missing torch or weights file fails now, not minutes later
+        from .lifter import load_model
+        model = load_model()[0]
     det = detect_video(video, stride=stride, resize=resize, progress=progress)
     res = VideoResult(det)
     T = det.keypoints.n_frames
@@ -58,13 +64,11 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     if det.missing_frames:
         res.notes.append(f"no person in {len(det.missing_frames)} of {T} frames ({100 * len(det.missing_frames) / T:.1f} %)")
     if method == "lifter":
-        world = lifted_motion(det, focal)
+        world = lifted_motion(det, focal, model)
         conf = world.confidence
-    elif method == "world":
+    else:
         world = det.world
         conf = det.keypoints.confidence[0]
-    else:
-        raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
     world, tilt = upright(world)
     if tilt:
         res.notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")

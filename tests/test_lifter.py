@@ -118,3 +118,27 @@ def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
     pa = 1000 * procrustes_errors(ours[ok], ref[ok]).mean()
     print(f"lifted from raw OpenPose cam01: {ok.sum()} frames, PA-MPJPE {pa:.1f} mm vs the triangulation")
     assert ok.sum() >= 95 and pa < 100.0
+
+
+def test_live_weights_reproduce_their_card_and_never_look_ahead():
+    """The causal (live) weights ship too: their card's validation number reproduces, and changing the
+    future never changes a frame's answer."""
+    from mocap.lifter import CAUSAL_WEIGHTS
+    from mocap.liftdata import FPS
+
+    if not CAUSAL_WEIGHTS.exists():
+        pytest.fail(f"weights missing: {CAUSAL_WEIGHTS}")
+    model, card = load_model(CAUSAL_WEIGHTS)
+    assert card["causal"] and model.causal and CAUSAL_WEIGHTS.stat().st_size < 10 * 2 ** 20
+    _, val = split(load_clips(need(SHARED / "mocap")))
+    m = evaluate_model(model, *validation_set(val, causal=True))
+    print("live validation:", m, "card:", card["metrics"])
+    assert abs(m["pa_mpjpe_mm"] - card["metrics"]["pa_mpjpe_mm"]) < 1.0
+    assert abs(m["mpjpe_mm"] - card["metrics"]["mpjpe_mm"]) < 1.0
+    X = val[0].joints[:90] * [1, -1, -1] + [0, 1.0, 4.0]  # camera frame, 4 m away
+    K = np.array([[1000.0, 0, 640], [0, 1000.0, 360], [0, 0, 1]])
+    kp = np.concatenate([X[..., :2] / X[..., 2:] * 1000 + [640, 360], np.ones(X.shape[:-1] + (1,))], -1)
+    changed = kp.copy()
+    changed[60:, :, :2] += 80.0  # a different future from frame 60 on
+    a, b = lift(kp, K, FPS, model), lift(changed, K, FPS, model)
+    assert np.abs(a[:60] - b[:60]).max() < 1e-5 and np.abs(a[60:] - b[60:]).max() > 0.01
