@@ -27,17 +27,14 @@ def _timed(fn, seq) -> float:
 def main():
     import torch
 
-    from mocap.lifter import WEIGHTS, build_model, load_model, predict
+    from mocap.lifter import WEIGHTS, load_model, predict
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=100000)
     ap.add_argument("--weights", default=str(WEIGHTS))
     a = ap.parse_args()
     model, _ = load_model(a.weights)
-    ckpt = torch.load(a.weights, map_location="cpu", weights_only=False)
-    unfused = build_model(**ckpt.get("config", {}))
-    unfused.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
-    unfused.eval()
+    unfused, _ = load_model(a.weights, fuse=False)
     rng = np.random.default_rng(0)
     seq = np.concatenate([rng.normal(0, 0.2, (a.frames, 15, 2)), np.ones((a.frames, 15, 1))], -1)
     single = rate(lambda s: predict(model, s, rolls_deg=(0.0,), mirror=False), seq)

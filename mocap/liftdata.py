@@ -49,6 +49,7 @@ BONE_INDEX = np.array([[LIFT_JOINTS.index(a), LIFT_JOINTS.index(b)] for a, b in 
 RIGID = np.array([a not in ("pelvis", "neck") or b.endswith("hip") for a, b in LIFT_BONES])  # fixed in every rig
 BONE_SIDE_PAIR = [LIFT_BONES.index(tuple(n.replace("left_", "right_") for n in bone)) for bone in LIFT_BONES]
 FLIP = [LIFT_JOINTS.index(n.replace("left_", "TMP").replace("right_", "left_").replace("TMP", "right_")) for n in LIFT_JOINTS]
+BONE_FLIP = [LIFT_BONES.index((LIFT_JOINTS[FLIP[a]], LIFT_JOINTS[FLIP[b]])) for a, b in BONE_INDEX]  # left <-> right
 # canonical bone lengths as fractions of stature, for joint centres as detectors mark them: after
 # Winter (Biomechanics and Motor Control of Human Movement, fig. 4.1: thigh 0.245, leg 0.246, upper arm
 # 0.186 from the acromion, forearm 0.146), with the knee-ankle and shoulder-elbow spans shortened to
@@ -131,10 +132,16 @@ def look_at(center: np.ndarray, target: np.ndarray, roll: np.ndarray) -> np.ndar
     x /= np.linalg.norm(x, axis=-1, keepdims=True)
     y = np.cross(z, x)
     R = np.stack([x, y, z], axis=1)
+    return roll_matrices(roll) @ R
+
+
+def roll_matrices(roll: np.ndarray) -> np.ndarray:
+    """``(B,)`` rad -> ``(B, 3, 3)`` rotations about a camera's optical axis (z): a camera rolled by
+    ``roll`` sees ``roll_matrices(roll) @ X`` for the camera-frame points ``X`` it saw before."""
     c, s = np.cos(roll), np.sin(roll)
-    Rz = np.zeros_like(R)
-    Rz[:, 0, 0], Rz[:, 0, 1], Rz[:, 1, 0], Rz[:, 1, 1], Rz[:, 2, 2] = c, -s, s, c, 1
-    return Rz @ R
+    Rz = np.zeros(np.shape(roll) + (3, 3))
+    Rz[..., 0, 0], Rz[..., 0, 1], Rz[..., 1, 0], Rz[..., 1, 1], Rz[..., 2, 2] = c, -s, s, c, 1
+    return Rz
 
 
 def bone_lengths(J: np.ndarray) -> np.ndarray:
@@ -145,8 +152,7 @@ def bone_lengths(J: np.ndarray) -> np.ndarray:
 def clip_bones(J: np.ndarray) -> np.ndarray:
     """``(T, 15, 3)`` -> ``(14,)`` the clip's median bone lengths, left and right averaged."""
     L = np.median(bone_lengths(J), axis=0)
-    twin = [LIFT_BONES.index((LIFT_JOINTS[FLIP[a]], LIFT_JOINTS[FLIP[b]])) for a, b in BONE_INDEX]
-    return 0.5 * (L + L[twin])
+    return 0.5 * (L + L[BONE_FLIP])
 
 
 def scale_bones(X: np.ndarray, factors: np.ndarray) -> np.ndarray:

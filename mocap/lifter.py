@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MocapError
-from .liftdata import FLIP, FPS, LIFT_JOINTS
+from .liftdata import FLIP, FPS, LIFT_JOINTS, roll_matrices
 
 WEIGHTS = Path(__file__).parent / "models" / "lifter.pt"
 CAUSAL_WEIGHTS = Path(__file__).parent / "models" / "lifter_causal.pt"  # live variant: no look-ahead
@@ -80,8 +80,9 @@ def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False)
     return TCN()
 
 
-def load_model(path: str | Path = WEIGHTS):
-    """The shipped (or given) weights and their model card."""
+def load_model(path: str | Path = WEIGHTS, fuse: bool = True):
+    """The shipped (or given) weights and their model card; with ``fuse`` the BatchNorms are folded
+    into the convolutions (:func:`fuse_batchnorm`; same answers, faster)."""
     torch = _torch()
     path = Path(path)
     if not path.exists():
@@ -92,7 +93,8 @@ def load_model(path: str | Path = WEIGHTS):
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
     except Exception as e:  # a foreign or damaged file: say which and why, not a torch traceback
         raise MocapError(f"not a lifter weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})", path) from None
-    return fuse_batchnorm(model.eval()), ckpt.get("card", {})
+    model.eval()
+    return (fuse_batchnorm(model) if fuse else model), ckpt.get("card", {})
 
 
 def fuse_batchnorm(model):
@@ -112,14 +114,12 @@ def ensemble_views(seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) ->
     """The same 2D seen by other cameras: ``(..., J, 3)`` (x/f, y/f, conf) -> ``(V, ..., J, 3)`` turned
     about the optical axis (camera roll, each of ``rolls_deg``) and, with ``mirror``, each also
     mirrored (x -> -x, left <-> right); and ``(V, 3, 3)`` each view's camera roll (for :func:`merge_views`)."""
-    th = np.radians(np.asarray(rolls_deg, float))
-    Rz = np.zeros((len(th), 3, 3))
-    Rz[:, 0, 0], Rz[:, 0, 1], Rz[:, 1, 0], Rz[:, 1, 1], Rz[:, 2, 2] = np.cos(th), -np.sin(th), np.sin(th), np.cos(th), 1
+    Rz = roll_matrices(np.radians(np.asarray(rolls_deg, float)))
     base = [seq] + ([seq[..., FLIP, :] * np.array([-1, 1, 1], seq.dtype)] if mirror else [])
-    views = np.empty((len(base) * len(th),) + seq.shape, seq.dtype)
+    views = np.empty((len(base) * len(Rz),) + seq.shape, seq.dtype)
     for i, b in enumerate(base):  # a few views, each vectorised over everything else
         for k, R in enumerate(Rz):
-            v = views[i * len(th) + k]
+            v = views[i * len(Rz) + k]
             v[..., 0] = R[0, 0] * b[..., 0] + R[0, 1] * b[..., 1]
             v[..., 1] = R[1, 0] * b[..., 0] + R[1, 1] * b[..., 1]
             v[..., 2] = b[..., 2]

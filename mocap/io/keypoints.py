@@ -221,7 +221,7 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
     per view, :meth:`MultiPersonKeypoints.tracked`)."""
     if several not in ("error", "track"):
         raise MocapError(f"several must be 'error' or 'track', got {several!r}")
-    pick = (lambda m: m.single()) if several == "error" else (lambda m: m.tracked())
+    pick = MultiPersonKeypoints.single if several == "error" else MultiPersonKeypoints.tracked
     path = Path(path)
     if not path.exists():
         raise MocapError("keypoint file not found", path)
