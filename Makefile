@@ -1,12 +1,16 @@
-# `make test` and `make demo` create the virtualenv from scratch when it is missing.
+# `make test` and `make demo` check the native libraries first (tools/system-deps.sh: installs the
+# missing Debian packages, or says what to install), then create the virtualenv when it is missing.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo venv clean bench
+.PHONY: test test-shared demo venv system clean bench
 
-venv: $(STAMP)
+system:
+	@bash tools/system-deps.sh
+
+venv: system $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,13 +18,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
-	$(PY) -m pytest -q tests --nbmake notebooks
+# Everything in the repository (tests/data); a one-line summary at the end.
+test: venv
+	$(PY) -m pytest -q -p no:cacheprovider tests --nbmake notebooks
 
-demo: $(STAMP)
+# Opt-in: tests that read the training corpus in ../shared/data (corpus checks, a short training run).
+test-shared: venv
+	$(PY) -m pytest -q -p no:cacheprovider tests -m shared
+
+demo: venv
 	$(VENV)/bin/mocap demo -o demo_out
 
-bench: $(STAMP)
+bench: venv
 	$(PY) benchmarks/triangulation.py
 
 clean:

@@ -39,7 +39,7 @@ SKELETON = Skeleton("bench17", tuple(ROLES), tuple(ROLES), tuple(BONES))
 
 
 def real_motion(path, frames, fps=60.0):
-    """``(T, 17, 3)`` metres, Z-up, from a shared CMU clip (looped forwards/backwards)."""
+    """``(T, 17, 3)`` metres, Z-up, from a CMU clip (looped forwards/backwards)."""
     t = source_targets(resample(load_motion(path), fps))
     X = np.stack([t[r] for r in ROLES], 1) @ np.array([[0, 0, 1.0], [1, 0, 0], [0, 1, 0]]).T
     X = X - np.nanmean(X, axis=(0, 1)) * [1, 1, 0]
@@ -61,7 +61,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=10000)
     a = ap.parse_args()
-    X = real_motion(ROOT.parent / "shared/data/mocap/cmu_131/scaled_131_01.bvh", a.frames)
+    X = real_motion(ROOT / "tests/data/mocap/cmu_131/scaled_131_01.bvh", a.frames)
     rig, kp = scene(X)
     t0 = time.perf_counter()
     tri = triangulate(kp, rig)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VIDEO = ROOT.parent / "shared/data/pose2sim_s00/S00_P00_SingleParticipant/S00_P00_T01_BalancingTrial/videos/cam01.mp4"
+VIDEO = ROOT / "tests/data/pose2sim/trial/videos/cam01.mp4"
 
 
 def main():

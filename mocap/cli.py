@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import runtime
 from .errors import MocapError
 
 DEMO_DIR = Path(__file__).parent / "data" / "demo"
@@ -401,11 +403,27 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=cmd_demo)
+    _add_verbose(p)
     return p
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` on the program and on every (sub)command: shows third-party log output."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_verbose(child)
+    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show third-party log output (TF Lite, absl, Open3D/GLFW, warnings)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    loud = getattr(args, "verbose", False)
+    runtime.set_verbose(loud)
+    runtime.quiet_environment()
+    if not loud:  # third-party deprecation and runtime warnings; our own still show
+        warnings.filterwarnings("ignore", module=r"^(?!mocap\b)")
     try:
         return args.func(args)
     except MocapError as e:

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import warnings
+
 import cv2
 import numpy as np
 
 from .errors import MocapError
 from .keypoints import Keypoints2D
 from .motion import Motion3D
+from .runtime import native_quiet, quiet_environment, verbose
 from .skeletons import MEDIAPIPE_33, Skeleton
 from .video import frames, open_video
 
@@ -38,16 +41,22 @@ class MediaPipeDetector:
     skeleton = MEDIAPIPE_33
 
     def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+        quiet_environment()
         try:
-            import mediapipe as mp
+            with native_quiet(), warnings.catch_warnings():
+                if not verbose():
+                    warnings.simplefilter("ignore")  # protobuf/jax deprecation notices on import
+                import mediapipe as mp
         except ImportError:
             raise MocapError("the built-in detector needs mediapipe==0.10.21 (pip install 'mocap-pipeline[video]')") from None
-        self._pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
-                                            min_detection_confidence=min_detection_confidence,
-                                            min_tracking_confidence=min_tracking_confidence)
+        with native_quiet():
+            self._pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
+                                                min_detection_confidence=min_detection_confidence,
+                                                min_tracking_confidence=min_tracking_confidence)
 
     def __call__(self, rgb):
-        res = self._pose.process(rgb)
+        with native_quiet():  # TF Lite / absl lines on the first frames
+            res = self._pose.process(rgb)
         if res.pose_landmarks is None:
             return None, None
         h, w = rgb.shape[:2]
@@ -87,25 +96,26 @@ def detect_video(path: str | Path, detector: Detector | None = None, stride: int
     kps, worlds, idx, missing = [], [], [], []
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)
                     - int(round(start * info.fps))) // stride)
-    try:
-        for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
-            scale = info.width / img.shape[1]
-            kp, world = detector(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-            if kp is None:
-                kp = np.full((len(sk), 3), np.nan)
-                kp[:, 2] = 0
-                missing.append(i)
-            else:
-                kp = kp.copy()
-                kp[:, :2] *= scale
-            kps.append(kp)
-            worlds.append(np.full((len(sk), 3), np.nan) if world is None else world)
-            idx.append(i)
-            if progress:
-                progress(k + 1, total)
-    finally:
-        if own:
-            detector.close()
+    with native_quiet():  # MediaPipe's graph threads log to stderr while frames are processed
+        try:
+            for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
+                scale = info.width / img.shape[1]
+                kp, world = detector(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+                if kp is None:
+                    kp = np.full((len(sk), 3), np.nan)
+                    kp[:, 2] = 0
+                    missing.append(i)
+                else:
+                    kp = kp.copy()
+                    kp[:, :2] *= scale
+                kps.append(kp)
+                worlds.append(np.full((len(sk), 3), np.nan) if world is None else world)
+                idx.append(i)
+                if progress:
+                    progress(k + 1, total)
+        finally:
+            if own:
+                detector.close()
     if not idx:
         raise MocapError("no frame could be decoded in the requested range", path)
     fps = info.fps / stride

@@ -82,8 +82,38 @@ class Clip:
 
 
 def load_clips(root: str | Path) -> list[Clip]:
-    """Every BVH clip under ``root`` resampled to :data:`FPS` (read once per process; do not modify)."""
-    return list(_load_clips(str(Path(root).resolve())))
+    """Every BVH clip under ``root`` resampled to :data:`FPS` (read once per process; do not modify),
+    or the clips stored in a ``.npz`` written by :func:`save_clips`."""
+    root = Path(root)
+    if root.suffix == ".npz":
+        return list(_load_npz(str(root.resolve())))
+    return list(_load_clips(str(root.resolve())))
+
+
+def save_clips(clips: list[Clip], path: str | Path) -> Path:
+    """Store prepared clips (``(T, 15, 3)`` metres, Y-up, :data:`FPS`) as float32 arrays keyed by clip
+    name in one compressed NPZ (atomic); :func:`load_clips` reads it back."""
+    from .io.atomic import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **{c.name: c.joints.astype(np.float32) for c in clips})
+    return path
+
+
+@lru_cache(maxsize=4)
+def _load_npz(path: str) -> tuple[Clip, ...]:
+    if not Path(path).exists():
+        raise MocapError("clip file not found", path)
+    try:
+        with np.load(path) as z:
+            clips = tuple(Clip(k, k.split("/")[0], z[k].astype(float)) for k in sorted(z.files))
+    except (OSError, ValueError) as e:
+        raise MocapError(f"not a clip file written by save_clips: {e}", path) from None
+    if not clips or any(c.joints.ndim != 3 or c.joints.shape[1:] != (len(LIFT_JOINTS), 3) for c in clips):
+        raise MocapError(f"expected (T, {len(LIFT_JOINTS)}, 3) arrays", path)
+    return clips
 
 
 def joints_from_humanoid(named: dict[str, np.ndarray], fps: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Preview videos: the input frame with its 2D skeleton beside a drawn view of the 3D result."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -11,6 +12,7 @@ from .skeletons import Skeleton
 from .video import frames
 
 LEFT, RIGHT, MID = (255, 140, 40), (40, 90, 255), (200, 200, 200)  # BGR: left blue, right red
+PANEL_THICKNESS = 2.0  # bones and joints twice the viewer's radius: a 540 px panel reads at a glance
 
 
 def _colour(sk: Skeleton, a: int, b: int):
@@ -31,60 +33,86 @@ def draw_skeleton_2d(img: np.ndarray, xy: np.ndarray, sk: Skeleton, valid: np.nd
     return img
 
 
-def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: float, yaw: float = 0.6) -> np.ndarray:
-    """Draw ``P (J, 3)`` metres (Y-up) seen from a camera turned ``yaw`` radians about Y, with a floor line."""
+def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: float, yaw: float = 0.6,
+                    centre: np.ndarray | None = None) -> np.ndarray:
+    """Draw ``P (J, 3)`` metres (Y-up) seen from a camera turned ``yaw`` radians about Y, with a floor
+    line at y = 0; ``centre`` (x, z) m is put in the middle, ``extent`` m spans 80 % of the panel."""
     w, h = size
     img = np.full((h, w, 3), 30, np.uint8)
     c, s = np.cos(yaw), np.sin(yaw)
     R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-    Q = P @ R.T
+    Q = (P - ([0.0, 0.0, 0.0] if centre is None else [centre[0], 0.0, centre[1]])) @ R.T
     scale = 0.8 * min(w, h) / extent
     uv = np.stack([w / 2 + Q[:, 0] * scale, h * 0.9 - Q[:, 1] * scale], -1)
     cv2.line(img, (0, int(h * 0.9)), (w, int(h * 0.9)), (90, 90, 90), 1)
-    return draw_skeleton_2d(img, uv, sk, thickness=max(2, w // 200))
+    return draw_skeleton_2d(img, uv, sk, thickness=max(3, w // 60))  # bold: the panel is read at a glance
+
+
+def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np.ndarray, float]:
+    """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up), Gaussian-smoothed over
+    ``smooth_s`` s with gaps held, and the extent (m) that frames the body itself: its height plus
+    margin, never the whole trajectory."""
+    from scipy.ndimage import gaussian_filter1d
+
+    root = P[:, 0, [0, 2]]
+    t = np.arange(len(P))
+    ok = np.isfinite(root).all(-1)
+    if not ok.any():
+        return np.zeros((len(P), 2)), 2.0
+    centre = np.stack([np.interp(t, t[ok], root[ok, k]) for k in range(2)], -1)
+    if len(P) > 1:
+        centre = gaussian_filter1d(centre, max(smooth_s * fps, 1e-3), axis=0, mode="nearest")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
+        lo, hi = np.nanmin(P, axis=1), np.nanmax(P, axis=1)
+    lo[:, 1] = np.minimum(lo[:, 1], 0.0)  # the body's box from the floor up
+    size = (hi - lo).max(-1)
+    size = size[np.isfinite(size)]
+    extent = max(1.0, 1.15 * float(np.percentile(size, 95))) if len(size) else 2.0
+    return centre, extent
 
 
 def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):
-    """Frames (BGR) of the 3D result rendered by :mod:`mocap.render` (solid bones, floor), or None
-    when open3d is not installed or has no OpenGL context here (then the drawn panel is used)."""
+    """Frames (BGR) of the 3D result rendered by :mod:`mocap.render` (solid bones, floor) through a
+    camera that follows the pelvis, or None when open3d is not installed or has no OpenGL context
+    here (then the drawn panel is used)."""
     try:
         from .motion import Motion3D
-        from .render import auto_camera, render_frames
+        from .render import follow_cameras, render_frames
 
         m = Motion3D(P, sk, fps, up="y")
-        gen = render_frames([m], auto_camera([m.to_up("z")], size))
+        gen = render_frames([m], follow_cameras(m, size), thickness=PANEL_THICKNESS)
         first = next(gen)
     except Exception:  # noqa: BLE001 - any renderer problem falls back to the 2D-drawn panel
         return None
 
     def frames_bgr():
-        yield cv2.cvtColor(cv2.resize(first, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
+        yield cv2.cvtColor(first, cv2.COLOR_RGB2BGR)
         for img in gen:
-            yield cv2.cvtColor(cv2.resize(img, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
+            yield cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
     return frames_bgr()
 
 
 def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, P3d: np.ndarray,
-                  sk3d: Skeleton, fps: float, stride: int = 1) -> Path:
-    """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)`` (Y-up m).
-
-    Centred on the pelvis horizontally; the panel scale fits the whole motion. Written atomically.
-    """
-    P = P3d - np.nanmean(P3d[:, :, [0, 2]], axis=(0, 1)).repeat(2)[[0, 2, 1]] * [1, 0, 1]
-    extent = float(np.nanmax(np.abs(P[..., [0, 2]]))) * 2 + 0.5
-    extent = max(extent, float(np.nanmax(P[..., 1]) - min(0.0, np.nanmin(P[..., 1]))) + 0.3)
+                  sk3d: Skeleton, fps: float, stride: int = 1, solid: bool = True) -> Path:
+    """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)``
+    (Y-up m, joint 0 = the root/pelvis, floor at y = 0). The 3D view follows the pelvis and frames the
+    body, so the person stays large and centred however far they walk. Rendered solid by open3d
+    when it runs here (and ``solid``), else drawn. Written atomically."""
+    h = 540
+    panels = _solid_panels(P3d, sk3d, fps, (h, h)) if solid else None
+    centre, extent = follow_pelvis(P3d, fps)
     writer = None
     out = Path(out)
-    panels = _solid_panels(P, sk3d, fps, (540, 540))
     with atomic_path(out) as tmp:
         for t, (_, img) in enumerate(frames(video, stride)):
             if t >= len(kp2d):
                 break
-            h = 540
             s = h / img.shape[0]
             left = cv2.resize(img, (round(img.shape[1] * s), h), interpolation=cv2.INTER_AREA)
             draw_skeleton_2d(left, kp2d[t, :, :2] * s, sk2d, kp2d[t, :, 2] > 0.3)
-            right = next(panels) if panels is not None else render_3d_panel(np.nan_to_num(P[t]), sk3d, (h, h), extent)
+            right = (next(panels) if panels is not None
+                     else render_3d_panel(np.nan_to_num(P3d[min(t, len(P3d) - 1)]), sk3d, (h, h), extent, centre=centre[min(t, len(P3d) - 1)]))
             frame = np.concatenate([left, right], axis=1)
             if writer is None:
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (frame.shape[1], frame.shape[0]))

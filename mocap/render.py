@@ -8,8 +8,6 @@ the camera is a calibrated :class:`~mocap.camera.Camera` (its view exactly: join
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -19,19 +17,14 @@ from .camera import Camera
 from .errors import MocapError
 from .io.atomic import atomic_path
 from .motion import Motion3D
+from .runtime import import_open3d
 from .scene3d import SkeletonMesh, floor_grid, frustum
 
 BACKGROUND = (0.12, 0.12, 0.14)
 
 
 def _o3d():
-    if not os.environ.get("XDG_RUNTIME_DIR"):  # headless servers: GLFW otherwise prints a stray "error:" line
-        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="mocap-xdg-")
-    try:
-        import open3d as o3d
-    except ImportError as e:
-        raise MocapError(f"3D viewing needs open3d-cpu==0.20.0 (pip install 'mocap-pipeline[view]'): {e}") from None
-    return o3d
+    return import_open3d()
 
 
 def zup(motions: list[Motion3D]) -> list[Motion3D]:
@@ -46,10 +39,44 @@ def auto_camera(motions: list[Motion3D], size=(960, 720), azimuth_deg: float = 3
     if not len(P):
         raise MocapError("nothing to draw: every position is missing")
     lo, hi = np.percentile(P, 1, 0), np.percentile(P, 99, 0)
-    center = (lo + hi) / 2
-    extent = max(float(np.linalg.norm(hi - lo)), 1.0)
+    return look_camera((lo + hi) / 2, max(float(np.linalg.norm(hi - lo)), 1.0), size, azimuth_deg, elevation_deg)
+
+
+def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0, elevation_deg: float = 10.0,
+                   smooth_s: float = 0.25, margin: float = 1.15) -> list[Camera]:
+    """One camera per frame (Z-up world) that keeps the person large and centred: it looks at the
+    root joint (the pelvis; Gaussian-smoothed over ``smooth_s`` seconds, gaps held) from a fixed
+    direction, at half the body's height above the lowest joint, framing the body's own size (the
+    99th percentile of its per-frame extent) rather than the whole trajectory."""
+    from scipy.ndimage import gaussian_filter1d
+
+    m = motion.to_up("z")
+    P = m.positions
+    ok = np.isfinite(P).all(-1)
+    if not ok.any():
+        raise MocapError("nothing to draw: every position is missing")
+    lo = np.where(ok[..., None], P, np.inf).min(1)
+    hi = np.where(ok[..., None], P, -np.inf).max(1)
+    seen = np.isfinite(lo).all(-1) & np.isfinite(hi).all(-1)
+    extent = max(float(np.percentile(np.linalg.norm(hi[seen] - lo[seen], axis=-1), 99)), 1.0)
+    root = np.where(ok[:, :1, None], P[:, :1], (lo[:, None] + hi[:, None]) / 2)[:, 0]
+    frames = np.arange(len(P))
+    good = seen & np.isfinite(root).all(-1)
+    centre = np.stack([np.interp(frames, frames[good], root[good, k]) for k in range(3)], -1)
+    floor = np.interp(frames, frames[good], lo[good, 2])
+    centre[:, 2] = floor + 0.5 * np.interp(frames, frames[good], (hi - lo)[good, 2])
+    if len(P) > 1:
+        centre = gaussian_filter1d(centre, max(smooth_s * m.fps, 1e-3), axis=0, mode="nearest")
+    return [look_camera(c, extent, size, azimuth_deg, elevation_deg, margin) for c in centre]
+
+
+def look_camera(center: np.ndarray, extent: float, size=(960, 720), azimuth_deg: float = 30.0,
+                elevation_deg: float = 15.0, margin: float = 1.3) -> Camera:
+    """A pinhole camera (Z-up world, f = 1.1 x width) looking at ``center`` (3,) m from azimuth /
+    elevation (degrees; azimuth 0 = from -Y), far enough that ``extent`` m spans 1 / ``margin``
+    of the image's shorter side."""
     f = 1.1 * size[0]
-    dist = 1.3 * extent * f / min(size)
+    dist = margin * extent * f / min(size)
     az, el = np.radians(azimuth_deg), np.radians(elevation_deg)
     front = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.sin(el)])
     eye = center + dist * front
@@ -76,7 +103,7 @@ def _lines(o3d, segments: np.ndarray, color):
     return ls
 
 
-def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True) -> list:
+def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True, thickness: float = 1.0) -> list:
     """Add the floor grid, camera frusta and one skeleton mesh per motion to an open3d visualizer;
     returns ``[(motion, SkeletonMesh, TriangleMesh)]`` for per-frame updates (see :func:`update_meshes`)."""
     if floor:
@@ -86,7 +113,7 @@ def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True) -
         vis.add_geometry(_lines(o3d, frustum(cam), [0.9, 0.9, 0.2]))
     meshes = []
     for i, m in enumerate(motions):
-        sm = SkeletonMesh(m.skeleton, tint=i)
+        sm = SkeletonMesh(m.skeleton, SkeletonMesh.bone_radius * thickness, SkeletonMesh.joint_radius * thickness, tint=i)
         mesh = _mesh(o3d, sm, m.positions[0])
         vis.add_geometry(mesh)
         meshes.append((m, sm, mesh))
@@ -102,14 +129,17 @@ def update_meshes(o3d, vis, meshes, frame: int, normals: bool = True) -> None:
         vis.update_geometry(mesh)
 
 
-def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=None, rig=None, floor: bool = True,
-                  lit: bool = True):
+def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None = None, frames=None, rig=None,
+                  floor: bool = True, lit: bool = True, thickness: float = 1.0):
     """Yield one RGB image ``(H, W, 3)`` uint8 per frame index in ``frames`` (default: all frames of
     the longest motion; shorter ones hold their last frame). Rendered by open3d's OpenGL visualizer
-    in an invisible window (Mesa EGL when there is no display); ``lit=False`` draws flat colours."""
+    in an invisible window (Mesa EGL when there is no display); ``lit=False`` draws flat colours.
+    ``camera`` is one camera, or one per frame index (same intrinsics, e.g. :func:`follow_cameras`);
+    ``thickness`` scales bone and joint radii (1 = 1.8 / 3 cm)."""
     o3d = _o3d()
     motions = zup(motions)
-    camera = camera or auto_camera(motions)
+    cameras = camera if isinstance(camera, (list, tuple)) else None
+    camera = cameras[0] if cameras else camera or auto_camera(motions)
     w, h = camera.size
     # open3d's OpenGL view puts the principal point at the image centre: render a canvas centred on
     # the camera's principal point and crop the camera's image out of it (exact to half a pixel).
@@ -121,7 +151,7 @@ def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=
     if not vis.create_window("mocap render", W, H, visible=False):
         raise MocapError("could not create an offscreen OpenGL context (install libegl1 libgl1-mesa-dri)")
     try:
-        meshes = add_scene(o3d, vis, motions, rig, floor)
+        meshes = add_scene(o3d, vis, motions, rig, floor, thickness)
         opt = vis.get_render_option()
         opt.background_color = np.array(BACKGROUND)
         opt.light_on = lit
@@ -129,13 +159,19 @@ def render_frames(motions: list[Motion3D], camera: Camera | None = None, frames=
         params = o3d.camera.PinholeCameraParameters()
         K = camera.K
         params.intrinsic = o3d.camera.PinholeCameraIntrinsic(W, H, K[0, 0], K[1, 1], (W - 1) / 2, (H - 1) / 2)
-        E = np.eye(4)
-        E[:3, :3], E[:3, 3] = camera.R, camera.t
-        params.extrinsic = E
-        if not vis.get_view_control().convert_from_pinhole_camera_parameters(params, allow_arbitrary=True):
-            raise MocapError("the renderer refused the camera parameters")
+
+        def look_through(cam: Camera) -> None:
+            E = np.eye(4)
+            E[:3, :3], E[:3, 3] = cam.R, cam.t
+            params.extrinsic = E
+            if not vis.get_view_control().convert_from_pinhole_camera_parameters(params, allow_arbitrary=True):
+                raise MocapError("the renderer refused the camera parameters")
+
+        look_through(camera)
         n = max(m.n_frames for m in motions)
         for f in (range(n) if frames is None else frames):
+            if cameras:
+                look_through(cameras[min(f, len(cameras) - 1)])
             update_meshes(o3d, vis, meshes, f, lit)
             vis.poll_events()
             vis.update_renderer()

@@ -115,7 +115,7 @@ def test_cli_subprocess_exit_code(demo):
 
 
 def test_info_and_demo(tmp_path, capsys):
-    assert main(["demo", "-o", str(tmp_path), "-q"]) == 0
+    assert main(["demo", "-o", str(tmp_path), "-q"]) == 0  # the demo's own output: tests/test_fresh_machine.py
     from mocap.bvh import read_bvh
     bvh = read_bvh(tmp_path / "demo.bvh")
     assert bvh.n_frames == 40 and "mixamorig:Hips" in bvh.names
@@ -128,10 +128,8 @@ def test_info_and_demo(tmp_path, capsys):
 
 
 def test_smooth_command(tmp_path, capsys):
-    from conftest import TRIAL
-    trc = TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc"
-    if not trc.exists():
-        pytest.skip("shared data missing")
+    from conftest import TRIAL, need
+    trc = need(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc")
     assert main(["smooth", str(trc), "-o", str(tmp_path / "s.trc"), "--param", "cutoff=6"]) == 0
     out = capsys.readouterr().out
     assert "jitter" in out and "bone length CV" in out and (tmp_path / "s.trc").exists()

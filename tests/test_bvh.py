@@ -1,14 +1,13 @@
-"""BVH reader/writer against Blender's own importer (bpy), on real shared clips from several sources."""
+"""BVH reader/writer against Blender's own importer (bpy), on real clips from several sources (tests/data/mocap)."""
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import MOCAP, need
 from mocap.bvh import read_bvh, write_bvh
 from mocap.errors import MocapError
 
 bpy = pytest.importorskip("bpy")
 
-MOCAP = SHARED / "mocap"
 CLIPS = [  # (file, metres per file unit): cgspeed CMU (m, CMU units = 1/0.45 in), DAZ-style salsa, iClone CC_Base (cm, incl. RL_BoneRoot)
     ("cmu_131/scaled_131_01.bvh", 1.0), ("cmu_131/scaled_131_03.bvh", 1.0), ("cmu_131/131_01.bvh", 0.0254 / 0.45),
     ("cmu_salsa/60_01_scaled.bvh", 1.0), ("cmu_salsa/61_01_scaled.bvh", 1.0),
@@ -36,10 +35,7 @@ def blender_joint_positions(path, scale, frames):
 
 
 def available(rel):
-    p = MOCAP / rel
-    if not p.exists():
-        pytest.skip(f"shared clip missing: {p}")
-    return p
+    return need(MOCAP / rel)
 
 
 @pytest.mark.parametrize("rel,scale", CLIPS, ids=[c[0].split("/")[-1] for c in CLIPS])

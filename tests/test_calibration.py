@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from conftest import CALIB, P2S, TRIAL, need, ring_rig
+from conftest import CALIB, INTRINSICS, P2S, TRIAL, need, ring_rig
 from mocap.calib.board import Board, read_board
 from mocap.calib.extrinsics import board_extrinsics
 from mocap.calib.intrinsics import calibrate_intrinsics
@@ -17,7 +17,7 @@ from mocap.cli import main
 from mocap.errors import MocapError
 from mocap.io.calibration import read_calibration
 
-INTR = P2S / "S00_Calibration" / "intrinsics"
+INTR = INTRINSICS
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +150,14 @@ def test_bad_calibration_input_is_explained_and_writes_nothing(tmp_path, capsys)
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "board not found in any of 7 images" in err and "inner corners 5x8" in err and not out.exists()
-    # images without any board (the extrinsics scene photos)
+    # images without any board (frames of the trial's video: the room, a person, no board)
+    scene = tmp_path / "scene"
+    scene.mkdir()
+    from mocap.video import frames
+    for i, img in frames(need(TRIAL / "videos" / "cam01.mp4"), stride=40):
+        cv2.imwrite(str(scene / f"frame{i:03d}.png"), img)
     assert main(["calibrate", "intrinsics", "--board", str(P2S / "Config.toml"), "--images",
-                 str(P2S / "S00_Calibration" / "extrinsics" / "ext_cam01_img"), "-o", str(out), "-q"]) == 2
+                 str(scene), "-o", str(out), "-q"]) == 2
     assert "board not found" in capsys.readouterr().err and not out.exists()
     # a camera that never sees the board cannot be placed
     rig, board, dets = board_scene(4, n_poses=30)

@@ -20,7 +20,7 @@ def _points(n=500, seed=0):
 
 def test_qualisys_matches_pose2sim_toml():
     a = read_calibration(need(CALIB))
-    b = read_calibration(P2S / "S00_Calibration" / "Calib.qca.txt")
+    b = read_calibration(P2S / "calibration" / "Calib.qca.txt")
     X = _points()
     assert np.nanmax(np.abs(a.project(X) - b.project(X))) < 1e-6
     assert a.names == ["cam_01", "cam_02", "cam_03", "cam_04"]

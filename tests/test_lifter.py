@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED, need
+from conftest import LIFT_VALIDATION, need
 
 torch = pytest.importorskip("torch")
 
@@ -38,7 +38,7 @@ def test_weights_ship_small_with_a_card(shipped):
 
 def test_card_validation_number_reproduces(shipped):
     model, card = shipped
-    _, val = split(load_clips(need(SHARED / "mocap")))
+    _, val = split(load_clips(need(LIFT_VALIDATION)))
     m = evaluate_model(model, *validation_set(val))
     print("validation:", m, "card:", card["metrics"])
     # half-precision weights on disk: reproduce the card within 1 mm
@@ -48,7 +48,7 @@ def test_card_validation_number_reproduces(shipped):
 
 def test_lift_a_projected_sequence(shipped):
     model, _ = shipped
-    _, val = split(load_clips(need(SHARED / "mocap")))
+    _, val = split(load_clips(need(LIFT_VALIDATION)))
     X = val[0].joints[:120]  # Y-up metres, 30 fps
     X = X - X[:, :1].mean(0) * [1, 0, 1]
     # a camera 4 m in front, 1.2 m high, f = 1000 px
@@ -130,7 +130,7 @@ def test_live_weights_reproduce_their_card_and_never_look_ahead():
         pytest.fail(f"weights missing: {CAUSAL_WEIGHTS}")
     model, card = load_model(CAUSAL_WEIGHTS)
     assert card["causal"] and model.causal and CAUSAL_WEIGHTS.stat().st_size < 10 * 2 ** 20
-    _, val = split(load_clips(need(SHARED / "mocap")))
+    _, val = split(load_clips(need(LIFT_VALIDATION)))
     m = evaluate_model(model, *validation_set(val, causal=True))
     print("live validation:", m, "card:", card["metrics"])
     assert abs(m["pa_mpjpe_mm"] - card["metrics"]["pa_mpjpe_mm"]) < 1.0
@@ -142,3 +142,17 @@ def test_live_weights_reproduce_their_card_and_never_look_ahead():
     changed[60:, :, :2] += 80.0  # a different future from frame 60 on
     a, b = lift(kp, K, FPS, model), lift(changed, K, FPS, model)
     assert np.abs(a[:60] - b[:60]).max() < 1e-5 and np.abs(a[60:] - b[60:]).max() > 0.01
+
+
+@pytest.mark.shared
+def test_training_runs_and_writes_loadable_weights(tmp_path):
+    """`mocap lifter train` on the whole corpus (opt-in: needs ../shared): a few deterministic steps
+    write weights with a card that load like the shipped ones."""
+    from conftest import SHARED, need_shared
+    from mocap.cli import main
+
+    out = tmp_path / "w.pt"
+    data = need_shared(SHARED / "mocap")
+    assert main(["lifter", "train", "--data", str(data), "--steps", "60", "--seed", "0", "-o", str(out), "-q"]) == 0
+    model, card = load_model(out)
+    assert card["joints"] == LIFT_JOINTS and card["metrics"]["mpjpe_mm"] > 0

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED, need
+from conftest import MOCAP, ROOT, need
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from refine import SKELETON, real_motion, scene  # noqa: E402
@@ -22,7 +22,7 @@ DRAWS = range(4)  # independent noise/outlier/occlusion draws of the same scene
 
 def draw(seed):
     """Truth ``(T, J, 3)``, robust per-frame triangulation, its refinement and the gap mask."""
-    X = real_motion(need(SHARED / "mocap" / "cmu_131" / "scaled_131_01.bvh"), 1200)
+    X = real_motion(need(MOCAP / "cmu_131" / "scaled_131_01.bvh"), 1200)
     rig, kp = scene(X, noise=3.0, outliers=0.10, seed=seed + 3)
     rng = np.random.default_rng(seed + 4)
     gap = np.zeros(X.shape[:2], bool)
@@ -80,7 +80,7 @@ def test_gaps_are_filled_and_reported(cases):
 
 
 def test_long_gaps_stay_empty_and_fixed_bone_lengths():
-    X = real_motion(need(SHARED / "mocap" / "cmu_131" / "scaled_131_01.bvh"), 400)
+    X = real_motion(need(MOCAP / "cmu_131" / "scaled_131_01.bvh"), 400)
     rng = np.random.default_rng(0)
     raw = X + rng.normal(0, 0.01, X.shape)
     raw[100:200, 6] = np.nan  # 1.7 s: longer than the 0.5 s maximum

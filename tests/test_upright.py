@@ -4,7 +4,7 @@ import sys
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from conftest import ROOT, SHARED, need
+from conftest import MOCAP, ROOT, need
 from mocap.motion import Motion3D, body_up, upright
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -12,7 +12,7 @@ from refine import SKELETON, real_motion  # noqa: E402
 
 
 def test_a_pitched_view_is_stood_upright_and_a_lying_person_is_left_alone():
-    X = real_motion(need(SHARED / "mocap" / "cmu_131" / "scaled_131_01.bvh"), 600)  # a walk, Z-up
+    X = real_motion(need(MOCAP / "cmu_131" / "scaled_131_01.bvh"), 600)  # a walk, Z-up
     m = Motion3D(X, SKELETON, 60.0, up="z").to_up("y")
     u0 = body_up(m.positions, m.skeleton)
     R = Rotation.from_euler("x", 25, degrees=True).as_matrix()  # a camera pitched down by 25 degrees

@@ -11,7 +11,7 @@ from mocap.triangulation import triangulate
 
 pytest.importorskip("mediapipe")
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
-SHARED = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
+COMMON = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
           "left_knee": "LKnee", "left_ankle": "LAnkle", "right_shoulder": "RShoulder", "right_elbow": "RElbow",
           "right_wrist": "RWrist", "left_shoulder": "LShoulder", "left_elbow": "LElbow", "left_wrist": "LWrist",
           "nose": "Nose", "right_heel": "RHeel", "left_heel": "LHeel", "right_foot_index": "RBigToe",
@@ -40,9 +40,9 @@ def test_multiview_videos_agree_with_pose2sim(detections):
     ref = read_trc(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100.trc").to_up("z")
     m = res.motion
     d = np.array([np.linalg.norm(m.positions[:, m.skeleton.index(a)] - ref.positions[:, ref.skeleton.index(b)], axis=-1)
-                  for a, b in SHARED.items()]) * 1000
+                  for a, b in COMMON.items()]) * 1000
     per_marker = np.nanmedian(d, axis=1)
-    print("median mm per marker:", dict(zip(SHARED.values(), per_marker.round(1))), "pooled", np.nanmedian(d))
+    print("median mm per marker:", dict(zip(COMMON.values(), per_marker.round(1))), "pooled", np.nanmedian(d))
     # MediaPipe and OpenPose put hips and nose at different anatomical points (~6 cm apart here).
     assert np.median(per_marker) <= 40.0
     assert np.nanmedian(d) <= 45.0
@@ -51,7 +51,7 @@ def test_multiview_videos_agree_with_pose2sim(detections):
     ref_f = read_trc(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc").to_up("z")
     ours_f = butterworth(m.positions, 60.0, 6.0)
     d_f = np.array([np.linalg.norm(ours_f[:, m.skeleton.index(a)] - ref_f.positions[:, ref_f.skeleton.index(b)], axis=-1)
-                    for a, b in SHARED.items()]) * 1000
+                    for a, b in COMMON.items()]) * 1000
     print("filtered vs Pose2Sim's filtered TRC: pooled median", np.nanmedian(d_f))
     assert np.nanmedian(d_f) <= 40.0
 

@@ -1,4 +1,4 @@
-"""Viewer, headless renders and GLB export (open3d offscreen through Mesa's software Vulkan/EGL)."""
+"""Viewer, headless renders and GLB export (open3d offscreen through Mesa's software EGL)."""
 from dataclasses import replace
 
 import cv2
@@ -7,7 +7,9 @@ import pytest
 
 from conftest import CALIB, TRIAL, need
 
-pytest.importorskip("open3d")
+from mocap.runtime import import_open3d  # noqa: E402
+
+import_open3d()  # a test dependency: fails loudly (not a skip) when it cannot load, e.g. a missing libusb
 
 from mocap.cli import main  # noqa: E402
 from mocap.convert import load_motion  # noqa: E402
