@@ -1,6 +1,7 @@
 """3D motion of one skeleton."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -121,3 +122,38 @@ def upright(motion: "Motion3D", max_tilt_deg: float = 40.0) -> tuple["Motion3D",
     R = np.eye(3) + np.sin(th) * K + (1 - np.cos(th)) * K @ K
     c = np.nanmean(motion.positions.reshape(-1, 3), axis=0)
     return replace(motion, positions=(motion.positions - c) @ R.T + c), angle
+
+
+def root_track(positions: np.ndarray, fps: float, smooth_s: float = 0.25) -> np.ndarray:
+    """``(T, J, 3)`` -> ``(T, 3)``: joint 0 (the root, e.g. the pelvis) over time, frames where it is
+    missing taken from the middle of the other joints, gaps interpolated (ends held), then
+    Gaussian-smoothed with sigma ``smooth_s`` seconds — a steady point for a camera to follow."""
+    from scipy.ndimage import gaussian_filter1d
+
+    P = np.asarray(positions, float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
+        mid = (np.nanmin(P, axis=1) + np.nanmax(P, axis=1)) / 2
+    root = np.where(np.isfinite(P[:, 0]).all(-1, keepdims=True), P[:, 0], mid)
+    t = np.arange(len(P))
+    ok = np.isfinite(root).all(-1)
+    if not ok.any():
+        raise MocapError("nothing to follow: every position is missing")
+    track = np.stack([np.interp(t, t[ok], root[ok, k]) for k in range(3)], -1)
+    if len(P) > 1 and smooth_s > 0:
+        track = gaussian_filter1d(track, smooth_s * fps, axis=0, mode="nearest")
+    return track
+
+
+def body_extent(positions: np.ndarray, up_axis: int, percentile: float = 95.0) -> float:
+    """The size (m) of the body itself, not of its path: per frame the largest side of the joints'
+    box (measured from the floor, coordinate 0 on ``up_axis``, when the body is above it), its
+    ``percentile`` over the frames; 0 when nothing is known."""
+    P = np.asarray(positions, float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanmin(P, axis=1), np.nanmax(P, axis=1)
+    lo[:, up_axis] = np.minimum(lo[:, up_axis], 0.0)
+    size = (hi - lo).max(-1)
+    size = size[np.isfinite(size)]
+    return float(np.percentile(size, percentile)) if len(size) else 0.0

@@ -1,7 +1,6 @@
 """Preview videos: the input frame with its 2D skeleton beside a drawn view of the 3D result."""
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import cv2
@@ -49,27 +48,14 @@ def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: 
 
 
 def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np.ndarray, float]:
-    """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up), Gaussian-smoothed over
-    ``smooth_s`` s with gaps held, and the extent (m) that frames the body itself: its height plus
-    margin, never the whole trajectory."""
-    from scipy.ndimage import gaussian_filter1d
+    """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up; smoothed, gaps
+    held: :func:`~mocap.motion.root_track`) and the extent (m) that frames the body itself (its size
+    plus margin: :func:`~mocap.motion.body_extent`), never the whole trajectory."""
+    from .motion import body_extent, root_track
 
-    root = P[:, 0, [0, 2]]
-    t = np.arange(len(P))
-    ok = np.isfinite(root).all(-1)
-    if not ok.any():
+    if not np.isfinite(P).any():
         return np.zeros((len(P), 2)), 2.0
-    centre = np.stack([np.interp(t, t[ok], root[ok, k]) for k in range(2)], -1)
-    if len(P) > 1:
-        centre = gaussian_filter1d(centre, max(smooth_s * fps, 1e-3), axis=0, mode="nearest")
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
-        lo, hi = np.nanmin(P, axis=1), np.nanmax(P, axis=1)
-    lo[:, 1] = np.minimum(lo[:, 1], 0.0)  # the body's box from the floor up
-    size = (hi - lo).max(-1)
-    size = size[np.isfinite(size)]
-    extent = max(1.0, 1.15 * float(np.percentile(size, 95))) if len(size) else 2.0
-    return centre, extent
+    return root_track(P, fps, smooth_s)[:, [0, 2]], max(1.0, 1.15 * body_extent(P, up_axis=1))
 
 
 def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):

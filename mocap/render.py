@@ -43,30 +43,17 @@ def auto_camera(motions: list[Motion3D], size=(960, 720), azimuth_deg: float = 3
 
 
 def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0, elevation_deg: float = 10.0,
-                   smooth_s: float = 0.25, margin: float = 1.15) -> list[Camera]:
+                   smooth_s: float = 0.25, margin: float = 1.25) -> list[Camera]:
     """One camera per frame (Z-up world) that keeps the person large and centred: it looks at the
-    root joint (the pelvis; Gaussian-smoothed over ``smooth_s`` seconds, gaps held) from a fixed
-    direction, at half the body's height above the lowest joint, framing the body's own size (the
-    99th percentile of its per-frame extent) rather than the whole trajectory."""
-    from scipy.ndimage import gaussian_filter1d
+    root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.motion.root_track`)
+    raised to half the body's size, from a fixed direction, framing the body itself
+    (:func:`~mocap.motion.body_extent`, 99th percentile) rather than the whole trajectory."""
+    from .motion import body_extent, root_track
 
     m = motion.to_up("z")
-    P = m.positions
-    ok = np.isfinite(P).all(-1)
-    if not ok.any():
-        raise MocapError("nothing to draw: every position is missing")
-    lo = np.where(ok[..., None], P, np.inf).min(1)
-    hi = np.where(ok[..., None], P, -np.inf).max(1)
-    seen = np.isfinite(lo).all(-1) & np.isfinite(hi).all(-1)
-    extent = max(float(np.percentile(np.linalg.norm(hi[seen] - lo[seen], axis=-1), 99)), 1.0)
-    root = np.where(ok[:, :1, None], P[:, :1], (lo[:, None] + hi[:, None]) / 2)[:, 0]
-    frames = np.arange(len(P))
-    good = seen & np.isfinite(root).all(-1)
-    centre = np.stack([np.interp(frames, frames[good], root[good, k]) for k in range(3)], -1)
-    floor = np.interp(frames, frames[good], lo[good, 2])
-    centre[:, 2] = floor + 0.5 * np.interp(frames, frames[good], (hi - lo)[good, 2])
-    if len(P) > 1:
-        centre = gaussian_filter1d(centre, max(smooth_s * m.fps, 1e-3), axis=0, mode="nearest")
+    extent = max(body_extent(m.positions, up_axis=2, percentile=99.0), 1.0)
+    centre = root_track(m.positions, m.fps, smooth_s)
+    centre[:, 2] = min(0.0, float(np.nanmin(m.positions[..., 2]))) + 0.5 * extent  # floor (z = 0 or below) + half
     return [look_camera(c, extent, size, azimuth_deg, elevation_deg, margin) for c in centre]
 
 

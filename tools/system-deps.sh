@@ -59,8 +59,10 @@ else
 fi
 echo "installing:$missing_pkgs" >&2
 export DEBIAN_FRONTEND=noninteractive
-if $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends $missing_pkgs >/dev/null; then
-    exit 0
+log=$(mktemp)
+if { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $missing_pkgs; } >"$log" 2>&1; then
+    rm -f "$log"; exit 0
 fi
+cat "$log" >&2; rm -f "$log"
 echo "apt-get could not install:$missing_pkgs" >&2
 exit 1
