@@ -27,7 +27,7 @@ def _timed(fn, seq) -> float:
 def main():
     import torch
 
-    from mocap.lifter import WEIGHTS, load_model, predict
+    from mocap.lift.model import WEIGHTS, load_model, predict
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=100000)

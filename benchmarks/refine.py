@@ -14,47 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mocap.smooth.metrics import bone_length_cv, jitter
+from mocap.smooth.refine import refine
+from mocap.testing.scenes import SKELETON, real_motion, scene
+from mocap.triangulate.robust import triangulate
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from conftest import ring_rig  # noqa: E402
-
-from mocap.convert import load_motion, resample  # noqa: E402
-from mocap.keypoints import Keypoints2D  # noqa: E402
-from mocap.metrics import bone_length_cv, jitter  # noqa: E402
-from mocap.refine import refine  # noqa: E402
-from mocap.retarget import source_targets  # noqa: E402
-from mocap.skeletons import Skeleton  # noqa: E402
-from mocap.triangulation import triangulate  # noqa: E402
-
-ROLES = ["head", "neck", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-         "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_toe", "right_toe",
-         "head_end"]
-BONES = [("neck", "head"), ("head", "head_end"), ("neck", "left_shoulder"), ("neck", "right_shoulder"),
-         ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"), ("right_shoulder", "right_elbow"),
-         ("right_elbow", "right_wrist"), ("left_hip", "right_hip"), ("left_hip", "left_knee"),
-         ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
-         ("left_ankle", "left_toe"), ("right_ankle", "right_toe"), ("left_shoulder", "left_hip"),
-         ("right_shoulder", "right_hip")]
-SKELETON = Skeleton("bench17", tuple(ROLES), tuple(ROLES), tuple(BONES))
-
-
-def real_motion(path, frames, fps=60.0):
-    """``(T, 17, 3)`` metres, Z-up, from a CMU clip (looped forwards/backwards)."""
-    t = source_targets(resample(load_motion(path), fps))
-    X = np.stack([t[r] for r in ROLES], 1) @ np.array([[0, 0, 1.0], [1, 0, 0], [0, 1, 0]]).T
-    X = X - np.nanmean(X, axis=(0, 1)) * [1, 1, 0]
-    loop = np.concatenate([X, X[::-1]])
-    return np.concatenate([loop] * (frames // len(loop) + 1))[:frames]
-
-
-def scene(X, noise=3.0, outliers=0.10, seed=0):
-    rng = np.random.default_rng(seed)
-    rig = ring_rig(4)
-    uv = rig.project(X) + rng.normal(0, noise, (4,) + X.shape[:2] + (2,))
-    conf = rng.uniform(0.5, 1, uv.shape[:-1])
-    out = rng.random(conf.shape) < outliers
-    uv[out] += rng.uniform(50, 300, (int(out.sum()), 2)) * rng.choice([-1, 1], (int(out.sum()), 2))
-    return rig, Keypoints2D(np.concatenate([uv, conf[..., None]], -1), SKELETON, 60.0)
 
 
 def main():

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import ring_rig  # noqa: E402
+from mocap.testing.scenes import ring_rig  # noqa: E402
 
-from mocap.keypoints import Keypoints2D  # noqa: E402
-from mocap.triangulation import solve_normal, summed_normal, triangulate, view_coefficients  # noqa: E402
+from mocap.core.keypoints import Keypoints2D  # noqa: E402
+from mocap.triangulate.robust import solve_normal, summed_normal, triangulate, view_coefficients  # noqa: E402
 
 
 def make(frames, joints=17, cams=4, seed=0):

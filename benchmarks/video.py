@@ -13,8 +13,8 @@ VIDEO = ROOT / "tests/data/pose2sim/trial/videos/cam01.mp4"
 
 
 def main():
-    from mocap.detect import detect_video
-    from mocap.videojobs import video_to_bvh
+    from mocap.detect.detector import detect_video
+    from mocap.pipelines.monocular import video_to_bvh
 
     video = Path(sys.argv[1]) if len(sys.argv) > 1 else VIDEO
     detect_video(video, end=0.2)  # warm-up: model load

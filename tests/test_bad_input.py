@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from mocap.cli import main
-from mocap.keypoints import Keypoints2D
+from mocap.cli.main import main
+from mocap.core.keypoints import Keypoints2D
 
 DEMO = ROOT / "mocap" / "data" / "demo"
 
@@ -48,7 +48,7 @@ def test_good_run_writes_output(demo, capsys):
     rc, err = run(tri(demo, demo / "out.trc"), capsys)
     assert rc == 0 and (demo / "out.trc").exists()
     rc, err = run(tri(demo, demo / "out.bvh"), capsys)  # any 3D format, BVH retargeted (Mixamo by default)
-    from mocap.bvh import read_bvh
+    from mocap.io.bvh import read_bvh
     assert rc == 0 and read_bvh(demo / "out.bvh").n_frames == 40 and "mixamorig:Hips" in read_bvh(demo / "out.bvh").names
 
 
@@ -116,7 +116,7 @@ def test_cli_subprocess_exit_code(demo):
 
 def test_info_and_demo(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path), "-q"]) == 0  # the demo's own output: tests/test_fresh_machine.py
-    from mocap.bvh import read_bvh
+    from mocap.io.bvh import read_bvh
     bvh = read_bvh(tmp_path / "demo.bvh")
     assert bvh.n_frames == 40 and "mixamorig:Hips" in bvh.names
     assert read_bvh(tmp_path / "out.bvh").n_frames == 100 and (tmp_path / "preview.mp4").stat().st_size > 10000
@@ -134,7 +134,7 @@ def test_smooth_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "jitter" in out and "bone length CV" in out and (tmp_path / "s.trc").exists()
     from mocap.io.motion import read_trc
-    from mocap.metrics import jitter
+    from mocap.smooth.metrics import jitter
     raw, smooth = read_trc(trc), read_trc(tmp_path / "s.trc")
     assert jitter(smooth.positions, 60) < 0.2 * jitter(raw.positions, 60)
     assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--filter", "wavelet"]) == 2
@@ -147,5 +147,5 @@ def test_triangulate_smooth_prints_quality(demo, capsys):
     assert rc == 0 and (demo / "s.trc").exists()
     from mocap.io.motion import read_trc
     m = read_trc(demo / "s.trc")
-    from mocap.metrics import bone_length_cv
+    from mocap.smooth.metrics import bone_length_cv
     assert np.nanmean(bone_length_cv(m.positions, m.skeleton.rigid_bone_indices)) < 0.01

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import MOCAP, need
-from mocap.bvh import read_bvh, write_bvh
+from mocap.io.bvh import read_bvh, write_bvh
 from mocap.errors import MocapError
 
 bpy = pytest.importorskip("bpy")

@@ -12,8 +12,8 @@ from mocap.calib.board import Board, read_board
 from mocap.calib.extrinsics import board_extrinsics
 from mocap.calib.intrinsics import calibrate_intrinsics
 from mocap.calib.views import Detections, View, detect
-from mocap.camera import CameraRig
-from mocap.cli import main
+from mocap.core.camera import CameraRig
+from mocap.cli.main import main
 from mocap.errors import MocapError
 from mocap.io.calibration import read_calibration
 
@@ -105,7 +105,7 @@ def umeyama(A, B):
 
 
 def test_extrinsics_from_a_person_on_the_pose2sim_demo(tmp_path):
-    from mocap.triangulation import triangulate
+    from mocap.triangulate.robust import triangulate
 
     out = tmp_path / "people.toml"
     assert main(["calibrate", "extrinsics", "--intrinsics", str(need(CALIB)), "--keypoints", str(TRIAL / "pose"),
@@ -153,7 +153,7 @@ def test_bad_calibration_input_is_explained_and_writes_nothing(tmp_path, capsys)
     # images without any board (frames of the trial's video: the room, a person, no board)
     scene = tmp_path / "scene"
     scene.mkdir()
-    from mocap.video import frames
+    from mocap.io.video import frames
     for i, img in frames(need(TRIAL / "videos" / "cam01.mp4"), stride=40):
         cv2.imwrite(str(scene / f"frame{i:03d}.png"), img)
     assert main(["calibrate", "intrinsics", "--board", str(P2S / "Config.toml"), "--images",

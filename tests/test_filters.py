@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mocap import filters
-from mocap.gaps import fill_gaps
-from mocap.metrics import bone_length_cv, jitter, lag
+from mocap.smooth import filters
+from mocap.smooth.gaps import fill_gaps
+from mocap.smooth.metrics import bone_length_cv, jitter, lag
 
 FPS = 60.0
 T = np.arange(600) / FPS

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from conftest import CALIB, P2S, TRIAL, need, ring_rig
-from mocap.camera import Camera, CameraRig
+from mocap.core.camera import Camera, CameraRig
 from mocap.io.calibration import read_calibration, write_calibration
 from mocap.io.keypoints import read_keypoints, read_openpose_folders, write_keypoints, write_openpose_folders
 from mocap.io.motion import read_motion, read_trc, write_motion
-from mocap.motion import Motion3D
-from mocap.skeletons import SKELETONS, convert, get_skeleton
+from mocap.core.motion import Motion3D
+from mocap.core.skeletons import SKELETONS, convert, get_skeleton
 
 
 def _points(n=500, seed=0):

@@ -82,9 +82,9 @@ def test_demo_preview_shows_the_rendered_skeleton_large_in_every_frame(demo_run)
 def test_drawn_fallback_panel_follows_the_pelvis(tmp_path):
     """Without a renderer the drawn panel keeps the person large and centred even when they walk
     far across the room (the panel follows the pelvis; it does not fit the whole trajectory)."""
-    from mocap.convert import load_motion
-    from mocap.preview import write_preview
-    from mocap.retarget import retarget
+    from mocap.io.motion import load_motion
+    from mocap.viz.preview import write_preview
+    from mocap.retarget.solve import retarget
 
     m = load_motion(need(ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"))
     anim = retarget(m, "mixamo")
@@ -92,7 +92,7 @@ def test_drawn_fallback_panel_follows_the_pelvis(tmp_path):
     P = P[::4]  # 30 fps: start, walk several metres, stop
     assert np.ptp(P[:, 0, [0, 2]], axis=0).max() > 2.0
     kp = np.full((len(P), 33, 3), np.nan)
-    from mocap.skeletons import MEDIAPIPE_33
+    from mocap.core.skeletons import MEDIAPIPE_33
     video = tmp_path / "v.mp4"
     w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30, (320, 240))
     for _ in range(len(P)):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import LIFT_VALIDATION, MOCAP, SHARED, need, need_shared
-from mocap.liftdata import (CANONICAL_BONES, CANONICAL_STATURE, LIFT_BONES, LIFT_JOINTS, Sampler, bone_lengths,
+from mocap.lift.data import (CANONICAL_BONES, CANONICAL_STATURE, LIFT_BONES, LIFT_JOINTS, Sampler, bone_lengths,
                             joints_from_motion, load_clips, look_at, split)
 
 
@@ -93,7 +93,7 @@ def test_batches_are_deterministic_and_shaped(clips):
 
 
 def test_keypoint_layouts_map_to_the_lift_joints():
-    from mocap.motion import Motion3D
+    from mocap.core.motion import Motion3D
     rng = np.random.default_rng(0)
     m = Motion3D(rng.normal(size=(5, 33, 3)), "mediapipe", 30, up="y")
     J = joints_from_motion(m)  # MediaPipe has no head joint: the head is the centre of the ears

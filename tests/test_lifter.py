@@ -6,9 +6,9 @@ from conftest import LIFT_VALIDATION, need
 
 torch = pytest.importorskip("torch")
 
-from mocap.lifter import WEIGHTS, lift, load_model  # noqa: E402
-from mocap.lifter_train import evaluate_model, procrustes_errors, validation_set  # noqa: E402
-from mocap.liftdata import LIFT_JOINTS, load_clips, split  # noqa: E402
+from mocap.lift.model import WEIGHTS, lift, load_model  # noqa: E402
+from mocap.lift.train import evaluate_model, procrustes_errors, validation_set  # noqa: E402
+from mocap.lift.data import LIFT_JOINTS, load_clips, split  # noqa: E402
 
 
 def test_procrustes_removes_similarity_exactly():
@@ -71,8 +71,8 @@ def test_lift_a_projected_sequence(shipped):
 def test_ensemble_views_are_real_cameras_and_merge_back_exactly():
     """Each view of the test-time ensemble is what a rolled (and mirrored) camera would see of a body
     whose 3D is known; given those bodies as network answers, merging returns this camera's 3D."""
-    from mocap.lifter import ensemble_views, merge_views
-    from mocap.liftdata import FLIP
+    from mocap.lift.model import ensemble_views, merge_views
+    from mocap.lift.data import FLIP
 
     rng = np.random.default_rng(0)
     X = rng.normal(0, 0.3, (7, len(LIFT_JOINTS), 3)) + [0.2, -0.1, 4.0]  # camera frame, m
@@ -94,12 +94,12 @@ def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
     person is the one Pose2Sim's association kept (same 3D within 1 mm), and the lifted TRC agrees with
     the 4-camera triangulation (PA-MPJPE; this detector and camera are the hardest pair seen here)."""
     from conftest import CALIB, TRIAL
-    from mocap.cli import main
+    from mocap.cli.main import main
     from mocap.io.calibration import read_calibration
     from mocap.io.keypoints import read_openpose_folders
     from mocap.io.motion import read_trc
-    from mocap.liftdata import joints_from_motion
-    from mocap.triangulation import triangulate
+    from mocap.lift.data import joints_from_motion
+    from mocap.triangulate.robust import triangulate
 
     rig = read_calibration(need(CALIB))
     cam = rig[0]
@@ -123,8 +123,8 @@ def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
 def test_live_weights_reproduce_their_card_and_never_look_ahead():
     """The causal (live) weights ship too: their card's validation number reproduces, and changing the
     future never changes a frame's answer."""
-    from mocap.lifter import CAUSAL_WEIGHTS
-    from mocap.liftdata import FPS
+    from mocap.lift.model import CAUSAL_WEIGHTS
+    from mocap.lift.data import FPS
 
     if not CAUSAL_WEIGHTS.exists():
         pytest.fail(f"weights missing: {CAUSAL_WEIGHTS}")
@@ -149,7 +149,7 @@ def test_training_runs_and_writes_loadable_weights(tmp_path):
     """`mocap lifter train` on the whole corpus (opt-in: needs ../shared): a few deterministic steps
     write weights with a card that load like the shipped ones."""
     from conftest import SHARED, need_shared
-    from mocap.cli import main
+    from mocap.cli.main import main
 
     out = tmp_path / "w.pt"
     data = need_shared(SHARED / "mocap")

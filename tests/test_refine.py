@@ -6,13 +6,12 @@ import pytest
 
 from conftest import MOCAP, ROOT, need
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from refine import SKELETON, real_motion, scene  # noqa: E402
+from mocap.testing.scenes import SKELETON, real_motion, scene  # noqa: E402
 
-from mocap.gaps import fill_gaps  # noqa: E402
-from mocap.metrics import bone_length_cv, jitter, lag  # noqa: E402
-from mocap.refine import refine  # noqa: E402
-from mocap.triangulation import triangulate  # noqa: E402
+from mocap.smooth.gaps import fill_gaps  # noqa: E402
+from mocap.smooth.metrics import bone_length_cv, jitter, lag  # noqa: E402
+from mocap.smooth.refine import refine  # noqa: E402
+from mocap.triangulate.robust import triangulate  # noqa: E402
 
 BONES = SKELETON.rigid_bone_indices  # limbs, feet, head, pelvis: the bones of constant length
 

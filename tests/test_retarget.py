@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 
 from conftest import TRIAL, need
-from mocap.bvh import read_bvh, write_bvh
-from mocap.cli import main
-from mocap.convert import load_motion
+from mocap.io.bvh import read_bvh, write_bvh
+from mocap.cli.main import main
+from mocap.io.motion import load_motion
 from mocap.errors import MocapError
 from mocap.io.motion import read_trc
-from mocap.motion import Motion3D
-from mocap.retarget import retarget, source_targets
-from mocap.rigs import END_SITES, RIGS, ROLES, role_index
+from mocap.core.motion import Motion3D
+from mocap.retarget.solve import retarget, source_targets
+from mocap.retarget.rigs import END_SITES, RIGS, ROLES, role_index
 from test_bvh import CLIPS, FILE_TO_BLENDER, available, blender_joint_positions
 
 bpy = pytest.importorskip("bpy")

@@ -5,10 +5,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from conftest import MOCAP, ROOT, need
-from mocap.motion import Motion3D, body_up, upright
+from mocap.core.motion import Motion3D, body_up, upright
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from refine import SKELETON, real_motion  # noqa: E402
+from mocap.testing.scenes import SKELETON, real_motion  # noqa: E402
 
 
 def test_a_pitched_view_is_stood_upright_and_a_lying_person_is_left_alone():

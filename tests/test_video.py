@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from conftest import CALIB, TRIAL, need
-from mocap.cli import main
+from mocap.cli.main import main
 from mocap.errors import MocapError
 from mocap.io.calibration import read_calibration
 from mocap.io.motion import read_trc
-from mocap.triangulation import triangulate
+from mocap.triangulate.robust import triangulate
 
 pytest.importorskip("mediapipe")
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
@@ -20,7 +20,7 @@ COMMON = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "
 
 @pytest.fixture(scope="module")
 def detections():
-    from mocap.videojobs import detect_videos
+    from mocap.pipelines.monocular import detect_videos
     return detect_videos([need(v) for v in VIDEOS])
 
 
@@ -47,7 +47,7 @@ def test_multiview_videos_agree_with_pose2sim(detections):
     assert np.median(per_marker) <= 40.0
     assert np.nanmedian(d) <= 45.0
     # Pose2Sim's final output is Butterworth-filtered (4th order, 6 Hz): filtered against filtered.
-    from mocap.filters import butterworth
+    from mocap.smooth.filters import butterworth
     ref_f = read_trc(TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc").to_up("z")
     ours_f = butterworth(m.positions, 60.0, 6.0)
     d_f = np.array([np.linalg.norm(ours_f[:, m.skeleton.index(a)] - ref_f.positions[:, ref_f.skeleton.index(b)], axis=-1)
@@ -107,13 +107,13 @@ def test_bad_videos(tmp_path, capsys):
     assert main(["video2bvh", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "n.bvh")]) == 0
     assert not (tmp_path / "n.bvh").exists()
     with pytest.raises(MocapError, match="different frame counts"):
-        from mocap.videojobs import detect_videos
+        from mocap.pipelines.monocular import detect_videos
         detect_videos([VIDEOS[0], tmp_path / "nobody.mp4"])
 
 
 def test_video2bvh_with_the_lifter(tmp_path):
     pytest.importorskip("torch")
-    from mocap.bvh import read_bvh
+    from mocap.io.bvh import read_bvh
     out = tmp_path / "l.bvh"
     assert main(["video2bvh", str(need(VIDEOS[1])), "-o", str(out), "--method", "lifter", "-q"]) == 0
     bvh = read_bvh(out)
@@ -128,8 +128,8 @@ def test_lifter_beats_mediapipe_world_landmarks_on_real_footage(detections):
     """Each camera's 2D lifted alone, against the 4-camera triangulation of the same detections:
     our lifter's PA-MPJPE is lower than MediaPipe's own world landmarks' on the same frames."""
     pytest.importorskip("torch")
-    from mocap.lifter import load_model
-    from mocap.lifter_train import compare_on_footage
+    from mocap.lift.model import load_model
+    from mocap.lift.train import compare_on_footage
 
     kp, dets = detections
     rows = compare_on_footage(load_model()[0], kp, dets, read_calibration(CALIB))

@@ -11,11 +11,11 @@ from mocap.runtime import import_open3d  # noqa: E402
 
 import_open3d()  # a test dependency: fails loudly (not a skip) when it cannot load, e.g. a missing libusb
 
-from mocap.cli import main  # noqa: E402
-from mocap.convert import load_motion  # noqa: E402
+from mocap.cli.main import main  # noqa: E402
+from mocap.io.motion import load_motion  # noqa: E402
 from mocap.io.calibration import read_calibration  # noqa: E402
-from mocap.render import BACKGROUND, render_frames  # noqa: E402
-from mocap.viewer import Playback, view  # noqa: E402
+from mocap.viz.render import BACKGROUND, render_frames  # noqa: E402
+from mocap.viz.viewer import Playback, view  # noqa: E402
 
 TRC = TRIAL / "pose-3d" / "S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc"
 

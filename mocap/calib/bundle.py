@@ -19,13 +19,7 @@ from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
 from scipy.spatial.transform import Rotation
 
-
-def rotate(rvecs: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Rotate ``X (N, 3)`` by rotation vectors ``rvecs (N, 3)`` (Rodrigues' formula, vectorised)."""
-    th = np.linalg.norm(rvecs, axis=-1, keepdims=True)
-    k = rvecs / np.where(th > 1e-12, th, 1.0)
-    c, s = np.cos(th), np.sin(th)
-    return X * c + np.cross(k, X) * s + k * (k * X).sum(-1, keepdims=True) * (1 - c)
+from ..core.rotations import rotate_vectors
 
 
 @dataclass
@@ -80,11 +74,11 @@ def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations,
         if K is None:
             return st[obs.point]
         v, k = np.divmod(obs.point, len(K))
-        return rotate(st[v, :3], K[k]) + st[v, 3:]
+        return rotate_vectors(st[v, :3], K[k]) + st[v, 3:]
 
     def project(x):
         cams, st = unpack(x)
-        Xc = rotate(cams[obs.cam, :3], world_points(st)) + cams[obs.cam, 3:]
+        Xc = rotate_vectors(cams[obs.cam, :3], world_points(st)) + cams[obs.cam, 3:]
         z = np.where(np.abs(Xc[:, 2]) > 1e-9, Xc[:, 2], 1e-9)
         return Xc[:, :2] / z[:, None], cams
 

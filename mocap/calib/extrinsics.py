@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..camera import CameraRig
+from ..core.camera import CameraRig
 from ..errors import MocapError
 from .board import Board
 from .bundle import Observations, bundle_adjust, compose, invert

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..camera import Camera
+from ..core.camera import Camera
 from ..errors import MocapError
 from .board import Board
 from .views import Detections

@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..camera import CameraRig
+from ..core.camera import CameraRig
 from ..errors import MocapError
-from ..keypoints import Keypoints2D
-from ..motion import body_up
+from ..core.keypoints import Keypoints2D
+from ..core.motion import body_up
 from .bundle import Observations, bundle_adjust, camera_centers
 from .extrinsics import ExtrinsicsResult, camera_errors, rig_from_poses
 
@@ -92,7 +92,7 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
                       min_confidence: float = 0.5, scale_px: float = 3.0) -> ExtrinsicsResult:
     """Calibrate the cameras of ``intrinsics`` from one person's keypoints ``kp (C, T, J, 3)`` px
     (see the module docstring). ``height_m``: the person's stature, for metric scale."""
-    from ..triangulation import triangulate
+    from ..triangulate.robust import triangulate
 
     C, T, J = kp.data.shape[:3]
     if C != len(intrinsics):

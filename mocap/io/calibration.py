@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..camera import Camera, CameraRig, rodrigues_to_matrix
+from ..core.camera import Camera, CameraRig, rodrigues_to_matrix
 from ..errors import MocapError
 from .atomic import atomic_open, atomic_path
 

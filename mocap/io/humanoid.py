@@ -24,7 +24,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..errors import MocapError
-from ..motion import ZUP_TO_YUP
+from ..core.motion import ZUP_TO_YUP
 
 HEAD_ABOVE_NECK = 0.1  # metres
 

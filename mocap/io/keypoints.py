@@ -1,7 +1,7 @@
 """2D keypoint files: OpenPose JSON folders, COCO-style results JSON, CSV and NPZ.
 
 Readers return *all* detected people: ``(C, T, P, J, 3)`` arrays (x px, y px, confidence; NaN/0
-where absent) via :class:`MultiPersonKeypoints`; :func:`mocap.association.select_person` reduces
+where absent) via :class:`MultiPersonKeypoints`; :func:`mocap.detect.association.select_person` reduces
 them to one :class:`~mocap.keypoints.Keypoints2D`.
 """
 from __future__ import annotations
@@ -11,12 +11,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from ..errors import MocapError
-from ..keypoints import Keypoints2D, sanitize
-from ..skeletons import BODY_25, BODY_25B, COCO_17, HALPE_26, MEDIAPIPE_33, Skeleton, get_skeleton
+from ..core.keypoints import Keypoints2D, sanitize
+from ..core.skeletons import BODY_25, BODY_25B, COCO_17, HALPE_26, MEDIAPIPE_33, Skeleton, get_skeleton
 from .atomic import atomic_open, atomic_path
 from .calibration import natural_key
 
@@ -37,18 +38,9 @@ class MultiPersonKeypoints:
     def single(self) -> Keypoints2D:
         """The only person (error if any view holds more than one: use ``select_person``)."""
         if self.data.shape[2] > 1 and np.isfinite(self.data[:, :, 1:, :, 0]).any():
-            raise MocapError("several people detected; select one with mocap.association.select_person",
+            raise MocapError("several people detected; select one with mocap.detect.association.select_person",
                              self.sources[0] if self.sources else None)
         return Keypoints2D(self.data[:, :, 0], self.skeleton, self.fps, self.camera_names, self.frames)
-
-    def tracked(self) -> Keypoints2D:
-        """One person followed through each view without a calibration (:func:`mocap.association.track_person`)."""
-        from ..association import track_person
-
-        if self.data.shape[2] == 1:
-            return self.single()
-        data, _ = track_person(self.data)
-        return Keypoints2D(data, self.skeleton, self.fps, self.camera_names, self.frames)
 
 
 def _frame_number(name: str) -> int | None:
@@ -214,14 +206,18 @@ def write_keypoints(kp: Keypoints2D, path: str | Path) -> None:
 
 
 def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None,
-                   several: str = "error") -> Keypoints2D:
+                   several: str | Callable[[MultiPersonKeypoints], Keypoints2D] = "error") -> Keypoints2D:
     """Read ``.npz``/``.csv`` written by :func:`write_keypoints`, an OpenPose JSON folder or COCO results.
     Where an OpenPose/COCO source holds several people, ``several`` says what to do: "error" (pick one
-    with :func:`mocap.association.select_person` for calibrated cameras) or "track" (follow one person
-    per view, :meth:`MultiPersonKeypoints.tracked`)."""
-    if several not in ("error", "track"):
-        raise MocapError(f"several must be 'error' or 'track', got {several!r}")
-    pick = MultiPersonKeypoints.single if several == "error" else MultiPersonKeypoints.tracked
+    with :func:`mocap.detect.association.select_person` for calibrated cameras), or a function that
+    reduces the :class:`MultiPersonKeypoints` to one person (e.g.
+    :func:`mocap.detect.association.follow_person`, which follows one person through each view)."""
+    if several == "error":
+        pick = MultiPersonKeypoints.single
+    elif callable(several):
+        pick = several
+    else:
+        raise MocapError(f"several must be 'error' or a function, got {several!r}")
     path = Path(path)
     if not path.exists():
         raise MocapError("keypoint file not found", path)
@@ -265,3 +261,15 @@ def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:
     except (ValueError, KeyError, IndexError) as e:
         raise MocapError(f"line {lineno}: malformed row ({e})", path) from None
     return Keypoints2D(data, skeleton, fps, cams, np.array(frames), str(path))
+
+
+def keypoint_folders(paths: list[str | Path]) -> list[Path]:
+    """Expand ``paths``: a parent folder holding ``*_json`` camera folders, or the camera folders themselves."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise MocapError("keypoint folder not found", p)
+        subs = sorted([d for d in p.iterdir() if d.is_dir() and d.name.endswith("json")], key=lambda d: natural_key(d.name)) \
+            if p.is_dir() else []
+        out += subs if subs and not any(p.glob("*.json")) else [p]
+    return out

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MocapError
-from ..motion import Motion3D
-from ..skeletons import get_skeleton, skeleton_from_names
+from ..core.motion import UNIT_SCALE, Motion3D
+from ..core.skeletons import get_skeleton, skeleton_from_names
 from .atomic import atomic_open, atomic_path
 
-UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "inch": 0.0254}
 
 
 def _scale(units: str, path) -> float:
@@ -183,7 +182,7 @@ def read_c3d(path: str | Path, up: str = "z") -> Motion3D:
 
 
 def _registered():
-    from ..skeletons import SKELETONS
+    from ..core.skeletons import SKELETONS
     return SKELETONS
 
 
@@ -208,3 +207,34 @@ def write_motion(motion: Motion3D, path: str | Path, **kwargs) -> None:
     if writer is None:
         raise MocapError(f"unknown 3D format {Path(path).suffix!r} (expected {', '.join(WRITERS)})", path)
     writer(motion, path, **kwargs)
+
+
+CMU_UNIT = 0.0254 / 0.45  # metres per unit of CMU's ASF/AMC (and their original BVH conversions)
+
+
+def guess_bvh_units(body_height: float) -> float:
+    """Metres per file unit from the body's vertical extent (median over frames, file units):
+    metres (~1.7), CMU units (~30), inches (~67), centimetres (~170) or millimetres (~1700)."""
+    for lo, scale in ((1000, UNIT_SCALE["mm"]), (100, UNIT_SCALE["cm"]), (45, UNIT_SCALE["inch"]), (10, CMU_UNIT)):
+        if body_height > lo:
+            return scale
+    return 1.0
+
+
+def load_motion(path: str | Path, in_units: str | float = "auto") -> Motion3D:
+    """Any 3D file (TRC, CSV, NPZ, C3D or BVH) as a Motion3D in metres; BVH units from ``in_units``
+    ("auto" guesses from the body's height)."""
+    from .bvh import read_bvh
+
+    path = Path(path)
+    if path.suffix.lower() != ".bvh":
+        return read_motion(path)
+    if not path.exists():
+        raise MocapError("file not found", path)
+    bvh = read_bvh(path)
+    if in_units == "auto":
+        _, pos = bvh.global_transforms()
+        scale = guess_bvh_units(float(np.nanmedian(pos[..., 1].max(axis=1) - pos[..., 1].min(axis=1))))
+    else:
+        scale = UNIT_SCALE[in_units] if isinstance(in_units, str) else float(in_units)
+    return bvh.to_motion(scale, include_end_sites=True)

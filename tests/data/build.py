@@ -81,7 +81,7 @@ def main() -> int:
         copy(SHARED / "mocap" / rel, m / rel)
 
     sys.path.insert(0, str(ROOT))
-    from mocap.liftdata import load_clips, save_clips, split
+    from mocap.lift.data import load_clips, save_clips, split
 
     _, val = split(load_clips(SHARED / "mocap"))
     save_clips(val, HERE / "lifter_validation.npz")

@@ -1,0 +1,76 @@
+"""The lifter's 15 joints, as 2D detectors place them, and the maps from every source to them.
+
+The neck is the middle of the shoulders in every source (COCO/MediaPipe have no neck; OpenPose's is
+there), the pelvis the middle of the hips, and the head at ear level (detectors' head = mid-ears).
+Inference (:mod:`.model`), training data (:mod:`.data`) and the pipelines all take the joints from
+here. Shapes: ``(T, 15, 3)`` metres (3D) or x px, y px, confidence (2D).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.skeletons import get_skeleton, skeleton_from_names
+from ..errors import MocapError
+from ..retarget.solve import source_targets
+
+LIFT_JOINTS = ["pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "neck",
+               "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"]
+LIFT_BONES = [("pelvis", "left_hip"), ("pelvis", "right_hip"), ("left_hip", "left_knee"), ("right_hip", "right_knee"),
+              ("left_knee", "left_ankle"), ("right_knee", "right_ankle"), ("pelvis", "neck"), ("neck", "head"),
+              ("neck", "left_shoulder"), ("neck", "right_shoulder"), ("left_shoulder", "left_elbow"),
+              ("right_shoulder", "right_elbow"), ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist")]
+BONE_INDEX = np.array([[LIFT_JOINTS.index(a), LIFT_JOINTS.index(b)] for a, b in LIFT_BONES])  # parents first
+RIGID = np.array([a not in ("pelvis", "neck") or b.endswith("hip") for a, b in LIFT_BONES])  # fixed in every rig
+BONE_SIDE_PAIR = [LIFT_BONES.index(tuple(n.replace("left_", "right_") for n in bone)) for bone in LIFT_BONES]
+SKELETON = skeleton_from_names(LIFT_JOINTS, "lift15")
+FLIP = [int(j) for j in SKELETON.flip_indices]  # left <-> right
+BONE_FLIP = [LIFT_BONES.index((LIFT_JOINTS[FLIP[a]], LIFT_JOINTS[FLIP[b]])) for a, b in BONE_INDEX]  # left <-> right
+# canonical bone lengths as fractions of stature, for joint centres as detectors mark them: after
+# Winter (Biomechanics and Motor Control of Human Movement, fig. 4.1: thigh 0.245, leg 0.246, upper arm
+# 0.186 from the acromion, forearm 0.146), with the knee-ankle and shoulder-elbow spans shortened to
+# joint centres (leg 0.235, upper arm 0.17); hip joint centres 0.11 apart, shoulder centres 0.20,
+# mid-hips to mid-shoulders 0.29, mid-shoulders to mid-ears 0.10
+CANONICAL_BONES = np.array([0.055, 0.055, 0.24, 0.24, 0.235, 0.235, 0.29, 0.10, 0.10, 0.10, 0.17, 0.17,
+                            0.146, 0.146])
+CANONICAL_STATURE = 1.72  # m, validation body (training draws 1.50-1.95)
+FPS = 30.0
+
+
+
+
+def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(..., D)`` the point halfway between ``a`` and ``b`` (NaN where either is)."""
+    return 0.5 * (a + b)
+
+
+def joints_from_motion(motion) -> np.ndarray:
+    """``(T, 15, 3)`` :data:`LIFT_JOINTS` from any motion the retargeter understands (metres, Y-up)."""
+    t = source_targets(motion)
+    head = t.get("head", t.get("head_end"))
+    if head is None:
+        raise MocapError("motion has no head joint")
+    return from_named({**t, "head": head})
+
+
+def from_named(named: dict[str, np.ndarray]) -> np.ndarray:
+    """``(T, 15, 3)`` :data:`LIFT_JOINTS` from named ``(T, 3)`` joints (hips, shoulders, head, limbs):
+    pelvis = mid-hips and neck = mid-shoulders, as detectors see them (rigs' necks sit higher)."""
+    parts = dict(named, pelvis=midpoint(named["left_hip"], named["right_hip"]),
+                 neck=midpoint(named["left_shoulder"], named["right_shoulder"]))
+    return np.stack([parts[n] for n in LIFT_JOINTS], axis=1)
+
+
+def lift_inputs(kp: np.ndarray, skeleton) -> np.ndarray:
+    """``(T, J_src, 3)`` px keypoints of any registered layout -> ``(T, 15, 3)`` :data:`LIFT_JOINTS`
+    as the lifter was trained: pelvis = mid-hips, neck = mid-shoulders (a layout's own "neck" is not:
+    BODY_25B's is the upper neck), head = mid-ears (the nose where a layout has no ears); the
+    confidence of a midpoint is the lower of its two parts."""
+    sk = get_skeleton(skeleton)
+
+    def mid(a, b):
+        a, b = kp[:, sk.index(a)], kp[:, sk.index(b)]
+        return np.concatenate([midpoint(a[:, :2], b[:, :2]), np.minimum(a[:, 2:], b[:, 2:])], -1)
+
+    derived = {"pelvis": lambda: mid("left_hip", "right_hip"), "neck": lambda: mid("left_shoulder", "right_shoulder"),
+               "head": lambda: mid("left_ear", "right_ear") if "left_ear" in sk.joints else kp[:, sk.index("nose")]}
+    return np.stack([derived[n]() if n in derived else kp[:, sk.index(n)] for n in LIFT_JOINTS], 1)

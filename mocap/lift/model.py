@@ -1,0 +1,180 @@
+"""The monocular lifter: a dilated temporal convolution network (torch), 2D -> 3D with root depth.
+
+Input: a sequence of :data:`mocap.liftdata.LIFT_JOINTS` keypoints as normalised image coordinates
+(x/f, y/f) and confidence ``(T, 15, 3)``; output: camera-frame 3D ``(T, 15, 3)`` metres, i.e. the
+root-relative pose plus the pelvis position (depth predicted, x/y from the pelvis' 2D ray).
+Receptive field 27 frames at 30 fps; sequences are edge-padded so every frame gets an answer.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MocapError
+from ..core.motion import resample_array
+from ..core.rotations import roll_matrices
+from .joints import FLIP, FPS, LIFT_JOINTS
+
+WEIGHTS = Path(__file__).parents[1] / "models" / "lifter.pt"
+CAUSAL_WEIGHTS = Path(__file__).parents[1] / "models" / "lifter_causal.pt"  # live variant: no look-ahead
+DILATIONS = (1, 3, 9)
+ROLLS_DEG = (-20.0, 20.0)  # test-time ensemble (see predict): chosen on the validation clips (MPJPE)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise MocapError("the lifter needs torch==2.13.0 (pip install 'mocap-pipeline[lift]')") from None
+    return torch
+
+
+def receptive_field(dilations=DILATIONS) -> int:
+    return 1 + 2 * sum(dilations)
+
+
+def normalise_2d(x):
+    """Torch ``(B, J * 3, W)`` (x/f, y/f, conf per joint) -> ``(B, J * 3 + 3, W)``: each frame's joints
+    centred on their confidence-weighted mean and divided by their RMS spread (the pose, free of
+    where and how large the person is in the image), then the centre (2) and log spread (1), which
+    carry the position and the distance."""
+    torch = _torch()
+    B, C, W = x.shape
+    x = x.reshape(B, C // 3, 3, W)
+    uv, c = x[:, :, :2], x[:, :, 2:3]
+    vis = (c > 0).to(x.dtype)
+    n = vis.sum(1, keepdim=True).clamp(min=1.0)
+    centre = (uv * vis).sum(1, keepdim=True) / n
+    d = (uv - centre) * vis
+    spread = torch.sqrt((d * d).sum((1, 2), keepdim=True) / n + 1e-8)
+    pose = torch.cat([d / spread, c], 2).reshape(B, C, W)
+    return torch.cat([pose, centre[:, 0], torch.log(spread[:, 0])], 1)
+
+
+def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False):
+    """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with dilations 1, 3, 9 (receptive field
+    27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative
+    joints (m) and log root depth. Symmetric windows answer for the centre frame; ``causal`` ones
+    for the last frame (live use: no look-ahead, no latency beyond the frame itself)."""
+    torch = _torch()
+    nn = torch.nn
+    J = len(LIFT_JOINTS)
+
+    class TCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.causal = causal
+            self.inp = nn.Sequential(nn.Conv1d(J * 3 + 3, channels, 3, bias=False), nn.BatchNorm1d(channels),
+                                     nn.ReLU(), nn.Dropout(dropout))
+            self.blocks = nn.ModuleList(nn.Sequential(
+                nn.Conv1d(channels, channels, 3, dilation=d, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
+                nn.Dropout(dropout), nn.Conv1d(channels, channels, 1, bias=False), nn.BatchNorm1d(channels),
+                nn.ReLU(), nn.Dropout(dropout)) for d in DILATIONS[1:])
+            self.out = nn.Conv1d(channels, J * 3 + 1, 1)
+
+        def forward(self, x):
+            h = self.inp(normalise_2d(x))
+            for blk, d in zip(self.blocks, DILATIONS[1:]):
+                h = (h[:, :, 2 * d:] if self.causal else h[:, :, d:-d]) + blk(h)
+            return self.out(h)
+
+    return TCN()
+
+
+def load_model(path: str | Path = WEIGHTS, fuse: bool = True):
+    """The shipped (or given) weights and their model card; with ``fuse`` the BatchNorms are folded
+    into the convolutions (:func:`fuse_batchnorm`; same answers, faster)."""
+    torch = _torch()
+    path = Path(path)
+    if not path.exists():
+        raise MocapError("lifter weights not found", path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        model = build_model(**ckpt.get("config", {}))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
+    except Exception as e:  # a foreign or damaged file: say which and why, not a torch traceback
+        raise MocapError(f"not a lifter weights file ({type(e).__name__}: {str(e).splitlines()[0][:200]})", path) from None
+    model.eval()
+    return (fuse_batchnorm(model) if fuse else model), ckpt.get("card", {})
+
+
+def fuse_batchnorm(model):
+    """An eval-mode TCN with each BatchNorm folded into the convolution before it: the same answers
+    (to float rounding) in fewer passes over the activations. For inference only."""
+    torch = _torch()
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for seq in [model.inp, *model.blocks]:
+        for i in range(len(seq) - 1):
+            if isinstance(seq[i], torch.nn.Conv1d) and isinstance(seq[i + 1], torch.nn.BatchNorm1d):
+                seq[i], seq[i + 1] = fuse_conv_bn_eval(seq[i], seq[i + 1]), torch.nn.Identity()
+    return model
+
+
+def ensemble_views(seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The same 2D seen by other cameras: ``(..., J, 3)`` (x/f, y/f, conf) -> ``(V, ..., J, 3)`` turned
+    about the optical axis (camera roll, each of ``rolls_deg``) and, with ``mirror``, each also
+    mirrored (x -> -x, left <-> right); and ``(V, 3, 3)`` each view's camera roll (for :func:`merge_views`)."""
+    Rz = roll_matrices(np.radians(np.asarray(rolls_deg, float)))
+    base = [seq] + ([seq[..., FLIP, :] * np.array([-1, 1, 1], seq.dtype)] if mirror else [])
+    views = np.empty((len(base) * len(Rz),) + seq.shape, seq.dtype)
+    for i, b in enumerate(base):  # a few views, each vectorised over everything else
+        for k, R in enumerate(Rz):
+            v = views[i * len(Rz) + k]
+            v[..., 0] = R[0, 0] * b[..., 0] + R[0, 1] * b[..., 1]
+            v[..., 1] = R[1, 0] * b[..., 0] + R[1, 1] * b[..., 1]
+            v[..., 2] = b[..., 2]
+    return views, np.tile(Rz, (len(base), 1, 1))
+
+
+def merge_views(out: np.ndarray, rolls: np.ndarray, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Network outputs for :func:`ensemble_views` ``(V, ..., J * 3 + 1)`` -> root-relative joints
+    ``(..., J, 3)`` m in the real camera's frame (each view turned and mirrored back, then averaged)
+    and root depth ``(...)`` m (geometric mean)."""
+    J = len(LIFT_JOINTS)
+    rel = out[..., : J * 3].reshape(out.shape[:-1] + (J, 3))
+    rel = rel - rel[..., :1, :]
+    rel = np.einsum("v...k,vkl->v...l", rel, rolls)  # row vectors: x @ R = R^T x
+    if mirror:
+        n = len(rolls) // 2
+        rel[n:] = rel[n:][..., FLIP, :] * [-1, 1, 1]
+    return rel.mean(0), np.exp(out[..., -1].mean(0))
+
+
+def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m.
+
+    A test-time ensemble: the network lifts the sequence as seen by cameras rolled by each of
+    ``rolls_deg`` and, with ``mirror``, also mirrored (:func:`ensemble_views`, one batched pass); the
+    answers, mapped back to this camera, are averaged. On the Pose2Sim demo this removes a large part
+    of the network's error on poses the captures lack (see the README)."""
+    torch = _torch()
+    r = receptive_field() // 2
+    before, after = (2 * r, 0) if getattr(model, "causal", False) else (r, r)
+    seq = np.concatenate([np.repeat(seq[:1], before, 0), seq, np.repeat(seq[-1:], after, 0)]).astype(np.float32)
+    views, rolls = ensemble_views(seq, rolls_deg, mirror)  # (V, T + pad, J, 3)
+    inp = torch.from_numpy(np.ascontiguousarray(views.reshape(len(views), len(seq), -1).transpose(0, 2, 1)))
+    with torch.no_grad():
+        out = model(inp).numpy().transpose(0, 2, 1)  # (V, T, J * 3 + 1)
+    rel, depth = merge_views(out, rolls.astype(np.float32), mirror)
+    return rel.astype(float), depth.astype(float)
+
+
+def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None) -> np.ndarray:
+    """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
+    camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward)."""
+    model = model if model is not None else load_model()[0]
+    T = len(kp_px)
+    xy = (kp_px[..., :2] - K[:2, 2]) / np.array([K[0, 0], K[1, 1]])
+    conf = np.where(np.isfinite(xy).all(-1), kp_px[..., 2], 0.0)
+    seq = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
+    t_src = np.arange(T) / fps
+    resample = T > 1 and abs(fps - FPS) > 1e-6
+    t_model = np.arange(0, t_src[-1] + 1e-9, 1.0 / FPS) if resample else t_src
+    if resample:
+        seq = resample_array(seq, t_src, t_model)
+    rel, depth = predict(model, seq)
+    root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
+    X = rel + root[:, None]
+    return resample_array(X, t_model, t_src) if resample else X

@@ -1,0 +1,36 @@
+"""``mocap convert``: between every supported 3D format, retargeting to a rig when writing BVH."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.motion import Motion3D, resample
+from ..errors import MocapError
+from ..io.bvh import write_bvh
+from ..io.motion import load_motion, write_motion
+from ..retarget.solve import Retargeted, retarget
+
+
+def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
+                 fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
+    """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``
+    (units cm unless ``units``); other formats keep the joints (metres unless ``units``)."""
+    motion = load_motion(inp, in_units)
+    if motion.n_frames == 0:
+        raise MocapError("motion has no frames", inp)
+    if fps:
+        motion = resample(motion, fps)
+    return write_any(motion, out, rig, units, **retarget_kwargs)
+
+
+def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: str | None = None,
+              **retarget_kwargs) -> Motion3D | Retargeted:
+    """Write ``motion`` in the format of ``out``'s extension: BVH is retargeted to ``rig`` (cm unless
+    ``units``), the others keep the joints (metres unless ``units``). Returns what was written."""
+    out = Path(out)
+    if out.suffix.lower() == ".bvh":
+        r = retarget(motion, rig, **retarget_kwargs)
+        write_bvh(r.to_bvh(units or "cm"), out)
+        return r
+    kwargs = {"units": units} if units and out.suffix.lower() in (".trc", ".csv", ".c3d") else {}
+    write_motion(motion, out, **kwargs)
+    return motion

@@ -1,0 +1,101 @@
+"""End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..detect.association import select_person
+from ..core.camera import CameraRig
+from .convert import write_any
+from ..errors import MocapError
+from ..io.calibration import read_calibration
+from ..io.keypoints import keypoint_folders
+from ..io.keypoints import read_openpose_folders
+from ..core.keypoints import Keypoints2D
+from ..triangulate.robust import (TriangulationResult, mean_inlier_error, pixel_errors, triangulate,
+                            triangulate_pose2sim)
+
+
+@dataclass
+class TriangulationJob:
+    """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`)."""
+
+    calib: str | Path
+    keypoints: list[str | Path]
+    output: str | Path | None = None
+    skeleton: str | None = None
+    fps: float = 30.0
+    mode: str = "robust"
+    refine: bool = False
+    threshold_px: float | None = None
+    min_confidence: float = 0.3
+    smooth: bool = False
+    rig: str = "mixamo"
+    notes: list[str] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
+
+
+def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
+    """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
+    rig = read_calibration(job.calib)
+    folders = keypoint_folders(job.keypoints)
+    multi = read_openpose_folders(folders, job.skeleton, job.fps)
+    if len(folders) != len(rig):
+        raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
+                         f"{len(rig)} cameras in the calibration", job.calib)
+    if multi.data.shape[2] > 1:
+        kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
+        job.notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
+                         f"across cameras; {report['dropped']} views had no consistent person and were skipped")
+    else:
+        kp = multi.single()
+    return triangulate_job(kp, rig, job, progress)
+
+
+def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None) -> TriangulationResult:
+    """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty and
+    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
+    if len(rig) != kp.n_cameras:
+        raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
+    if job.mode == "pose2sim":
+        res = triangulate_pose2sim(kp, rig, likelihood_threshold=job.min_confidence,
+                                   reproj_threshold=job.threshold_px or 15.0)
+    elif job.mode == "robust":
+        res = triangulate(kp, rig, min_confidence=job.min_confidence, threshold_px=job.threshold_px,
+                          refine=job.refine, progress=progress)
+    else:
+        raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
+    if job.smooth:
+        _refine_in_place(res, kp, rig, job)
+    missing = int((~res.motion.valid).sum())
+    if missing:
+        job.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
+                         f"left empty")
+    if job.output:
+        write_any(res.motion, job.output, job.rig)
+    return res
+
+
+def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -> None:
+    """Spatiotemporal refinement of a triangulation (reprojection + smoothness + constant bones)."""
+    from ..smooth.metrics import bone_length_cv, jitter
+    from ..smooth.refine import refine
+
+    bones = res.motion.skeleton.rigid_bone_indices
+    before = res.motion.positions
+    xy = rig.undistort(kp.xy)
+    w = np.where(res.inliers, kp.confidence, 0.0)
+    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals))
+    job.quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
+                   "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
+                               float(np.nanmean(bone_length_cv(r.positions, bones))))}
+    if r.filled.any():
+        job.notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
+    res.motion.positions = r.positions
+    C, T, J = res.inliers.shape
+    res.view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
+    res.reprojection_error = mean_inlier_error(res.view_errors, res.inliers)
+    res.motion.confidence = np.where(np.isfinite(r.positions).all(-1), np.maximum(res.motion.confidence, 0.5), 0.0)
+    res.method += "+refined"
