@@ -7,7 +7,6 @@ installed, its CameraGroup.optim_points on the same input in the same run (time 
 Run: python benchmarks/refine.py [--frames N]
 """
 import argparse
-import sys
 import time
 import warnings
 from pathlib import Path

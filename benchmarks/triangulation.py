@@ -7,13 +7,11 @@ aniposelib is installed, its CameraGroup.triangulate runs on the same input in t
 and the ratio is printed. Run: python benchmarks/triangulation.py [--frames N]
 """
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from mocap.testing.scenes import ring_rig  # noqa: E402
+from mocap.testing.scenes import ring_rig
 
 from mocap.core.keypoints import Keypoints2D  # noqa: E402
 from mocap.triangulate.robust import solve_normal, summed_normal, triangulate, view_coefficients  # noqa: E402

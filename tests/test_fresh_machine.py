@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, TRIAL, need
+from conftest import ROOT, need
 
 DEMO = ROOT / "mocap" / "data" / "demo"
 # TF Lite ("INFO: Created TensorFlow Lite XNNPACK delegate"), absl/glog ("W0000 00:00:... file.cc:114]",

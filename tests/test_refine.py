@@ -1,10 +1,9 @@
 """Spatiotemporal refinement on real motion seen by 4 virtual cameras (noise, outliers, occlusions)."""
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import MOCAP, ROOT, need
+from conftest import MOCAP, need
 
 from mocap.testing.scenes import SKELETON, real_motion, scene  # noqa: E402
 

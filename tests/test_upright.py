@@ -1,10 +1,9 @@
 """Monocular motions are stood upright: a camera's pitch is not mistaken for a lean."""
-import sys
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from conftest import MOCAP, ROOT, need
+from conftest import MOCAP, need
 from mocap.core.motion import Motion3D, body_up, upright
 
 from mocap.testing.scenes import SKELETON, real_motion  # noqa: E402

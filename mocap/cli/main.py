@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
 from rich.table import Table
 
 from .. import runtime
@@ -42,20 +43,24 @@ def cmd_triangulate(args) -> int:
         with _progress(console) as prog:
             task = prog.add_task("triangulating", total=1)
             res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
+    _report_triangulation(console, res, args.output, args.report)
+    return 0
+
+
+def _report_triangulation(console: Console, res, output, report=None) -> None:
     _summary(console, res)
-    if job.quality:
-        (j0, j1), (c0, c1) = job.quality["jitter"], job.quality["bone_cv"]
+    if res.quality:
+        (j0, j1), (c0, c1) = res.quality["jitter"], res.quality["bone_cv"]
         console.print(f"refinement: jitter {j0:.1f} -> {j1:.1f} m/s^2, bone length CV {100 * c0:.2f} -> {100 * c1:.2f} %")
-    for note in job.notes:
+    for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    if args.report:
+    if report:
         from ..viz.plots import plot_triangulation
 
-        plot_triangulation(res, args.report)
-        console.print(f"wrote {args.report} (reprojection error and bone lengths over time)", soft_wrap=True)
-    console.print(f"wrote {args.output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
+        plot_triangulation(res, report)
+        console.print(f"wrote {report} (reprojection error and bone lengths over time)", soft_wrap=True)
+    console.print(f"wrote {output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
                   f"{res.motion.fps:g} fps, metres)")
-    return 0
 
 
 def cmd_detect(args) -> int:
@@ -149,23 +154,27 @@ def cmd_lifter(args) -> int:
 
 
 def cmd_video2bvh(args) -> int:
+    _video_to_bvh(_console(args), args.video, args.output, args.rig, args.preview, args.stride, args.resize,
+                  args.method, args.focal)
+    return 0
+
+
+def _video_to_bvh(console: Console, video, output, rig: str, preview=None, stride: int = 1, resize=None,
+                  method: str = "lifter", focal=None) -> None:
     from ..pipelines.monocular import video_to_bvh
 
-    console = _console(args)
     with _progress(console) as prog:
         task = prog.add_task("detecting", total=1)
-        res = video_to_bvh(args.video, args.output, rig=args.rig, preview=args.preview, stride=args.stride,
-                           resize=args.resize, progress=lambda d, t: prog.update(task, completed=d, total=t),
-                           method=getattr(args, "method", "lifter"), focal=getattr(args, "focal", None))
+        res = video_to_bvh(video, output, rig=rig, preview=preview, stride=stride, resize=resize,
+                           progress=lambda d, t: prog.update(task, completed=d, total=t), method=method, focal=focal)
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     if res.animation is None:
         console.print("[yellow]warning:[/] nothing written", soft_wrap=True)
-        return 0
-    console.print(f"wrote {args.output}: rig {args.rig}, {res.animation.local.shape[0]} frames at "
-                  f"{res.animation.fps:g} fps, cm, Y-up" + (f"; preview {args.preview}" if args.preview else ""),
+        return
+    console.print(f"wrote {output}: rig {rig}, {res.animation.local.shape[0]} frames at "
+                  f"{res.animation.fps:g} fps, cm, Y-up" + (f"; preview {preview}" if preview else ""),
                   soft_wrap=True)
-    return 0
 
 
 def _summary(console: Console, res) -> None:
@@ -195,24 +204,23 @@ def cmd_info(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """The bundled samples: one video -> out.bvh + preview.mp4 (the main job), and 4 cameras' OpenPose
-    keypoints -> refined demo.trc -> demo.bvh."""
-    out = Path(args.output) / "demo.trc"
-    ns = argparse.Namespace(calib=str(DEMO_DIR / "calib.toml"), keypoints=[str(DEMO_DIR / "pose")], videos=None,
-                            output=str(out), skeleton="body_25b", fps=60.0, mode="robust", refine=False,
-                            threshold=None, min_confidence=0.3, smooth=True, rig="mixamo", report=None,
-                            quiet=args.quiet)
-    cmd_triangulate(ns)
+    """The bundled samples: 4 cameras' OpenPose keypoints -> refined demo.trc -> demo.bvh, and one
+    video -> out.bvh + preview.mp4 (the main job); the same steps and output as the commands."""
     from ..pipelines.convert import convert_file
+    from ..pipelines.multiview import TriangulationJob, run_triangulation
 
-    convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
     console = _console(args)
+    out = Path(args.output) / "demo.trc"
+    job = TriangulationJob(DEMO_DIR / "calib.toml", [DEMO_DIR / "pose"], out, "body_25b", 60.0, smooth=True)
+    with _progress(console) as prog:
+        task = prog.add_task("triangulating", total=1)
+        res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
+    _report_triangulation(console, res, out)
+    convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
     console.print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
                   f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
-    video = DEMO_DIR / "cam01.mp4"
-    cmd_video2bvh(argparse.Namespace(video=str(video), output=str(Path(args.output) / "out.bvh"), rig="mixamo",
-                                     preview=str(Path(args.output) / "preview.mp4"), stride=1, resize=None,
-                                     quiet=args.quiet))
+    _video_to_bvh(console, DEMO_DIR / "cam01.mp4", Path(args.output) / "out.bvh", "mixamo",
+                  Path(args.output) / "preview.mp4")
     return 0
 
 
@@ -235,12 +243,8 @@ def cmd_convert(args) -> int:
 
 
 def cmd_smooth(args) -> int:
-    from dataclasses import replace
-
-    from ..io.motion import load_motion
-    from ..smooth.filters import hampel, smooth
-    from ..smooth.gaps import fill_gaps
-    from ..io.motion import write_motion
+    from ..io.motion import load_motion, write_motion
+    from ..smooth.clean import clean_motion
     from ..smooth.metrics import bone_length_cv, jitter
 
     console = _console(args)
@@ -252,17 +256,9 @@ def cmd_smooth(args) -> int:
             params[k.strip()] = float(v)
         except ValueError:
             raise MocapError(f"--param {kv!r}: expected NAME=NUMBER") from None
-    pos = m.positions
-    spikes = 0
-    if not args.no_hampel:
-        pos, out = hampel(pos, m.fps)
-        spikes = int(out.any(-1).sum())
-    filled = np.zeros(pos.shape[:2], bool)
-    if args.max_gap > 0:
-        pos, filled = fill_gaps(pos, int(round(args.max_gap * m.fps)), "cubic")
-    pos = smooth(pos, m.fps, args.filter, **params)
-    out_m = replace(m, positions=pos, confidence=np.where(np.isfinite(pos).all(-1), np.maximum(m.confidence, 0.5), 0.0))
-    write_motion(out_m, args.output)
+    res = clean_motion(m, args.filter, params, args.max_gap, not args.no_hampel)
+    pos, spikes, filled = res.motion.positions, res.spikes, res.filled
+    write_motion(res.motion, args.output)
     b = m.skeleton.rigid_bone_indices
     t = Table(title=f"{args.filter} smoothing")
     for col in ("", "before", "after"):

@@ -208,6 +208,12 @@ class CameraRig:
         with ThreadPoolExecutor(max_workers=min(len(self.cameras), os.cpu_count() or 1)) as pool:
             return np.stack(list(pool.map(lambda cu: cu[0].undistort(cu[1]), zip(self.cameras, uv))))
 
-    def subset(self, names: list[str]) -> "CameraRig":
-        by_name = {c.name: c for c in self.cameras}
-        return CameraRig([by_name[n] for n in names], self.source)
+def camera_coordinates(Rt: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
+    """World points ``X (..., 3)`` seen by C cameras ``Rt (C, 3, 4)`` (``[R | t]``, world->camera):
+    the camera-frame coordinates ``[x, y, z]``, each ``(C, ...)`` metres. Written per component, so
+    that it broadcasts over any batch shape without forming ``(C, ..., 3)`` temporaries."""
+    C, extra = len(Rt), (1,) * (np.ndim(X) - 1)
+    R = Rt[:, :, :3].reshape((C, 3, 3) + extra)
+    t = Rt[:, :, 3].reshape((C, 3) + extra)
+    x, y, z = (X[None, ..., k] for k in range(3))
+    return [R[:, i, 0] * x + R[:, i, 1] * y + R[:, i, 2] * z + t[:, i] for i in range(3)]

@@ -1,12 +1,12 @@
 """2D keypoints from one or several cameras."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import MocapError
-from .skeletons import Skeleton, convert, get_skeleton
+from .skeletons import Skeleton, get_skeleton
 
 
 @dataclass
@@ -61,15 +61,6 @@ class Keypoints2D:
     def confidence(self) -> np.ndarray:
         """``(C, T, J)`` confidence (0 where missing)."""
         return self.data[..., 2]
-
-    def to_skeleton(self, skeleton: str | Skeleton) -> "Keypoints2D":
-        """The same detections in another layout (derived joints get the min confidence)."""
-        skeleton = get_skeleton(skeleton)
-        return replace(self, data=convert(self.data, self.skeleton, skeleton), skeleton=skeleton)
-
-    def select_frames(self, start: int = 0, stop: int | None = None) -> "Keypoints2D":
-        return replace(self, data=self.data[:, start:stop], frames=self.frames[start:stop])
-
 
 def sanitize(data: np.ndarray) -> np.ndarray:
     """Normalise missing values: non-finite or non-positive confidence -> NaN xy, confidence 0.

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import MocapError
 from .rotations import axis_angle
-from .skeletons import Skeleton, convert, get_skeleton
+from .skeletons import Skeleton, get_skeleton
 
 # metres per unit
 UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "inch": 0.0254}
@@ -71,12 +71,6 @@ class Motion3D:
             return self
         R = ZUP_TO_YUP if up == "y" else ZUP_TO_YUP.T
         return replace(self, positions=self.positions @ R.T, up=up)
-
-    def to_skeleton(self, skeleton: str | Skeleton) -> "Motion3D":
-        skeleton = get_skeleton(skeleton)
-        stacked = np.concatenate([self.positions, self.confidence[..., None]], axis=-1)
-        out = convert(stacked, self.skeleton, skeleton)
-        return replace(self, positions=out[..., :3], confidence=out[..., 3], skeleton=skeleton, joint_names=None)
 
     def bone_lengths(self) -> np.ndarray:
         """``(T, B)`` metres, bones in ``skeleton.bones`` order."""

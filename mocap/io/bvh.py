@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from ..errors import MocapError
 from .atomic import atomic_open
+from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import Skeleton
 
@@ -76,15 +77,7 @@ class BVH:
 
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
         """Forward kinematics: ``(T, J, 3, 3)`` world rotations and ``(T, J, 3)`` positions (file units)."""
-        Rl, tl = self.local_transforms()
-        Rg, pg = np.empty_like(Rl), np.empty_like(tl)
-        for j, p in enumerate(self.parents):  # parents come before children
-            if p < 0:
-                Rg[:, j], pg[:, j] = Rl[:, j], tl[:, j]
-            else:
-                Rg[:, j] = Rg[:, p] @ Rl[:, j]
-                pg[:, j] = pg[:, p] + np.einsum("tij,tj->ti", Rg[:, p], tl[:, j])
-        return Rg, pg
+        return forward_kinematics(self.parents, *self.local_transforms())
 
     def to_motion(self, units: str | float = "cm", up: str = "y", include_end_sites: bool = False) -> Motion3D:
         """Joint positions ``(T, J, 3)`` in metres (``units`` = metres per file unit or a unit name)."""

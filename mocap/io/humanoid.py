@@ -23,29 +23,27 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..core.kinematics import forward_kinematics
+
 from ..errors import MocapError
 from ..core.motion import ZUP_TO_YUP
 
 HEAD_ABOVE_NECK = 0.1  # metres
 
 
-def forward_kinematics(parents, offsets, local_rots: Rotation, root_pos: np.ndarray):
-    """Global joint positions ``(T, J, 3)`` and rotations (list of ``Rotation`` of length T each).
+def humanoid_fk(parents, offsets, local_rots: list[Rotation], root_pos: np.ndarray):
+    """Global joint positions ``(T, J, 3)`` and rotations (one ``Rotation`` over T frames per joint) of
+    the humanoid (:func:`mocap.core.kinematics.forward_kinematics`).
 
     parents ``(J,)`` (-1 for the root, parents before children); offsets ``(J, 3)`` in the parent's
     frame; local_rots: J rotations each over T frames (``Rotation`` of shape (T,)); root_pos ``(T, 3)``.
     """
-    T = len(root_pos)
-    pos = np.zeros((T, len(parents), 3))
-    glob: list[Rotation] = []
-    for j, p in enumerate(parents):  # a loop over the 15 joints, vectorised over frames
-        if p < 0:
-            glob.append(local_rots[j])
-            pos[:, j] = root_pos
-        else:
-            glob.append(glob[p] * local_rots[j])
-            pos[:, j] = pos[:, p] + glob[p].apply(offsets[j])
-    return pos, glob
+    R = np.stack([r.as_matrix() for r in local_rots], axis=1)
+    t = np.broadcast_to(np.asarray(offsets, float), R.shape[:2] + (3,)).copy()
+    for j in np.flatnonzero(np.asarray(parents) < 0):
+        t[:, j] = root_pos
+    G, pos = forward_kinematics(parents, R, t)
+    return pos, [Rotation.from_matrix(G[:, j]) for j in range(G.shape[1])]
 
 
 def _head(neck_pos, neck_rot: Rotation, up: np.ndarray):
@@ -81,7 +79,7 @@ def read_deepmimic(path: str | Path, character: str | Path | None = None) -> tup
             q = frames[:, col:col + 4]
             rots[name] = Rotation.from_quat(q[:, [1, 2, 3, 0]])
             col += 4
-    pos, glob = forward_kinematics(parents, offsets, [rots[n] for n in names], frames[:, 1:4])
+    pos, glob = humanoid_fk(parents, offsets, [rots[n] for n in names], frames[:, 1:4])
     out = {n: pos[:, i] for i, n in enumerate(names)}
     out["head"] = _head(out["neck"], glob[names.index("neck")], np.array([0, 1.0, 0]))
     fps = 1.0 / float(np.median(frames[:-1, 0])) if T > 1 else 30.0
@@ -112,7 +110,7 @@ def read_amp(path: str | Path) -> tuple[dict[str, np.ndarray], float]:
     if not d.get("is_local", True):
         raise MocapError("only local-rotation AMP motions are supported", path)
     rots = [Rotation.from_quat(q[:, j]) for j in range(len(names))]
-    pos, glob = forward_kinematics(parents, offsets, rots, root)
+    pos, glob = humanoid_fk(parents, offsets, rots, root)
     out = {_AMP_NAMES.get(n, n): pos[:, i] @ ZUP_TO_YUP.T for i, n in enumerate(names)}
     head = _head(pos[:, names.index("head")], glob[names.index("head")], np.array([0, 0, 1.0]))
     out["head"] = head @ ZUP_TO_YUP.T

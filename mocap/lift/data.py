@@ -37,7 +37,7 @@ from ..core.motion import resample
 from ..io.motion import load_motion
 from ..errors import MocapError
 from ..core.motion import Motion3D
-from ..core.rotations import look_at_y as look_at, roll_matrices  # noqa: F401 (training cameras)
+from ..core.rotations import look_at_y as look_at
 from .joints import (BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
                      LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion)
 

@@ -11,7 +11,7 @@ from ..detect.detector import Detection, detect_video
 from ..errors import MocapError
 from ..core.keypoints import Keypoints2D
 from ..core.motion import upright
-from ..smooth.refine import refine
+from ..smooth.refine import refine, refined_confidence
 from ..retarget.solve import Retargeted, plant_feet, retarget
 
 
@@ -74,7 +74,7 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     ref = refine(world.positions, world.skeleton.rigid_bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
                  sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
     motion = replace(world, positions=ref.positions,
-                     confidence=np.where(np.isfinite(ref.positions).all(-1), np.maximum(conf, 0.5), 0.0))
+                     confidence=refined_confidence(ref.positions, conf))
     anim = retarget(motion, rig)
     # MediaPipe's landmarks are hip-centred and the lifter's root height wanders with its depth error
     # (~10 cm on the Pose2Sim demo with one constant floor offset): keep the lowest foot on the floor in

@@ -1,7 +1,7 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ from ..triangulate.robust import (TriangulationResult, mean_inlier_error, pixel_
 
 @dataclass
 class TriangulationJob:
-    """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`)."""
+    """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`); what happened
+    comes back in the :class:`~mocap.triangulate.robust.TriangulationResult` (``notes``, ``quality``)."""
 
     calib: str | Path
     keypoints: list[str | Path]
@@ -33,8 +34,6 @@ class TriangulationJob:
     min_confidence: float = 0.3
     smooth: bool = False
     rig: str = "mixamo"
-    notes: list[str] = field(default_factory=list)
-    quality: dict = field(default_factory=dict)
 
 
 def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
@@ -45,13 +44,15 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
     if len(folders) != len(rig):
         raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)
+    notes = []
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
-        job.notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
-                         f"across cameras; {report['dropped']} views had no consistent person and were skipped")
+        notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
+                     f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
         kp = multi.single()
-    return triangulate_job(kp, rig, job, progress)
+    res = triangulate_job(kp, rig, job, progress)
+    return replace(res, notes=notes + res.notes)
 
 
 def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None) -> TriangulationResult:
@@ -68,34 +69,36 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
     if job.smooth:
-        _refine_in_place(res, kp, rig, job)
+        res = refine_triangulation(res, kp, rig)
     missing = int((~res.motion.valid).sum())
     if missing:
-        job.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
+        res.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
                          f"left empty")
     if job.output:
         write_any(res.motion, job.output, job.rig)
     return res
 
 
-def _refine_in_place(res: TriangulationResult, kp, rig, job: TriangulationJob) -> None:
-    """Spatiotemporal refinement of a triangulation (reprojection + smoothness + constant bones)."""
+def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig) -> TriangulationResult:
+    """A new result: ``res`` refined over the whole sequence (reprojection of the inlier views +
+    smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`), with its errors
+    recomputed, the before/after quality and a note on filled gaps. ``res`` is left as it was."""
     from ..smooth.metrics import bone_length_cv, jitter
-    from ..smooth.refine import refine
+    from ..smooth.refine import refine, refined_confidence
 
     bones = res.motion.skeleton.rigid_bone_indices
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)
     r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals))
-    job.quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
-                   "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
-                               float(np.nanmean(bone_length_cv(r.positions, bones))))}
+    quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
+               "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
+                           float(np.nanmean(bone_length_cv(r.positions, bones))))}
+    notes = list(res.notes)
     if r.filled.any():
-        job.notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
-    res.motion.positions = r.positions
+        notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
     C, T, J = res.inliers.shape
-    res.view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
-    res.reprojection_error = mean_inlier_error(res.view_errors, res.inliers)
-    res.motion.confidence = np.where(np.isfinite(r.positions).all(-1), np.maximum(res.motion.confidence, 0.5), 0.0)
-    res.method += "+refined"
+    view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
+    motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence))
+    return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
+                   method=res.method + "+refined", notes=notes, quality=quality)

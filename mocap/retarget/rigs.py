@@ -54,10 +54,6 @@ class Rig:
     name: str
     names: dict
 
-    def joint_name(self, role: str) -> str:
-        return self.names[role]
-
-
 RIGS = {
     "generic": Rig("generic", _GENERIC),
     "mixamo": Rig("mixamo", {k: f"mixamorig:{v}" for k, v in _GENERIC.items()}),

@@ -21,6 +21,7 @@ from scipy.spatial.transform import Rotation
 from ..io.bvh import BVH
 from ..errors import MocapError
 from ..smooth.filters import butterworth
+from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
 from .rigs import END_SITES, ROLES, Proportions, Rig, get_rig, parents, rest_offsets, role_index
@@ -152,16 +153,10 @@ class Retargeted:
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
         """Forward kinematics: ``(T, J, 3, 3)`` world rotations and ``(T, J, 3)`` positions, metres, Y-up."""
         par = parents()
-        T, J = self.local.shape[:2]
-        G = np.empty_like(self.local)
-        P = np.empty((T, J, 3))
-        for j, p in enumerate(par):
-            if p < 0:
-                G[:, j], P[:, j] = self.local[:, j], self.root + self.offsets[j]
-            else:
-                G[:, j] = G[:, p] @ self.local[:, j]
-                P[:, j] = P[:, p] + G[:, p] @ self.offsets[j]
-        return G, P
+        t = np.broadcast_to(self.offsets, self.local.shape[:2] + (3,)).copy()
+        for j in np.flatnonzero(np.asarray(par) < 0):
+            t[:, j] = self.root + self.offsets[j]
+        return forward_kinematics(par, self.local, t)
 
     def to_motion(self) -> Motion3D:
         from ..core.skeletons import Skeleton

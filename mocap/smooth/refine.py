@@ -23,6 +23,7 @@ import numpy as np
 from scipy.linalg import cholesky_banded
 from scipy.linalg.lapack import dpbtrs
 
+from ..core.camera import camera_coordinates
 from ..errors import MocapError
 from .gaps import fill_gaps, gap_runs
 
@@ -201,15 +202,13 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
         xy, w, Rt, focals = views
         w = np.where(np.isfinite(xy).all(-1), w, 0.0)
         xy = np.nan_to_num(xy)
-        R, t = Rt[:, :, :3], Rt[:, :, 3]
+        R = Rt[:, :, :3]
         fs = (np.asarray(focals, float) / sigma_px)[:, None, None]
 
         def data(X, need_grad=True):
-            x, y, zz = X[None, ..., 0], X[None, ..., 1], X[None, ..., 2]
             Rb = R[:, :, :, None, None]  # (C, 3, 3, 1, 1) broadcast over (T, J)
-            cx = Rb[:, 0, 0] * x + Rb[:, 0, 1] * y + Rb[:, 0, 2] * zz + t[:, 0, None, None]
-            cy = Rb[:, 1, 0] * x + Rb[:, 1, 1] * y + Rb[:, 1, 2] * zz + t[:, 1, None, None]
-            z = np.maximum(Rb[:, 2, 0] * x + Rb[:, 2, 1] * y + Rb[:, 2, 2] * zz + t[:, 2, None, None], 1e-3)
+            cx, cy, z = camera_coordinates(Rt, X)
+            z = np.maximum(z, 1e-3)
             px, py = cx / z, cy / z
             fz = fs  # (C, 1, 1): focal / sigma, px per normalised unit
             rx, ry = (px - xy[..., 0]) * fz, (py - xy[..., 1]) * fz  # (C, T, J) in sigmas
@@ -265,3 +264,9 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     X = X.copy()
     X[long_gap] = np.nan
     return RefineResult(X, L, missing & ~long_gap, it, (float(c0), float(cur)))
+
+
+def refined_confidence(positions: np.ndarray, confidence: np.ndarray, floor: float = 0.5) -> np.ndarray:
+    """``(T, J)`` confidence of refined positions ``(T, J, 3)``: what the data said, at least ``floor``
+    where refinement gave a position (filled gaps included), 0 where the point is still missing."""
+    return np.where(np.isfinite(positions).all(-1), np.maximum(confidence, floor), 0.0)

@@ -21,7 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..core.camera import CameraRig
+from ..core.camera import CameraRig, camera_coordinates
 from ..errors import MocapError
 from ..smooth.gaps import fill_gaps
 from ..core.keypoints import Keypoints2D
@@ -39,6 +39,8 @@ class TriangulationResult:
     view_errors: ``(C, T, J)`` pixel error of each view against the 3D point (NaN if missing).
     inliers: ``(C, T, J)`` bool, views used for each point.
     observed: ``(C, T, J)`` bool, views that had a usable detection (finite, confident enough).
+    notes: what a user should know (people dropped, points left empty, gaps filled);
+    quality: before/after measures of a refinement (``{"jitter": (a, b), "bone_cv": (a, b)}``).
     """
 
     motion: Motion3D
@@ -49,6 +51,8 @@ class TriangulationResult:
     camera_names: list[str] = field(default_factory=list)
     method: str = "robust"
     filled: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
 
     @property
     def views_used(self) -> np.ndarray:
@@ -145,12 +149,10 @@ def solve_homogeneous(A: np.ndarray) -> np.ndarray:
 
 def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.ndarray) -> np.ndarray:
     """``(C, N)`` approximate pixel error ``f * |project(X) - xy|`` on undistorted coordinates (NaN behind)."""
-    x, y, z = (X[None, :, k] for k in range(3))
-    R, t = Rt[:, :, :3, None], Rt[:, :, 3, None]
-    cz = R[:, 2, 0] * x + R[:, 2, 1] * y + R[:, 2, 2] * z + t[:, 2]
+    cx, cy, cz = camera_coordinates(Rt, X)
     cz = np.where(cz > 1e-9, cz, np.nan)
-    dx = (R[:, 0, 0] * x + R[:, 0, 1] * y + R[:, 0, 2] * z + t[:, 0]) / cz - xy[..., 0]
-    dy = (R[:, 1, 0] * x + R[:, 1, 1] * y + R[:, 1, 2] * z + t[:, 1]) / cz - xy[..., 1]
+    dx = cx / cz - xy[..., 0]
+    dy = cy / cz - xy[..., 1]
     return np.sqrt(dx * dx + dy * dy) * focals[:, None]
 
 

@@ -1,0 +1,28 @@
+"""Forward kinematics of a joint tree, batched over frames.
+
+One function for every skeleton the project reads or writes (BVH files, retargeted rigs, the
+DeepMimic/AMP humanoid): local rotations and translations in the parent's frame -> world.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def forward_kinematics(parents, R_local: np.ndarray, t_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations ``(T, J, 3, 3)`` and positions ``(T, J, 3)`` of a joint tree.
+
+    ``parents`` ``(J,)``: each joint's parent index, -1 for a root, parents before children.
+    ``R_local`` ``(T, J, 3, 3)``: each joint's rotation relative to its parent (column vectors).
+    ``t_local`` ``(T, J, 3)`` (or ``(J, 3)`` for fixed offsets): each joint's position in its parent's
+    frame; for a root, its world position. Units are the caller's. A loop over joints only
+    (vectorised over frames)."""
+    T = R_local.shape[0]
+    t_local = np.broadcast_to(t_local, (T,) + R_local.shape[1:3])
+    Rg, pg = np.empty_like(R_local), np.empty(t_local.shape)
+    for j, p in enumerate(parents):
+        if p < 0:
+            Rg[:, j], pg[:, j] = R_local[:, j], t_local[:, j]
+        else:
+            Rg[:, j] = Rg[:, p] @ R_local[:, j]
+            pg[:, j] = pg[:, p] + np.einsum("tij,tj->ti", Rg[:, p], t_local[:, j])
+    return Rg, pg
