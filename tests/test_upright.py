@@ -4,7 +4,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from conftest import MOCAP, need
-from mocap.core.motion import Motion3D, body_up, upright
+from mocap.core.motion import Motion3D
+from mocap.core.posture import body_up, upright
 
 from mocap.testing.scenes import SKELETON, real_motion  # noqa: E402
 

@@ -44,7 +44,7 @@ def rig_from_poses(intrinsics: CameraRig, cams: np.ndarray, source: str) -> Came
                       for c, p in zip(intrinsics, cams)], source)
 
 
-def camera_errors(errors_px: np.ndarray, cam: np.ndarray, names: list[str], limit: float):
+def per_camera_errors(errors_px: np.ndarray, cam: np.ndarray, names: list[str], limit: float):
     """Per camera: RMS of the observation errors below ``limit`` px, and how many are beyond it."""
     errors, outliers = {}, {}
     for c, name in enumerate(names):
@@ -150,7 +150,7 @@ def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detec
             raise MocapError(f"frame {origin_frame} has no board view: cannot put the world origin there")
         cams = compose(cams, np.broadcast_to(board_pose[fidx[origin_frame]], cams.shape))
     rig = rig_from_poses(intrinsics, cams, "board calibration")
-    out = ExtrinsicsResult(rig, *camera_errors(res.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
+    out = ExtrinsicsResult(rig, *per_camera_errors(res.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
                            {cam.name: len(poses[c]) for c, cam in enumerate(intrinsics)})
     if n_dropped:
         out.notes.append(f"{n_dropped} board views with a median error above {3 * scale_px:g} px were left out")

@@ -21,9 +21,9 @@ from scipy.spatial.transform import Rotation
 from ..core.camera import CameraRig
 from ..errors import MocapError
 from ..core.keypoints import Keypoints2D
-from ..core.motion import body_up
+from ..core.posture import body_up
 from .bundle import Observations, bundle_adjust, camera_centers
-from .extrinsics import ExtrinsicsResult, camera_errors, rig_from_poses
+from .extrinsics import ExtrinsicsResult, per_camera_errors, rig_from_poses
 
 LEG_TO_HEIGHT = 0.491  # (hip - knee) + (knee - ankle) as a fraction of stature (Winter 2009)
 
@@ -133,7 +133,7 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
     Rc = Rotation.from_rotvec(cams[:, :3])
     new = np.concatenate([(Rc * Rotation.from_matrix(R.T)).as_rotvec(), cams[:, 3:] - Rc.apply(R.T @ t)], 1)
     rig = rig_from_poses(intrinsics, new, "people calibration")
-    out = ExtrinsicsResult(rig, *camera_errors(res0.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
+    out = ExtrinsicsResult(rig, *per_camera_errors(res0.errors_px, obs.cam, intrinsics.names, 5 * scale_px),
                            {cam.name: int(ok[c].sum()) for c, cam in enumerate(intrinsics)})
     out.notes.append(f"scale from a {height_m:g} m person: leg length {leg_len * s:.3f} m")
     return out

@@ -89,33 +89,15 @@ def cmd_detect(args) -> int:
 
 
 def cmd_lift(args) -> int:
-    from dataclasses import replace as dc_replace
-
-    from ..io.bvh import write_bvh
-    from ..detect.detector import Detection
-    from ..detect.association import follow_person
-    from ..io.keypoints import read_keypoints
-    from ..io.motion import write_motion
-    from ..retarget.solve import retarget
-    from ..pipelines.monocular import lifted_motion
+    from ..pipelines.monocular import lift_keypoints
 
     console = _console(args)
-    kp = read_keypoints(args.keypoints, skeleton=args.skeleton, fps=args.fps, several=follow_person)
-    if kp.n_cameras != 1:
-        kp = dc_replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
-        console.print("[yellow]note:[/] several cameras in the file: lifting the first", soft_wrap=True)
     size = (args.width, args.height)
-    model = None
-    if args.live or args.weights:
-        from ..lift.model import CAUSAL_WEIGHTS, load_model
-        model = load_model(args.weights or CAUSAL_WEIGHTS)[0]
-    motion = lifted_motion(Detection(kp, None, [], size), args.focal, model)
-    out = Path(args.output)
-    if out.suffix.lower() == ".bvh":
-        write_bvh(retarget(motion, args.rig).to_bvh("cm"), out)
-    else:
-        write_motion(motion, out)
-    console.print(f"wrote {out}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "
+    motion, notes = lift_keypoints(args.keypoints, args.output, size, args.focal, args.skeleton, args.fps, args.rig,
+                                   args.weights, args.live)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    console.print(f"wrote {args.output}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "
                   f"{args.focal or max(size):g} px)", soft_wrap=True)
     return 0
 

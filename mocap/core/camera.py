@@ -175,25 +175,13 @@ class CameraRig:
     def names(self) -> list[str]:
         return [c.name for c in self.cameras]
 
-    @property
-    def P(self) -> np.ndarray:
-        """``(C, 3, 4)`` projection matrices K [R | t]."""
-        return np.stack([c.P for c in self.cameras])
+    def _stacked(self, attr: str) -> np.ndarray:
+        return np.stack([np.asarray(getattr(c, attr)) for c in self.cameras])
 
-    @property
-    def extrinsics(self) -> np.ndarray:
-        """``(C, 3, 4)`` [R | t]."""
-        return np.stack([c.extrinsic for c in self.cameras])
-
-    @property
-    def centers(self) -> np.ndarray:
-        """``(C, 3)`` camera centres, metres."""
-        return np.stack([c.center for c in self.cameras])
-
-    @property
-    def focals(self) -> np.ndarray:
-        """``(C,)`` mean focal lengths, px."""
-        return np.array([c.focal for c in self.cameras])
+    P = property(lambda self: self._stacked("P"), doc="``(C, 3, 4)`` projection matrices K [R | t].")
+    extrinsics = property(lambda self: self._stacked("extrinsic"), doc="``(C, 3, 4)`` [R | t].")
+    centers = property(lambda self: self._stacked("center"), doc="``(C, 3)`` camera centres, metres.")
+    focals = property(lambda self: self._stacked("focal"), doc="``(C,)`` mean focal lengths, px.")
 
     def project(self, X: np.ndarray, distort: bool = True) -> np.ndarray:
         """``(..., 3)`` world points -> ``(C, ..., 2)`` pixels in every camera."""

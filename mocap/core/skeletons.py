@@ -238,6 +238,18 @@ DERIVATIONS: dict[str, list[tuple[str, ...]]] = {
 }
 
 
+def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(..., D)`` the point halfway between ``a`` and ``b`` (NaN where either is)."""
+    return 0.5 * (a + b)
+
+
+def derived_joint(named: dict[str, np.ndarray], joint: str) -> np.ndarray:
+    """``(T, 3)`` a derived joint from named positions by its first rule in :data:`DERIVATIONS`
+    (e.g. "pelvis" = mid-hips, "neck" = mid-shoulders), whether or not ``named`` has its own."""
+    parts = DERIVATIONS[joint][0]
+    return midpoint(named[parts[0]], named[parts[1]]) if len(parts) == 2 else named[parts[0]]
+
+
 def conversion_plan(src: str | Skeleton, dst: str | Skeleton) -> list[list[int] | None]:
     """For each destination joint: source indices whose mean gives it, or None (unavailable)."""
     src, dst = get_skeleton(src), get_skeleton(dst)

@@ -32,7 +32,7 @@ def natural_key(text: str) -> list:
 
 
 @contextmanager
-def camera_errors(path, label: str):
+def camera_fields_errors(path, label: str):
     """Turn a camera that cannot be built from a file's fields into one MocapError naming the file."""
     try:
         yield
@@ -88,7 +88,7 @@ def read_toml(path: str | Path) -> CameraRig:
     cams = []
     for key in sorted((k for k, v in doc.items() if isinstance(v, dict) and "matrix" in v), key=natural_key):
         c = doc[key]
-        with camera_errors(path, f"camera [{key}]"):
+        with camera_fields_errors(path, f"camera [{key}]"):
             cams.append(Camera(
                 name=str(c.get("name", key)), K=np.array(c["matrix"], dtype=float),
                 dist=np.array(c.get("distortions", [0, 0, 0, 0]), dtype=float),
@@ -131,7 +131,7 @@ def read_qca(path: str | Path, binning_factor: float = 1.0) -> CameraRig:
         raise MocapError(f"not a readable Qualisys calibration ({e})", path) from None
     cams = []
     for i, cam in enumerate(root.findall("cameras/camera")):
-        with camera_errors(path, f"camera #{i + 1}"):
+        with camera_fields_errors(path, f"camera #{i + 1}"):
             fov = cam.find("fov_video").attrib
             tr = cam.find("transform").attrib
             it = cam.find("intrinsic").attrib

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.skeletons import get_skeleton, skeleton_from_names
+from ..core.skeletons import derived_joint, get_skeleton, midpoint, skeleton_from_names
 from ..errors import MocapError
 from ..retarget.solve import source_targets
 
@@ -38,11 +38,6 @@ FPS = 30.0
 
 
 
-def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(..., D)`` the point halfway between ``a`` and ``b`` (NaN where either is)."""
-    return 0.5 * (a + b)
-
-
 def joints_from_motion(motion) -> np.ndarray:
     """``(T, 15, 3)`` :data:`LIFT_JOINTS` from any motion the retargeter understands (metres, Y-up)."""
     t = source_targets(motion)
@@ -55,8 +50,7 @@ def joints_from_motion(motion) -> np.ndarray:
 def from_named(named: dict[str, np.ndarray]) -> np.ndarray:
     """``(T, 15, 3)`` :data:`LIFT_JOINTS` from named ``(T, 3)`` joints (hips, shoulders, head, limbs):
     pelvis = mid-hips and neck = mid-shoulders, as detectors see them (rigs' necks sit higher)."""
-    parts = dict(named, pelvis=midpoint(named["left_hip"], named["right_hip"]),
-                 neck=midpoint(named["left_shoulder"], named["right_shoulder"]))
+    parts = dict(named, pelvis=derived_joint(named, "pelvis"), neck=derived_joint(named, "neck"))
     return np.stack([parts[n] for n in LIFT_JOINTS], axis=1)
 
 

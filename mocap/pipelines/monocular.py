@@ -10,7 +10,8 @@ from ..io.bvh import write_bvh
 from ..detect.detector import Detection, detect_video
 from ..errors import MocapError
 from ..core.keypoints import Keypoints2D
-from ..core.motion import upright
+from ..core.motion import Motion3D
+from ..core.posture import upright
 from ..smooth.refine import refine, refined_confidence
 from ..retarget.solve import Retargeted, plant_feet, retarget
 
@@ -28,7 +29,6 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     ``model`` defaults to the shipped weights (:func:`mocap.lifter.load_model`)."""
     from ..lift.joints import LIFT_JOINTS, lift_inputs
     from ..lift.model import lift
-    from ..core.motion import Motion3D
     from ..core.skeletons import skeleton_from_names
 
     w, h = det.size
@@ -39,6 +39,31 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
     sk = skeleton_from_names(LIFT_JOINTS, "lift15")
     return Motion3D(X, sk, det.keypoints.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
+
+
+def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[int, int], focal: float | None = None,
+                   skeleton: str | None = None, fps: float | None = None, rig: str = "mixamo", weights=None,
+                   live: bool = False) -> tuple[Motion3D, list[str]]:
+    """``mocap lift``: one camera's 2D keypoints file (any supported format; several people -> the one
+    followed through the view) -> the learned lifter -> ``output`` (any 3D format; BVH retargeted to
+    ``rig``). ``live`` uses the causal weights, ``weights`` a weights file of your own. Returns the
+    motion and notes."""
+    from ..detect.association import follow_person
+    from ..io.keypoints import read_keypoints
+    from .convert import write_any
+
+    notes = []
+    kp = read_keypoints(keypoints, skeleton=skeleton, fps=fps, several=follow_person)
+    if kp.n_cameras != 1:
+        kp = replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
+        notes.append("several cameras in the file: lifting the first")
+    model = None
+    if live or weights:
+        from ..lift.model import CAUSAL_WEIGHTS, load_model
+        model = load_model(weights or CAUSAL_WEIGHTS)[0]
+    motion = lifted_motion(Detection(kp, None, [], image_size), focal, model)
+    write_any(motion, output, rig)
+    return motion, notes
 
 
 def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,

@@ -23,6 +23,7 @@ from ..errors import MocapError
 from ..smooth.filters import butterworth
 from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
+from ..core.skeletons import derived_joint
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
 from .rigs import END_SITES, ROLES, Proportions, Rig, get_rig, parents, rest_offsets, role_index
 
@@ -101,9 +102,9 @@ def _median_len(a, b) -> float:
 def measure(t: dict[str, np.ndarray]) -> Proportions:
     """Robust (median over frames) subject proportions from role targets; template values where unknown."""
     p = Proportions()
-    pelvis = 0.5 * (t["left_hip"] + t["right_hip"])
+    pelvis = derived_joint(t, "pelvis")
     neck = _neck(t)
-    sh_mid = 0.5 * (t["left_shoulder"] + t["right_shoulder"])
+    sh_mid = derived_joint(t, "neck")
     trunk_dir = unit(neck - pelvis)
     vals = {
         "hip_width": _median_len(t["left_hip"], t["right_hip"]), "trunk": _median_len(neck, pelvis),
@@ -131,7 +132,7 @@ def measure(t: dict[str, np.ndarray]) -> Proportions:
 
 
 def _neck(t):
-    return t["neck"] if "neck" in t else 0.5 * (t["left_shoulder"] + t["right_shoulder"])
+    return t["neck"] if "neck" in t else derived_joint(t, "neck")
 
 
 @dataclass
@@ -215,7 +216,7 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     par = parents()
     J = len(ROLES)
 
-    pelvis = 0.5 * (t["left_hip"] + t["right_hip"])
+    pelvis = derived_joint(t, "pelvis")
     neck = _neck(t)
     up = neck - pelvis
     hipline = t["left_hip"] - t["right_hip"]

@@ -51,7 +51,7 @@ def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np
     """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up; smoothed, gaps
     held: :func:`~mocap.motion.root_track`) and the extent (m) that frames the body itself (its size
     plus margin: :func:`~mocap.motion.body_extent`), never the whole trajectory."""
-    from ..core.motion import body_extent, root_track
+    from ..core.posture import body_extent, root_track
 
     if not np.isfinite(P).any():
         return np.zeros((len(P), 2)), 2.0

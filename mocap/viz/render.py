@@ -49,7 +49,7 @@ def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0,
     root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.motion.root_track`)
     raised to half the body's size, from a fixed direction, framing the body itself
     (:func:`~mocap.motion.body_extent`, 99th percentile) rather than the whole trajectory."""
-    from ..core.motion import body_extent, root_track
+    from ..core.posture import body_extent, root_track
 
     m = motion.to_up("z")
     extent = max(body_extent(m.positions, up_axis=2, percentile=99.0), 1.0)
