@@ -16,7 +16,7 @@ import numpy as np
 from mocap.smooth.metrics import bone_length_cv, jitter
 from mocap.smooth.refine import refine
 from mocap.testing.scenes import SKELETON, real_motion, scene
-from mocap.triangulate.robust import triangulate
+from mocap.triangulate import triangulate
 
 ROOT = Path(__file__).resolve().parents[1]
 

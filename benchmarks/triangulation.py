@@ -14,7 +14,8 @@ import numpy as np
 from mocap.testing.scenes import ring_rig
 
 from mocap.core.keypoints import Keypoints2D  # noqa: E402
-from mocap.triangulate.robust import solve_normal, summed_normal, triangulate, view_coefficients  # noqa: E402
+from mocap.triangulate import triangulate
+from mocap.triangulate.dlt import solve_normal, summed_normal, view_coefficients
 
 
 def make(frames, joints=17, cams=4, seed=0):

@@ -21,7 +21,7 @@ MOVED = {
     "mocap.video": "mocap.io.video",
     "mocap.info": "mocap.io.describe",
     "mocap.association": "mocap.detect.association",
-    "mocap.triangulation": "mocap.triangulate.robust",
+    "mocap.triangulation": "mocap.triangulate",
     "mocap.lifter": "mocap.lift.model",
     "mocap.liftdata": "mocap.lift.data",
     "mocap.lifter_train": "mocap.lift.train",

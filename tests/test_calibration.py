@@ -105,7 +105,7 @@ def umeyama(A, B):
 
 
 def test_extrinsics_from_a_person_on_the_pose2sim_demo(tmp_path):
-    from mocap.triangulate.robust import triangulate
+    from mocap.triangulate import triangulate
 
     out = tmp_path / "people.toml"
     assert main(["calibrate", "extrinsics", "--intrinsics", str(need(CALIB)), "--keypoints", str(TRIAL / "pose"),

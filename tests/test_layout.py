@@ -122,3 +122,15 @@ def test_old_paths_warn_and_give_the_new_module():
 def test_readme_maps_every_folder(folder):
     text = (ROOT / "README.md").read_text()
     assert f"`{folder}/`" in text, folder
+
+
+def test_no_function_over_60_lines_outside_parser_definitions():
+    long = []
+    for m, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                parser = m.startswith("mocap.cli.") and node.name.startswith("add_")
+                if n > 60 and not parser:
+                    long.append(f"{m}.{node.name}: {n} lines")
+    assert not long, long

@@ -99,7 +99,7 @@ def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
     from mocap.io.keypoints import read_openpose_folders
     from mocap.io.motion import read_trc
     from mocap.lift.data import joints_from_motion
-    from mocap.triangulate.robust import triangulate
+    from mocap.triangulate import triangulate
 
     rig = read_calibration(need(CALIB))
     cam = rig[0]

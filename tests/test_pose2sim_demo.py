@@ -7,7 +7,7 @@ from mocap.detect.association import select_person
 from mocap.io.calibration import read_calibration
 from mocap.io.keypoints import read_openpose_folders
 from mocap.io.motion import read_trc
-from mocap.triangulate.robust import triangulate, triangulate_pose2sim
+from mocap.triangulate import triangulate, triangulate_pose2sim
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from mocap.testing.scenes import SKELETON, real_motion, scene  # noqa: E402
 from mocap.smooth.gaps import fill_gaps  # noqa: E402
 from mocap.smooth.metrics import bone_length_cv, jitter, lag  # noqa: E402
 from mocap.smooth.refine import refine  # noqa: E402
-from mocap.triangulate.robust import triangulate  # noqa: E402
+from mocap.triangulate import triangulate  # noqa: E402
 
 BONES = SKELETON.rigid_bone_indices  # limbs, feet, head, pelvis: the bones of constant length
 

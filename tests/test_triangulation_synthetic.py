@@ -6,7 +6,7 @@ from conftest import TRIAL, need, ring_rig
 from mocap.io.motion import read_trc
 from mocap.core.keypoints import Keypoints2D
 from mocap.core.skeletons import skeleton_from_names
-from mocap.triangulate.robust import triangulate
+from mocap.triangulate import triangulate
 
 
 def scene(n_cams, noise=0.0, missing=0.0, outliers=0.0, seed=1):

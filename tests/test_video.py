@@ -7,7 +7,7 @@ from mocap.cli.main import main
 from mocap.errors import MocapError
 from mocap.io.calibration import read_calibration
 from mocap.io.motion import read_trc
-from mocap.triangulate.robust import triangulate
+from mocap.triangulate import triangulate
 
 pytest.importorskip("mediapipe")
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]

@@ -60,10 +60,7 @@ def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations,
     sv = np.sqrt(np.asarray(obs.weight, float))
     f_obs = np.asarray(focals, float)[obs.cam]
     other = free[0] if len(free) else None
-    base = None
-    if keep_scale and other is not None:
-        c0 = camera_centers(cameras[[fixed, other]])
-        base = np.linalg.norm(c0[1] - c0[0])
+    base = _distance(cameras, fixed, other) if keep_scale and other is not None else None
 
     def unpack(x):
         cams = cameras.copy()
@@ -86,35 +83,48 @@ def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations,
         p, cams = project(x)
         r = ((p - obs.xy) * (f_obs * sv)[:, None]).ravel()
         if base is not None:
-            c = camera_centers(cams[[fixed, other]])
-            d = np.linalg.norm(c[1] - c[0])
-            r = np.append(r, 100.0 * (d - base) / base)
+            r = np.append(r, 100.0 * (_distance(cams, fixed, other) - base) / base)
         return r
 
-    N = len(obs.cam)
-    A = lil_matrix((2 * N + (base is not None), nc + S * ds), dtype=int)
-    rows = np.arange(N)
-    col_of = -np.ones(C, int)
-    col_of[free] = np.arange(len(free)) * 6
     pt = obs.point if K is None else obs.point // len(K)
-    for k in range(6):
-        m = col_of[obs.cam] >= 0
-        for o in (0, 1):
-            A[2 * rows[m] + o, col_of[obs.cam[m]] + k] = 1
-    for k in range(ds):
-        for o in (0, 1):
-            A[2 * rows + o, nc + pt * ds + k] = 1
-    if base is not None:
-        A[2 * N, col_of[other]:col_of[other] + 6] = 1
+    A = _sparsity(obs.cam, pt, C, free, S, ds, other if base is not None else None)
     x0 = np.concatenate([cameras[free].ravel(), structure.ravel()])
     r0 = fun(x0)
-    sol = least_squares(fun, x0, jac_sparsity=A.tocsr(), method="trf", loss=loss, f_scale=scale_px,
+    sol = least_squares(fun, x0, jac_sparsity=A, method="trf", loss=loss, f_scale=scale_px,
                         x_scale="jac", max_nfev=max_nfev, xtol=1e-10, ftol=1e-10,
                         tr_solver="lsmr", tr_options={"atol": 1e-12, "btol": 1e-12, "maxiter": 2000})
     cams, st = unpack(sol.x)
     p, _ = project(sol.x)
     err = np.linalg.norm((p - obs.xy) * f_obs[:, None], axis=-1)
     return BundleResult(cams, st, err, (float(0.5 * (r0 ** 2).sum()), float(sol.cost)))
+
+
+def _sparsity(cam: np.ndarray, structure_of: np.ndarray, C: int, free: np.ndarray, S: int, ds: int,
+              scale_cam: int | None):
+    """Jacobian sparsity (CSR) of the bundle residuals: each observation's 2 rows depend on its
+    camera's 6 parameters (unless fixed) and its structure element's ``ds``; the scale residual
+    (``scale_cam`` not None) on that camera's parameters."""
+    N, nc = len(cam), 6 * len(free)
+    A = lil_matrix((2 * N + (scale_cam is not None), nc + S * ds), dtype=int)
+    rows = np.arange(N)
+    col_of = -np.ones(C, int)
+    col_of[free] = np.arange(len(free)) * 6
+    for k in range(6):
+        m = col_of[cam] >= 0
+        for o in (0, 1):
+            A[2 * rows[m] + o, col_of[cam[m]] + k] = 1
+    for k in range(ds):
+        for o in (0, 1):
+            A[2 * rows + o, nc + structure_of * ds + k] = 1
+    if scale_cam is not None:
+        A[2 * N, col_of[scale_cam]:col_of[scale_cam] + 6] = 1
+    return A.tocsr()
+
+
+def _distance(cams: np.ndarray, a: int, b: int) -> float:
+    """Distance between the centres of cameras ``a`` and ``b`` of ``cams (C, 6)``."""
+    c = camera_centers(cams[[a, b]])
+    return np.linalg.norm(c[1] - c[0])
 
 
 def camera_centers(cams: np.ndarray) -> np.ndarray:

@@ -82,40 +82,15 @@ def _relative(poses_a: list[np.ndarray], poses_b: list[np.ndarray]) -> np.ndarra
 def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detections], reference: int = 0,
                      origin_frame: int | None = None, scale_px: float = 1.0) -> ExtrinsicsResult:
     """Calibrate every camera of ``intrinsics`` (K, distortion, size kept) from its board
-    ``detections`` (same order; ``View.frame`` = synchronised frame index)."""
+    ``detections`` (same order; ``View.frame`` = synchronised frame index): board poses per view,
+    cameras chained from ``reference`` (:func:`_chain_cameras`), bundle adjustment of cameras and
+    boards, views stuck far off dropped and adjusted again; ``origin_frame`` puts the world on the
+    board of that frame."""
     C = len(intrinsics)
     if len(detections) != C:
         raise MocapError(f"{len(detections)} cameras of board images but {C} cameras of intrinsics")
-    poses: list[dict[int, np.ndarray]] = []
-    corners: list[dict[int, tuple[np.ndarray, np.ndarray]]] = []
-    for cam, det in zip(intrinsics, detections):
-        pc, cc = {}, {}
-        for v in det.views:
-            xy = cam.undistort(v.corners)
-            p = pose_from_view(board, xy, v.ids)
-            if p is not None and p[5] > 0:
-                pc[v.frame], cc[v.frame] = p, (xy, v.ids)
-        if not pc:
-            raise MocapError(f"camera {cam.name} never saw the board ({len(det.skipped)} images without it): "
-                             "it cannot be placed")
-        poses.append(pc)
-        corners.append(cc)
-
-    # spanning tree from the reference camera, most shared frames first
-    shared = np.array([[len(poses[a].keys() & poses[b].keys()) if a != b else 0 for b in range(C)] for a in range(C)])
-    cam_pose = {reference: np.zeros(6)}
-    while len(cam_pose) < C:
-        best = max(((shared[a, b], a, b) for a in cam_pose for b in range(C) if b not in cam_pose), default=(0,))
-        if best[0] == 0:
-            lost = [intrinsics[b].name for b in range(C) if b not in cam_pose]
-            raise MocapError(f"camera(s) {', '.join(lost)} never saw the board at the same time as the others: "
-                             "show the board to them together with a calibrated camera")
-        _, a, b = best
-        frames = sorted(poses[a].keys() & poses[b].keys())
-        rel = _relative([poses[a][f] for f in frames], [poses[b][f] for f in frames])
-        cam_pose[b] = compose(rel, cam_pose[a])
-    cams = np.stack([cam_pose[c] for c in range(C)])
-
+    poses, corners = _board_poses(board, intrinsics, detections)
+    cams = _chain_cameras(poses, intrinsics, reference)
     all_frames = sorted(set().union(*[p.keys() for p in poses]))
     fidx = {f: i for i, f in enumerate(all_frames)}
     board_pose = np.zeros((len(all_frames), 6))
@@ -130,20 +105,8 @@ def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detec
             pt.append(fidx[f] * K + ids)
             xy.append(x)
     obs = Observations(np.concatenate(cam_i), np.concatenate(pt), np.concatenate(xy), np.ones(sum(map(len, pt))))
-    res = bundle_adjust(cams, board_pose, obs, intrinsics.focals, board_points=board.object_points,
-                        fixed=reference, scale_px=scale_px)
-    # A view whose median corner error stays high was stuck in a wrong pose (a planar board's
-    # mirror ambiguity at grazing angles) or misdetected: drop it and adjust again.
-    view_key = obs.cam * len(all_frames) + obs.point // K
-    keys, inv = np.unique(view_key, return_inverse=True)
-    med = np.array([np.median(res.errors_px[inv == i]) for i in range(len(keys))])
-    bad_views = med > 3 * scale_px
-    n_dropped = int(bad_views.sum())
-    if n_dropped:
-        keep = ~bad_views[inv]
-        obs = Observations(obs.cam[keep], obs.point[keep], obs.xy[keep], obs.weight[keep])
-        res = bundle_adjust(res.cameras, res.structure, obs, intrinsics.focals, board_points=board.object_points,
-                            fixed=reference, scale_px=scale_px)
+    res, obs, n_dropped = _adjust_dropping_bad_views(cams, board_pose, obs, intrinsics.focals, board, reference,
+                                                     scale_px, len(all_frames))
     cams, board_pose = res.cameras, res.structure
     if origin_frame is not None:
         if origin_frame not in fidx:
@@ -155,3 +118,62 @@ def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detec
     if n_dropped:
         out.notes.append(f"{n_dropped} board views with a median error above {3 * scale_px:g} px were left out")
     return out
+
+
+def _board_poses(board: Board, intrinsics: CameraRig, detections: list[Detections]):
+    """Per camera: ``{frame: board pose (6,)}`` from PnP, and ``{frame: (undistorted corners, ids)}``."""
+    poses: list[dict[int, np.ndarray]] = []
+    corners: list[dict[int, tuple[np.ndarray, np.ndarray]]] = []
+    for cam, det in zip(intrinsics, detections):
+        pc, cc = {}, {}
+        for v in det.views:
+            xy = cam.undistort(v.corners)
+            p = pose_from_view(board, xy, v.ids)
+            if p is not None and p[5] > 0:
+                pc[v.frame], cc[v.frame] = p, (xy, v.ids)
+        if not pc:
+            raise MocapError(f"camera {cam.name} never saw the board ({len(det.skipped)} images without it): "
+                             "it cannot be placed")
+        poses.append(pc)
+        corners.append(cc)
+    return poses, corners
+
+
+def _chain_cameras(poses, intrinsics: CameraRig, reference: int) -> np.ndarray:
+    """``(C, 6)`` camera poses: a spanning tree grown from ``reference`` along the camera pairs that
+    saw the board together most often, each link the mean relative pose over their shared frames."""
+    C = len(poses)
+    shared = np.array([[len(poses[a].keys() & poses[b].keys()) if a != b else 0 for b in range(C)] for a in range(C)])
+    cam_pose = {reference: np.zeros(6)}
+    while len(cam_pose) < C:
+        best = max(((shared[a, b], a, b) for a in cam_pose for b in range(C) if b not in cam_pose), default=(0,))
+        if best[0] == 0:
+            lost = [intrinsics[b].name for b in range(C) if b not in cam_pose]
+            raise MocapError(f"camera(s) {', '.join(lost)} never saw the board at the same time as the others: "
+                             "show the board to them together with a calibrated camera")
+        _, a, b = best
+        frames = sorted(poses[a].keys() & poses[b].keys())
+        rel = _relative([poses[a][f] for f in frames], [poses[b][f] for f in frames])
+        cam_pose[b] = compose(rel, cam_pose[a])
+    return np.stack([cam_pose[c] for c in range(C)])
+
+
+def _adjust_dropping_bad_views(cams, board_pose, obs: Observations, focals, board: Board, reference: int,
+                               scale_px: float, n_frames: int):
+    """Bundle adjustment; then a view whose median corner error stays high was stuck in a wrong pose
+    (a planar board's mirror ambiguity at grazing angles) or misdetected: drop it and adjust again.
+    Returns the result, the observations kept and how many views were dropped."""
+    K = len(board.object_points)
+    res = bundle_adjust(cams, board_pose, obs, focals, board_points=board.object_points, fixed=reference,
+                        scale_px=scale_px)
+    view_key = obs.cam * n_frames + obs.point // K
+    keys, inv = np.unique(view_key, return_inverse=True)
+    med = np.array([np.median(res.errors_px[inv == i]) for i in range(len(keys))])
+    bad_views = med > 3 * scale_px
+    n_dropped = int(bad_views.sum())
+    if n_dropped:
+        keep = ~bad_views[inv]
+        obs = Observations(obs.cam[keep], obs.point[keep], obs.xy[keep], obs.weight[keep])
+        res = bundle_adjust(res.cameras, res.structure, obs, focals, board_points=board.object_points,
+                            fixed=reference, scale_px=scale_px)
+    return res, obs, n_dropped

@@ -92,7 +92,7 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
                       min_confidence: float = 0.5, scale_px: float = 3.0) -> ExtrinsicsResult:
     """Calibrate the cameras of ``intrinsics`` from one person's keypoints ``kp (C, T, J, 3)`` px
     (see the module docstring). ``height_m``: the person's stature, for metric scale."""
-    from ..triangulate.robust import triangulate
+    from ..triangulate import triangulate
 
     C, T, J = kp.data.shape[:3]
     if C != len(intrinsics):

@@ -99,73 +99,94 @@ def read_bvh(path: str | Path) -> BVH:
         lines = path.read_text(errors="replace").splitlines()
     except OSError as e:
         raise MocapError(f"cannot read ({e})", path) from None
-    names, parents, offsets, channels = [], [], [], []
-    stack: list[int] = []
-    pending = None
-    i = 0
 
     def fail(msg, ln):
         raise MocapError(f"line {ln + 1}: {msg}", path)
 
+    h = _Hierarchy(fail)
+    i = 0
     while i < len(lines):
         tok = lines[i].split()
-        if not tok:
-            i += 1
-            continue
-        key = tok[0].upper()
+        if tok and tok[0].upper() == "MOTION":
+            break
+        if tok:
+            h.line(tok, i)
+        i += 1
+    if i >= len(lines) or not h.names:
+        raise MocapError("no HIERARCHY/MOTION section", path)
+    if h.stack:
+        fail("unclosed '{' before MOTION", i)
+    frame_time, values = _motion_section(lines, i, sum(len(c) for c in h.channels), fail)
+    return BVH(h.names, np.array(h.parents), np.array(h.offsets, dtype=float), h.channels, frame_time, values)
+
+
+class _Hierarchy:
+    """The HIERARCHY section, one line at a time: joints (with end sites), parents, offsets, channels."""
+
+    def __init__(self, fail):
+        self.names, self.parents, self.offsets, self.channels = [], [], [], []
+        self.stack: list[int] = []
+        self.pending = None
+        self.fail = fail
+
+    def line(self, tok: list[str], i: int) -> None:
+        key, fail, stack = tok[0].upper(), self.fail, self.stack
         if key == "HIERARCHY":
-            pass
-        elif key in ("ROOT", "JOINT") or (key == "END" and len(tok) > 1 and tok[1].upper() == "SITE"):
+            return
+        if key in ("ROOT", "JOINT") or (key == "END" and len(tok) > 1 and tok[1].upper() == "SITE"):
             if key != "ROOT" and not stack:
                 fail(f"{tok[0]} outside any joint", i)
-            name = " ".join(tok[1:]) if key != "END" else f"{names[stack[-1]]}_End"
-            names.append(name)
-            parents.append(stack[-1] if stack and key != "ROOT" else -1)
-            offsets.append([0.0, 0.0, 0.0])
-            channels.append([])
-            pending = len(names) - 1
+            self.names.append(" ".join(tok[1:]) if key != "END" else f"{self.names[stack[-1]]}_End")
+            self.parents.append(stack[-1] if stack and key != "ROOT" else -1)
+            self.offsets.append([0.0, 0.0, 0.0])
+            self.channels.append([])
+            self.pending = len(self.names) - 1
         elif key == "{":
-            if pending is None:
+            if self.pending is None:
                 fail("'{' without a joint", i)
-            stack.append(pending)
-            pending = None
+            stack.append(self.pending)
+            self.pending = None
         elif key == "}":
             if not stack:
                 fail("unbalanced '}'", i)
             stack.pop()
         elif key == "OFFSET":
-            if not stack:
-                fail("OFFSET outside a joint", i)
-            try:
-                offsets[stack[-1]] = [float(v) for v in tok[1:4]]
-            except ValueError:
-                fail("OFFSET needs 3 numbers", i)
-            if len(tok) < 4:
-                fail("OFFSET needs 3 numbers", i)
+            self._offset(tok, i)
         elif key == "CHANNELS":
-            try:
-                n = int(tok[1])
-            except (IndexError, ValueError):
-                fail("CHANNELS needs a count", i)
-            chans = tok[2:]
-            if len(chans) != n or any(c not in _AXES and c not in _POS for c in chans):
-                fail(f"bad CHANNELS list {' '.join(chans)!r}", i)
-            channels[stack[-1]] = chans
-        elif key == "MOTION":
-            break
+            self._channels(tok, i)
         else:
             fail(f"unexpected {tok[0]!r}", i)
-        i += 1
-    if i >= len(lines) or not names:
-        raise MocapError("no HIERARCHY/MOTION section", path)
-    if stack:
-        fail("unclosed '{' before MOTION", i)
+
+    def _offset(self, tok, i):
+        if not self.stack:
+            self.fail("OFFSET outside a joint", i)
+        try:
+            self.offsets[self.stack[-1]] = [float(v) for v in tok[1:4]]
+        except ValueError:
+            self.fail("OFFSET needs 3 numbers", i)
+        if len(tok) < 4:
+            self.fail("OFFSET needs 3 numbers", i)
+
+    def _channels(self, tok, i):
+        try:
+            n = int(tok[1])
+        except (IndexError, ValueError):
+            self.fail("CHANNELS needs a count", i)
+        if not self.stack:
+            self.fail("CHANNELS outside a joint", i)
+        chans = tok[2:]
+        if len(chans) != n or any(c not in _AXES and c not in _POS for c in chans):
+            self.fail(f"bad CHANNELS list {' '.join(chans)!r}", i)
+        self.channels[self.stack[-1]] = chans
+
+
+def _motion_section(lines: list[str], i: int, n_ch: int, fail) -> tuple[float, np.ndarray]:
+    """``Frames:``/``Frame Time:`` after the MOTION line ``i`` and the ``(T, n_ch)`` channel values."""
     try:
         n_frames = int(lines[i + 1].split(":")[1])
         frame_time = float(lines[i + 2].split(":")[1])
     except (IndexError, ValueError):
         fail("expected 'Frames: N' and 'Frame Time: dt' after MOTION", i + 1)
-    n_ch = sum(len(c) for c in channels)
     rows = [ln for ln in lines[i + 3:] if ln.strip()]
     if len(rows) < n_frames:
         fail(f"Frames: {n_frames} but only {len(rows)} frame lines", i + 1)
@@ -179,7 +200,7 @@ def read_bvh(path: str | Path) -> BVH:
         fail(f"frame has {len(rows[k].split())} values, the hierarchy has {n_ch} channels", i + 3 + k)
     if frame_time <= 0:
         fail("Frame Time must be > 0", i + 2)
-    return BVH(names, np.array(parents), np.array(offsets, dtype=float), channels, frame_time, values)
+    return frame_time, values
 
 
 def _floats_ok(row: str) -> bool:

@@ -71,7 +71,7 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
     """
     folders = [Path(f) for f in folders]
     per_cam: list[dict[int, list[np.ndarray]]] = []
-    n_joints = None
+    n_joints = [None]  # the keypoint count every person must have (the first file's)
     for folder in folders:
         if not folder.is_dir():
             raise MocapError("keypoint folder not found", folder)
@@ -80,31 +80,10 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
             raise MocapError("no .json keypoint file in folder", folder)
         frames: dict[int, list[np.ndarray]] = {}
         for i, f in enumerate(files):
-            try:
-                doc = json.loads(f.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise MocapError(f"not valid JSON ({e})", f) from None
-            if not isinstance(doc, dict):
-                raise MocapError("not an OpenPose keypoint file (top level is not an object)", f)
-            people = []
-            for person in doc.get("people") or []:
-                flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
-                if not flat:
-                    continue
-                try:
-                    arr = np.asarray(flat, dtype=float)
-                except (TypeError, ValueError):
-                    raise MocapError("pose_keypoints_2d holds non-numeric values", f) from None
-                if arr.ndim != 1 or arr.size % 3:
-                    raise MocapError(f"pose_keypoints_2d has {arr.size} values, not a multiple of 3", f)
-                if n_joints is None:
-                    n_joints = arr.size // 3
-                elif arr.size // 3 != n_joints:
-                    raise MocapError(f"{arr.size // 3} keypoints per person, earlier files had {n_joints}", f)
-                people.append(arr.reshape(-1, 3))
             num = _frame_number(f.name)
-            frames[i if num is None else num] = people
+            frames[i if num is None else num] = _openpose_people(f, n_joints)
         per_cam.append(frames)
+    n_joints = n_joints[0]
     counts = [len(f) for f in per_cam]
     if len(set(counts)) > 1:
         detail = ", ".join(f"{fo.name}: {n}" for fo, n in zip(folders, counts))
@@ -132,6 +111,34 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
                          folders[0])
     names = camera_names or [re.sub(r"_json$", "", f.name) for f in folders]
     return MultiPersonKeypoints(sanitize(data), skeleton, fps, names, np.array(numbers), [str(f) for f in folders])
+
+
+def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:
+    """The people of one OpenPose JSON file as ``(J, 3)`` arrays; ``n_joints[0]`` is the keypoint
+    count every person must have (set from the first one seen)."""
+    try:
+        doc = json.loads(f.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MocapError(f"not valid JSON ({e})", f) from None
+    if not isinstance(doc, dict):
+        raise MocapError("not an OpenPose keypoint file (top level is not an object)", f)
+    people = []
+    for person in doc.get("people") or []:
+        flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
+        if not flat:
+            continue
+        try:
+            arr = np.asarray(flat, dtype=float)
+        except (TypeError, ValueError):
+            raise MocapError("pose_keypoints_2d holds non-numeric values", f) from None
+        if arr.ndim != 1 or arr.size % 3:
+            raise MocapError(f"pose_keypoints_2d has {arr.size} values, not a multiple of 3", f)
+        if n_joints[0] is None:
+            n_joints[0] = arr.size // 3
+        elif arr.size // 3 != n_joints[0]:
+            raise MocapError(f"{arr.size // 3} keypoints per person, earlier files had {n_joints[0]}", f)
+        people.append(arr.reshape(-1, 3))
+    return people
 
 
 def write_openpose_folders(kp: Keypoints2D, folder: str | Path) -> list[Path]:

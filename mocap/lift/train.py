@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.rotations import procrustes_align
+from ..io.atomic import atomic_path
 from .data import Sampler, load_clips, split
 from .joints import LIFT_JOINTS, joints_from_motion, lift_inputs
 from .model import ROLLS_DEG, WEIGHTS, _torch, build_model, ensemble_views, merge_views, receptive_field
@@ -61,28 +62,12 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     config = {"causal": causal}
     model = build_model(**config)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    J = len(LIFT_JOINTS)
     t0 = time.time()
     step, total, sched = 0, steps, None
     if steps:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.01)
-
-    def one_step():
-        model.train()
-        inp, tgt, depth = sampler.batch(batch)
-        x = torch.from_numpy(np.ascontiguousarray(inp.reshape(batch, inp.shape[1], -1).transpose(0, 2, 1)))
-        y = torch.from_numpy(tgt - tgt[:, :1])
-        out = model(x)[:, :, 0]
-        rel = out[:, : J * 3].reshape(-1, J, 3)
-        loss = torch.linalg.norm(rel - rel[:, :1] - y, dim=-1).mean()
-        loss_depth = (out[:, -1] - torch.log(torch.from_numpy(depth))).abs().mean()
-        opt.zero_grad()
-        (loss + 0.1 * loss_depth).backward()
-        opt.step()
-        return loss.item()
-
     while True:
-        loss = one_step()
+        loss = _train_step(torch, model, opt, sampler.batch(batch))
         step += 1
         if step == 50 and not steps:
             per = (time.time() - t0) / 50
@@ -97,10 +82,9 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
                 f"{m['mpjpe_mm']:.1f} PA-MPJPE {m['pa_mpjpe_mm']:.1f} root depth {m['root_depth_mm']:.0f} mm")
         if total is not None and step >= total:
             break
-    metrics = evaluate_model(model, *val)
     card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
             "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
-            "minutes": round((time.time() - t0) / 60, 1), "metrics": metrics,
+            "minutes": round((time.time() - t0) / 60, 1), "metrics": evaluate_model(model, *val),
             "causal": causal, "pose_aug": pose_aug,
             "sources": sorted({c.source for c in train_clips}),
             "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.88-1.12 each), mirror, yaw, "
@@ -108,11 +92,28 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
                             "2 % gross errors, 5 % dropped; new poses for a pose_aug share (trunk leant up to 20 deg, "
                             "arms turned up to 35 deg, legs up to 25 deg)",
             "joint_definitions": "neck = mid-shoulders, head = ear level (as detectors' mid-ears)"}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
-    torch.save({"state": state, "config": config, "card": card}, out)
+    with atomic_path(Path(out)) as tmp:
+        torch.save({"state": state, "config": config, "card": card}, tmp)
     return card
+
+
+def _train_step(torch, model, opt, batch) -> float:
+    """One optimiser step on a batch ``(inputs (B, W, 15, 3), targets (B, 15, 3), root depth (B,))``:
+    root-relative joint error plus 0.1 x log-depth error. Returns the joint error, m."""
+    model.train()
+    inp, tgt, depth = batch
+    J = len(LIFT_JOINTS)
+    x = torch.from_numpy(np.ascontiguousarray(inp.reshape(len(inp), inp.shape[1], -1).transpose(0, 2, 1)))
+    y = torch.from_numpy(tgt - tgt[:, :1])
+    out = model(x)[:, :, 0]
+    rel = out[:, : J * 3].reshape(-1, J, 3)
+    loss = torch.linalg.norm(rel - rel[:, :1] - y, dim=-1).mean()
+    loss_depth = (out[:, -1] - torch.log(torch.from_numpy(depth))).abs().mean()
+    opt.zero_grad()
+    (loss + 0.1 * loss_depth).backward()
+    opt.step()
+    return loss.item()
 
 
 def evaluate_validation(model, root: str | Path, n: int = 2048) -> list[dict]:
@@ -133,7 +134,7 @@ def compare_on_footage(model, kp, dets, rig) -> list[dict]:
     landmarks, both against the multi-view triangulation of the same detections (same frames).
     ``kp`` ``(C, T, 33, 3)`` MediaPipe keypoints, ``dets`` their detections, ``rig`` the calibration."""
     from .model import lift
-    from ..triangulate.robust import triangulate
+    from ..triangulate import triangulate
 
     tri = triangulate(kp, rig)
     ref = joints_from_motion(tri.motion)  # (T, 15, 3) Y-up world

@@ -14,14 +14,13 @@ from ..io.calibration import read_calibration
 from ..io.keypoints import keypoint_folders
 from ..io.keypoints import read_openpose_folders
 from ..core.keypoints import Keypoints2D
-from ..triangulate.robust import (TriangulationResult, mean_inlier_error, pixel_errors, triangulate,
-                            triangulate_pose2sim)
+from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, triangulate, triangulate_pose2sim
 
 
 @dataclass
 class TriangulationJob:
     """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`); what happened
-    comes back in the :class:`~mocap.triangulate.robust.TriangulationResult` (``notes``, ``quality``)."""
+    comes back in the :class:`~mocap.triangulate.result.TriangulationResult` (``notes``, ``quality``)."""
 
     calib: str | Path
     keypoints: list[str | Path]

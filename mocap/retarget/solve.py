@@ -204,39 +204,53 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     character faces +Z at the first frame and starts above the origin. ``bend_blend`` is how strongly
     the body's forward direction steers a nearly straight limb's twist. ``roll_time`` (s): how fast
     a foot's unobservable roll is pulled back towards the leg's (see :func:`transport_roll`).
+
+    Steps: cues from the joints (:func:`_trunk_cues`, :func:`_limb_cues`), world rotations of every
+    rig joint (:func:`_global_rotations`), local rotations (:func:`_local_rotations`), floor.
     """
     rig = get_rig(rig)
-    T = motion.n_frames
-    if T == 0:
+    if motion.n_frames == 0:
         raise MocapError("cannot retarget an empty motion (0 frames)")
     t = source_targets(motion)
     p = proportions or (Proportions().scaled(height) if height else measure(t))
     offsets = rest_offsets(p)
-    idx = role_index()
-    par = parents()
-    J = len(ROLES)
+    trunk = _trunk_cues(t, p)
+    limbs = _limb_cues(t, offsets, trunk["forward"])
+    G = _global_rotations(t, offsets, trunk, limbs, motion.fps, roll_time)
+    local, kept = _local_rotations(G)
+    pelvis = trunk["pelvis"]
+    out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets, motion.fps, p, kept)
+    if face_forward:
+        _face_forward(out)
+    if ground:
+        _, P = out.global_transforms()
+        feet = [role_index()[r] for r in FEET]
+        out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
+    return out
 
+
+def _hinge(a, b, c):
+    """Hinge axis of the chain a-b-c (normal of its bending plane) and a weight in [0, 1] that
+    fades the cue out as the chain straightens (where the plane is undefined)."""
+    u, v = unit(b - a), unit(c - b)
+    n = np.cross(u, v)
+    return unit(n), smoothstep(np.linalg.norm(n, axis=-1), 0.05, 0.25)
+
+
+def _trunk_cues(t: dict[str, np.ndarray], p: Proportions) -> dict:
+    """Trunk and head: the pelvis, the body's up and forward, the spine points, and for each trunk
+    joint a full frame from two well-separated cues ``(primary, pole, rest pole)``."""
+    X, Y, Z = np.eye(3)
     pelvis = derived_joint(t, "pelvis")
     neck = _neck(t)
     up = neck - pelvis
     hipline = t["left_hip"] - t["right_hip"]
     shline = t["left_shoulder"] - t["right_shoulder"]
-    fwd_p = unit(np.cross(hipline, up))
     earline = t["left_ear"] - t["right_ear"] if "left_ear" in t and "right_ear" in t else None
     head = t.get("head", neck + unit(up) * p.neck)
     head_end = t.get("head_end", head + unit(head - neck) * p.head)
     face = earline if earline is not None and np.isfinite(earline).all(-1).mean() > 0.5 else shline
     spine = {f"spine{k}": pelvis + up * (k / 4) for k in (1, 2, 3)}
-
-    def hinge(a, b, c):
-        """Hinge axis of the chain a-b-c (normal of its bending plane) and a weight in [0, 1] that
-        fades the cue out as the chain straightens (where the plane is undefined)."""
-        u, v = unit(b - a), unit(c - b)
-        n = np.cross(u, v)
-        return unit(n), smoothstep(np.linalg.norm(n, axis=-1), 0.05, 0.25)
-
-    X, Y, Z = np.eye(3)
-    # Trunk and head: full frames from two well-separated cues.
     frames = {
         "pelvis": (hipline, up, Y),
         "spine1": (spine["spine2"] - spine["spine1"], hipline, X),
@@ -245,18 +259,26 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
         "neck": (head - neck, face, X),
         "head": (head_end - head, face, X),
     }
-    # Limbs: smallest swing from the parent's frame (no twist of their own), then the twist that
-    # turns the rest hinge axis onto the limb's hinge axis, weighted by how much the limb is bent.
+    return {"pelvis": pelvis, "up": up, "forward": unit(np.cross(hipline, up)), "spine3": spine["spine3"],
+            "frames": frames}
+
+
+def _limb_cues(t: dict[str, np.ndarray], offsets: np.ndarray, forward: np.ndarray) -> dict:
+    """Limbs: per joint ``(direction, hinge axis, rest hinge axis, weight)``: the smallest swing from
+    the parent's frame (no twist of their own), then the twist that turns the rest hinge axis onto
+    the limb's, weighted by how much the limb is bent; the feet only a direction."""
+    X, Y, Z = np.eye(3)
+    idx = role_index()
     limbs = {}
     for s in ("left", "right"):
         sh, el, wr = t[f"{s}_shoulder"], t[f"{s}_elbow"], t[f"{s}_wrist"]
         hp, kn, an = t[f"{s}_hip"], t[f"{s}_knee"], t[f"{s}_ankle"]
-        elbow_axis, elbow_w = hinge(sh, el, wr)  # elbows flex forwards, knees backwards (in the T-pose)
-        knee_axis, knee_w = hinge(hp, kn, an)
+        elbow_axis, elbow_w = _hinge(sh, el, wr)  # elbows flex forwards, knees backwards (in the T-pose)
+        knee_axis, knee_w = _hinge(hp, kn, an)
         arm_rest = np.cross(unit(offsets[idx[f"{s}_elbow"]]), Z)
         leg_rest = np.cross(-Y, -Z)
         toe = t.get(f"{s}_toe")
-        foot = toe - an if toe is not None else fwd_p
+        foot = toe - an if toe is not None else forward
         if toe is not None:  # a straight leg's twist follows the foot: knee axis = foot x leg
             foot_axis = unit(np.cross(unit(foot), unit(an - hp)))
             knee_axis = unit(knee_w[:, None] * knee_axis + (1 - knee_w[:, None]) * foot_axis)
@@ -267,67 +289,85 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
             # the foot's roll about its own axis is not observable from ankle and toe: see `feet`
             f"{s}_ankle": (foot, None, None, None),
         })
-    aim = {"pelvis": "left_hip", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
-           "head": "head_end"}
-    for s in ("left", "right"):
-        aim.update({f"{s}_collar": f"{s}_shoulder", f"{s}_shoulder": f"{s}_elbow", f"{s}_elbow": f"{s}_wrist",
-                    f"{s}_hip": f"{s}_knee", f"{s}_knee": f"{s}_ankle", f"{s}_ankle": f"{s}_toe"})
+    return limbs
 
-    G = np.full((T, J, 3, 3), np.nan)
+
+# the child each rig joint points at in the rest pose
+AIM = {"pelvis": "left_hip", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
+       "head": "head_end"}
+for _s in ("left", "right"):
+    AIM.update({f"{_s}_collar": f"{_s}_shoulder", f"{_s}_shoulder": f"{_s}_elbow", f"{_s}_elbow": f"{_s}_wrist",
+                f"{_s}_hip": f"{_s}_knee", f"{_s}_knee": f"{_s}_ankle", f"{_s}_ankle": f"{_s}_toe"})
+
+
+def _global_rotations(t, offsets, trunk: dict, limbs: dict, fps: float, roll_time: float) -> np.ndarray:
+    """``(T, J, 3, 3)`` world rotation of every rig joint, parents first: trunk joints from their
+    frames, limbs by swing + hinge twist, feet by :func:`_foot_rotation`, wrists and toes as their
+    parent; then the feet's roll carried over time (:func:`transport_roll`)."""
+    Y = np.eye(3)[1]
+    idx, par = role_index(), parents()
+    frames = dict(trunk["frames"])
+    T = len(trunk["pelvis"])
+    G = np.full((T, len(ROLES), 3, 3), np.nan)
     for j, (role, parent) in enumerate(ROLES):
         if role in END_SITES:
             continue
         if role.endswith("_collar"):
             s = role.split("_")[0]
-            collar_pos = spine["spine3"] + G[:, idx["spine3"]] @ offsets[j]
-            frames[role] = (t[f"{s}_shoulder"] - collar_pos, up, Y)
-        rest_dir = unit(offsets[idx[aim[role]]]) if role in aim else None
+            collar_pos = trunk["spine3"] + G[:, idx["spine3"]] @ offsets[j]
+            frames[role] = (t[f"{s}_shoulder"] - collar_pos, trunk["up"], Y)
+        rest_dir = unit(offsets[idx[AIM[role]]]) if role in AIM else None
         if role in frames:
             prim, pole, rest_pole = frames[role]
             G[:, j] = frame_from(prim, pole) @ frame_from(rest_dir, rest_pole).T
         elif role.endswith("_ankle"):
-            # Turn about the shin to the foot's heading, then tilt: continuous however the foot
-            # spins about the leg (a plain swing from the shin's frame is singular for a foot
-            # pointing backwards); singular only for a foot along the shin, which bodies cannot do.
-            Gp = G[:, par[j]]
-            d = unit(limbs[role][0])
-            k = Gp @ unit(offsets[j])
-            z0 = Gp @ rest_dir
-            d_perp = unit(d - (d * k).sum(-1, keepdims=True) * k)
-            phi = np.arctan2((np.cross(z0, d_perp) * k).sum(-1), (z0 * d_perp).sum(-1))
-            R1 = axis_angle(k, np.nan_to_num(phi))
-            G[:, j] = swing(np.einsum("tij,tj->ti", R1, z0), d) @ R1 @ Gp
+            G[:, j] = _foot_rotation(G[:, par[j]], unit(limbs[role][0]), unit(offsets[j]), rest_dir)
         elif role in limbs:
-            prim, pole, rest_pole, weight = limbs[role]
-            Gp = G[:, par[j]]
-            d = unit(prim)
-            G0 = swing(Gp @ rest_dir, d) @ Gp
-            b0 = G0 @ rest_pole
-            b0 = unit(b0 - (b0 * d).sum(-1, keepdims=True) * d)
-            b1 = unit(pole - (pole * d).sum(-1, keepdims=True) * d)
-            theta = np.arctan2((np.cross(b0, b1) * d).sum(-1), (b0 * b1).sum(-1))
-            G[:, j] = axis_angle(d, np.nan_to_num(theta) * np.nan_to_num(weight)) @ G0
+            G[:, j] = _limb_rotation(G[:, par[j]], limbs[role], rest_dir)
         else:  # wrists and toes: no cue of their own, keep the parent's orientation
             G[:, j] = G[:, par[j]]
     for s in ("left", "right"):
         a = idx[f"{s}_ankle"]
-        G[:, a] = transport_roll(G[:, a], unit(offsets[idx[f"{s}_toe"]]), motion.fps, roll_time)
+        G[:, a] = transport_roll(G[:, a], unit(offsets[idx[f"{s}_toe"]]), fps, roll_time)
         G[:, idx[f"{s}_toe"]] = G[:, a]
+    return G
+
+
+def _foot_rotation(Gp: np.ndarray, d: np.ndarray, shin: np.ndarray, rest_dir: np.ndarray) -> np.ndarray:
+    """Turn about the shin to the foot's heading ``d``, then tilt: continuous however the foot spins
+    about the leg (a plain swing from the shin's frame is singular for a foot pointing backwards);
+    singular only for a foot along the shin, which bodies cannot do."""
+    k = Gp @ shin
+    z0 = Gp @ rest_dir
+    d_perp = unit(d - (d * k).sum(-1, keepdims=True) * k)
+    phi = np.arctan2((np.cross(z0, d_perp) * k).sum(-1), (z0 * d_perp).sum(-1))
+    R1 = axis_angle(k, np.nan_to_num(phi))
+    return swing(np.einsum("tij,tj->ti", R1, z0), d) @ R1 @ Gp
+
+
+def _limb_rotation(Gp: np.ndarray, cue, rest_dir: np.ndarray) -> np.ndarray:
+    """Swing from the parent's frame onto the limb's direction, then twist the rest hinge axis onto
+    the limb's hinge axis by the cue's weight."""
+    prim, pole, rest_pole, weight = cue
+    d = unit(prim)
+    G0 = swing(Gp @ rest_dir, d) @ Gp
+    b0 = G0 @ rest_pole
+    b0 = unit(b0 - (b0 * d).sum(-1, keepdims=True) * d)
+    b1 = unit(pole - (pole * d).sum(-1, keepdims=True) * d)
+    theta = np.arctan2((np.cross(b0, b1) * d).sum(-1), (b0 * b1).sum(-1))
+    return axis_angle(d, np.nan_to_num(theta) * np.nan_to_num(weight)) @ G0
+
+
+def _local_rotations(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations -> ``(T, J, 3, 3)`` rotations relative to each parent (end sites identity), a
+    joint with no valid rotation holding its last good one; and ``(T, J)`` where that happened."""
+    idx, par = role_index(), parents()
     local = np.einsum("tjki,tjkl->tjil", np.where(par[None, :, None, None] >= 0, G[:, np.maximum(par, 0)],
                                                    np.eye(3)), G)
     local[:, par < 0] = G[:, par < 0]
     local[:, [idx[r] for r in END_SITES]] = np.eye(3)
     kept = ~np.isfinite(local).all(axis=(-1, -2))
-    local = _hold_last(local, kept)
-    root = _hold_last(pelvis, ~np.isfinite(pelvis).all(-1))
-    out = Retargeted(rig, local, root, offsets, motion.fps, p, kept)
-    if face_forward:
-        _face_forward(out)
-    if ground:
-        _, P = out.global_transforms()
-        feet = [idx[r] for r in FEET]
-        out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
-    return out
+    return _hold_last(local, kept), kept
 
 
 FEET = ("left_ankle", "right_ankle", "left_toe", "right_toe", "left_toe_end", "right_toe_end")

@@ -105,9 +105,28 @@ class _Problem:
         return c + (acc * acc).sum() + (r * r).sum()
 
     def step(self, X, L, damping=0.0, cg_iters=60, cg_tol=1e-3):
-        """Gauss-Newton step ``dx (T, J, 3)``. Internally joint-major ``(J, T, 3)``, so that each
-        joint's whole sequence is contiguous for its banded solve."""
-        T, J = self.T, self.J
+        """Gauss-Newton step ``dx (T, J, 3)``: the damped normal equations solved by conjugate
+        gradients, preconditioned by one banded Cholesky factor per joint. Internally joint-major
+        ``(J, T, 3)``, so that each joint's whole sequence is contiguous for its banded solve."""
+        g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping)
+        s2, inv_s2 = self.acc_scale ** 2, 1.0 / self.bone_sigma ** 2
+        b0, b1 = self.bones[:, 0], self.bones[:, 1]
+
+        def matvec(v):
+            out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
+            out += s2 * _d2t_d2(v.transpose(1, 0, 2)).transpose(1, 0, 2)
+            sv = (u * (v[b1] - v[b0])).sum(-1, keepdims=True) * u * inv_s2
+            for i, (a, b) in enumerate(self.bones):
+                out[b] += sv[i]
+                out[a] -= sv[i]
+            return out
+
+        return _pcg(matvec, self._preconditioner(Hdiag), g, cg_iters, cg_tol).transpose(1, 0, 2)
+
+    def _gradient_and_blocks(self, X, L, damping):
+        """Joint-major gradient ``g (J, T, 3)``, the data term's damped 3x3 blocks ``Hd (J, T, 3, 3)``,
+        the same with the bone terms' diagonal blocks added (for the preconditioner), and the bones'
+        unit directions ``(B, T, 3)``."""
         _, Hd, g = self.data(X, need_grad=True)
         s2 = self.acc_scale ** 2
         g = np.ascontiguousarray((g + s2 * _d2t_d2(X)).transpose(1, 0, 2))  # (J, T, 3)
@@ -126,22 +145,14 @@ class _Problem:
             Hdiag[a] += uu[i]
             Hdiag[b] += uu[i]
         lam = damping * np.trace(Hdiag, axis1=-2, axis2=-1).mean() / 3 + 1e-9  # Levenberg-Marquardt
-        Hd = Hd + lam * np.eye(3)
-        Hdiag += lam * np.eye(3)
+        return g, Hd + lam * np.eye(3), Hdiag + lam * np.eye(3), u
 
-        def matvec(v):
-            out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
-            out += s2 * _d2t_d2(v.transpose(1, 0, 2)).transpose(1, 0, 2)
-            sv = (u * (v[b1] - v[b0])).sum(-1, keepdims=True) * u * inv_s2
-            for i, (a, b) in enumerate(self.bones):
-                out[b] += sv[i]
-                out[a] -= sv[i]
-            return out
-
-        # Preconditioner: per joint, the banded (interleaved t*3+k) matrix of its own 3x3 blocks
-        # plus the acceleration term; the joints stacked into one block-diagonal banded matrix
-        # (bandwidth 6), factorised once per step and solved by one LAPACK call.
-        acc = _acc_band(T, s2)
+    def _preconditioner(self, Hdiag):
+        """Per joint, the banded (interleaved t*3+k) matrix of its own 3x3 blocks plus the
+        acceleration term; the joints stacked into one block-diagonal banded matrix (bandwidth 6),
+        factorised once per step; returns the solve (one LAPACK call)."""
+        T, J = self.T, self.J
+        acc = _acc_band(T, self.acc_scale ** 2)
         band = np.zeros((7, J, 3 * T))
         for k in range(3):
             for m in range(3 - k):  # within-point couplings (offset m within the 3x3 block)
@@ -150,29 +161,30 @@ class _Problem:
             band[3, :, k::3][:, : T - 1] += acc[1, : T - 1]
             band[6, :, k::3][:, : T - 2] += acc[2, : T - 2]
         factor = cholesky_banded(band.reshape(7, -1), lower=True)
+        return lambda r: dpbtrs(factor, r.reshape(-1), lower=1)[0].reshape(J, T, 3)
 
-        def precond(r):
-            return dpbtrs(factor, r.reshape(-1), lower=1)[0].reshape(J, T, 3)
 
-        # PCG on H x = -g
-        x = np.zeros_like(g)
-        r = -g
+def _pcg(matvec, precond, g: np.ndarray, iters: int, tol: float) -> np.ndarray:
+    """Preconditioned conjugate gradients on ``H x = -g`` (``matvec(v) = H v``), from x = 0, until
+    the residual is below ``tol`` times ``|g|`` or after ``iters`` iterations."""
+    x = np.zeros_like(g)
+    r = -g
+    z = precond(r)
+    p = z.copy()
+    rz = (r * z).sum()
+    g_norm = np.sqrt((g * g).sum())
+    for _ in range(iters):
+        Ap = matvec(p)
+        alpha = rz / (p * Ap).sum()
+        x += alpha * p
+        r -= alpha * Ap
+        if np.sqrt((r * r).sum()) < tol * g_norm:
+            break
         z = precond(r)
-        p = z.copy()
-        rz = (r * z).sum()
-        g_norm = np.sqrt((g * g).sum())
-        for _ in range(cg_iters):
-            Ap = matvec(p)
-            alpha = rz / (p * Ap).sum()
-            x += alpha * p
-            r -= alpha * Ap
-            if np.sqrt((r * r).sum()) < cg_tol * g_norm:
-                break
-            z = precond(r)
-            rz_new = (r * z).sum()
-            p = z + (rz_new / rz) * p
-            rz = rz_new
-        return x.transpose(1, 0, 2)
+        rz_new = (r * z).sum()
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return x
 
 
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
@@ -190,68 +202,89 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     """
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
-    c2 = float(robust_scale) ** 2  # soft-L1 is quadratic up to ~robust_scale sigmas
     if T < 3:
         raise MocapError(f"refinement needs at least 3 frames, got {T}")
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     free = bone_lengths is None
-    L = np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1).mean(0) if free else np.asarray(bone_lengths, float)
-
+    L = _mean_lengths(X, bones) if free else np.asarray(bone_lengths, float)
     if views is not None:
-        xy, w, Rt, focals = views
-        w = np.where(np.isfinite(xy).all(-1), w, 0.0)
-        xy = np.nan_to_num(xy)
-        R = Rt[:, :, :3]
-        fs = (np.asarray(focals, float) / sigma_px)[:, None, None]
-
-        def data(X, need_grad=True):
-            Rb = R[:, :, :, None, None]  # (C, 3, 3, 1, 1) broadcast over (T, J)
-            cx, cy, z = camera_coordinates(Rt, X)
-            z = np.maximum(z, 1e-3)
-            px, py = cx / z, cy / z
-            fz = fs  # (C, 1, 1): focal / sigma, px per normalised unit
-            rx, ry = (px - xy[..., 0]) * fz, (py - xy[..., 1]) * fz  # (C, T, J) in sigmas
-            sq = np.sqrt(1.0 + (rx * rx + ry * ry) / c2)
-            cost = (w * 2.0 * c2 * (sq - 1.0)).sum()
-            if not need_grad:
-                return cost, None, None
-            om = w / sq  # IRLS weight of soft-L1
-            k = fz / z
-            # rows of d r / d X: k * ([1, 0, -px] @ R) and k * ([0, 1, -py] @ R)
-            jx = [k * (Rb[:, 0, i] - px * Rb[:, 2, i]) for i in range(3)]
-            jy = [k * (Rb[:, 1, i] - py * Rb[:, 2, i]) for i in range(3)]
-            H = np.empty(X.shape + (3,))
-            g = np.empty(X.shape)
-            for a in range(3):
-                g[..., a] = (om * (jx[a] * rx + jy[a] * ry)).sum(0)
-                for b in range(a, 3):
-                    H[..., a, b] = H[..., b, a] = (om * (jx[a] * jx[b] + jy[a] * jy[b])).sum(0)
-            return cost, H, g
+        data = reprojection_term(*views, sigma_px=sigma_px, robust_scale=robust_scale)
     else:
         tw = np.ones((T, J)) if target_weight is None else np.asarray(target_weight, dtype=float)
-        tw = np.where(missing, 0.0, tw)
-        target = np.nan_to_num(X0)
-        s = 1.0 / (sigma_mm * 1e-3)
-
-        def data(X, need_grad=True):
-            r = (X - target) * s
-            sq = np.sqrt(1.0 + (r * r).sum(-1))
-            cost = (tw * 2.0 * (sq - 1.0)).sum()
-            if not need_grad:
-                return cost, None, None
-            om = tw / sq
-            H = (om * s * s)[..., None, None] * np.eye(3)
-            g = (om * s)[..., None] * r
-            return cost, H, g
-
+        data = target_term(np.nan_to_num(X0), np.where(missing, 0.0, tw), sigma_mm)
     prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data)
+    X, L, it, costs = _levenberg_marquardt(prob, X, L, bones if free else None, iterations)
+    X = X.copy()
+    X[long_gap] = np.nan
+    return RefineResult(X, L, missing & ~long_gap, it, costs)
+
+
+def _mean_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1).mean(0)
+
+
+def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: float = 1.0):
+    """Data term of the multi-view refinement: ``data(X, need_grad) -> (cost, H (T, J, 3, 3),
+    g (T, J, 3))``, soft-L1 (quadratic up to ``robust_scale`` sigmas) of each view's pixel
+    reprojection error / ``sigma_px``, with IRLS weights. ``xy (C, T, J, 2)`` undistorted normalised
+    coordinates, ``w (C, T, J)`` weights, ``Rt (C, 3, 4)``, ``focals (C,)`` px."""
+    c2 = float(robust_scale) ** 2
+    w = np.where(np.isfinite(xy).all(-1), w, 0.0)
+    xy = np.nan_to_num(xy)
+    Rb = Rt[:, :, :3, None, None]  # (C, 3, 3, 1, 1) broadcast over (T, J)
+    fz = (np.asarray(focals, float) / sigma_px)[:, None, None]  # (C, 1, 1): focal / sigma, px per normalised unit
+
+    def data(X, need_grad=True):
+        cx, cy, z = camera_coordinates(Rt, X)
+        z = np.maximum(z, 1e-3)
+        px, py = cx / z, cy / z
+        rx, ry = (px - xy[..., 0]) * fz, (py - xy[..., 1]) * fz  # (C, T, J) in sigmas
+        sq = np.sqrt(1.0 + (rx * rx + ry * ry) / c2)
+        cost = (w * 2.0 * c2 * (sq - 1.0)).sum()
+        if not need_grad:
+            return cost, None, None
+        om = w / sq  # IRLS weight of soft-L1
+        k = fz / z
+        # rows of d r / d X: k * ([1, 0, -px] @ R) and k * ([0, 1, -py] @ R)
+        jx = [k * (Rb[:, 0, i] - px * Rb[:, 2, i]) for i in range(3)]
+        jy = [k * (Rb[:, 1, i] - py * Rb[:, 2, i]) for i in range(3)]
+        H = np.empty(X.shape + (3,))
+        g = np.empty(X.shape)
+        for a in range(3):
+            g[..., a] = (om * (jx[a] * rx + jy[a] * ry)).sum(0)
+            for b in range(a, 3):
+                H[..., a, b] = H[..., b, a] = (om * (jx[a] * jx[b] + jy[a] * jy[b])).sum(0)
+        return cost, H, g
+    return data
+
+
+def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0):
+    """Data term without views: soft-L1 of the distance to ``target (T, J, 3)`` / ``sigma_mm``,
+    weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
+    s = 1.0 / (sigma_mm * 1e-3)
+
+    def data(X, need_grad=True):
+        r = (X - target) * s
+        sq = np.sqrt(1.0 + (r * r).sum(-1))
+        cost = (weight * 2.0 * (sq - 1.0)).sum()
+        if not need_grad:
+            return cost, None, None
+        om = weight / sq
+        H = (om * s * s)[..., None, None] * np.eye(3)
+        g = (om * s)[..., None] * r
+        return cost, H, g
+    return data
+
+
+def _levenberg_marquardt(prob: "_Problem", X, L, free_bones, iterations: int):
+    """Damped Gauss-Newton iterations of ``prob`` from ``X``; bone lengths re-measured after each
+    step where ``free_bones`` is given (else fixed). Returns X, L, iterations, (first, last) cost."""
     c0 = cur = prob.cost(X, L)
     damping, it = 1e-4, 0
     for it in range(1, iterations + 1):
-        dx = prob.step(X, L, damping)
-        Xn = X + dx
-        Ln = np.linalg.norm(Xn[:, bones[:, 1]] - Xn[:, bones[:, 0]], axis=-1).mean(0) if free else L
+        Xn = X + prob.step(X, L, damping)
+        Ln = _mean_lengths(Xn, free_bones) if free_bones is not None else L
         cn = prob.cost(Xn, Ln)
         if not cn < cur:  # rejected: more damping (a shorter, more gradient-like step)
             damping *= 10.0
@@ -261,9 +294,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
         X, L, cur = Xn, Ln, cn
         if rel < 1e-6:
             break
-    X = X.copy()
-    X[long_gap] = np.nan
-    return RefineResult(X, L, missing & ~long_gap, it, (float(c0), float(cur)))
+    return X, L, it, (float(c0), float(cur))
 
 
 def refined_confidence(positions: np.ndarray, confidence: np.ndarray, floor: float = 0.5) -> np.ndarray:

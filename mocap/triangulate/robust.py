@@ -1,14 +1,11 @@
 """Multi-view triangulation, vectorised over frames x joints x cameras.
 
-Building blocks (pure functions over batched arrays):
+On the DLT blocks of :mod:`.dlt`:
 
-- :func:`view_coefficients` / :func:`summed_normal`: DLT normal matrices ``(N, 4, 4)`` summed over any
-  camera subset with one matrix product;
-- :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices;
 - :func:`triangulate_robust`: confidence-weighted DLT with outlier views rejected by an exhaustive
   search over camera pairs (truncated-quadratic / MSAC score), then inlier refits;
 - :func:`refine_points`: batched Gauss-Newton on the true (distorted) pixel reprojection error;
-- :func:`triangulate` (API entry point) and :func:`triangulate_pose2sim` (Pose2Sim-compatible mode).
+- :func:`triangulate` (API entry point); the Pose2Sim-compatible mode is :mod:`.pose2sim`.
 
 Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)`` metres.
 """
@@ -16,144 +13,16 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 
-from ..core.camera import CameraRig, camera_coordinates
-from ..errors import MocapError
-from ..smooth.gaps import fill_gaps
+from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
-from ..core.motion import Motion3D
+from .dlt import normalized_errors, solve_normal, summed_normal, view_coefficients
+from .result import TriangulationResult, _check, _result
 
 CHUNK = 32768  # points per batch: bounds memory to ~100 MB with 8 cameras
-
-
-@dataclass
-class TriangulationResult:
-    """Triangulated motion and per-point diagnostics.
-
-    motion: ``(T, J, 3)`` metres (NaN where fewer than ``min_views`` inlier views).
-    reprojection_error: ``(T, J)`` mean pixel error over inlier views (distortion applied).
-    view_errors: ``(C, T, J)`` pixel error of each view against the 3D point (NaN if missing).
-    inliers: ``(C, T, J)`` bool, views used for each point.
-    observed: ``(C, T, J)`` bool, views that had a usable detection (finite, confident enough).
-    notes: what a user should know (people dropped, points left empty, gaps filled);
-    quality: before/after measures of a refinement (``{"jitter": (a, b), "bone_cv": (a, b)}``).
-    """
-
-    motion: Motion3D
-    reprojection_error: np.ndarray
-    view_errors: np.ndarray
-    inliers: np.ndarray
-    observed: np.ndarray
-    camera_names: list[str] = field(default_factory=list)
-    method: str = "robust"
-    filled: np.ndarray | None = None
-    notes: list[str] = field(default_factory=list)
-    quality: dict = field(default_factory=dict)
-
-    @property
-    def views_used(self) -> np.ndarray:
-        """``(T, J)`` number of inlier views per point."""
-        return self.inliers.sum(axis=0)
-
-    def camera_summary(self) -> list[dict]:
-        """Per camera: mean reprojection error (px) over its inlier views and % of its detections rejected."""
-        out = []
-        for c, name in enumerate(self.camera_names):
-            inl, obs = self.inliers[c], self.observed[c]
-            err = self.view_errors[c][inl]
-            out.append({"camera": name, "mean_error_px": float(np.mean(err)) if err.size else float("nan"),
-                        "rejected_pct": 100.0 * float((obs & ~inl).sum()) / max(1, int(obs.sum())),
-                        "detections": int(obs.sum())})
-        return out
-
-    def joint_summary(self) -> list[dict]:
-        """Per joint: mean reprojection error (px), mean views used, % of frames triangulated."""
-        out = []
-        valid = self.motion.valid
-        for j, name in enumerate(self.motion.names):
-            e = self.reprojection_error[:, j]
-            out.append({"joint": name, "mean_error_px": float(np.nanmean(e)) if np.isfinite(e).any() else float("nan"),
-                        "views": float(self.views_used[:, j][valid[:, j]].mean()) if valid[:, j].any() else 0.0,
-                        "valid_pct": 100.0 * float(valid[:, j].mean())})
-        return out
-
-
-# ------------------------------------------------------------------ building blocks
-def view_coefficients(Rt: np.ndarray, xy: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-view DLT normal matrices ``sum_rows w^2 a a^T`` (rows ``x P2 - P0``, ``y P2 - P1``) as a linear form.
-
-    Rt: ``(C, 3, 4)`` projection matrices (``[R|t]`` for normalised coordinates or ``K[R|t]`` for px);
-    xy: ``(C, N, 2)`` matching image coordinates (NaN allowed where ``w`` is 0); w: ``(C, N)`` weights.
-
-    ``w^2 [(x^2 + y^2) P2 P2^T - x (P0 P2^T + P2 P0^T) - y (P1 P2^T + P2 P1^T) + P0 P0^T + P1 P1^T]``
-    Returns coef ``(C, N, 4)`` and basis ``(C, 4, 16)``: the normal matrix summed over any camera
-    subset is ``(coef * mask).reshape(N, 4C) @ basis.reshape(4C, 16)`` (one matrix product).
-    """
-    x = np.where(w > 0, xy[..., 0], 0.0)
-    y = np.where(w > 0, xy[..., 1], 0.0)
-    w2 = w * w
-    coef = np.stack([w2 * (x * x + y * y), w2 * x, w2 * y, w2], axis=-1)
-    P0, P1, P2 = Rt[:, 0], Rt[:, 1], Rt[:, 2]
-    o = lambda a, b: a[:, :, None] * b[:, None, :]  # noqa: E731  (C, 4, 4) outer products
-    basis = np.stack([o(P2, P2), -(o(P0, P2) + o(P2, P0)), -(o(P1, P2) + o(P2, P1)), o(P0, P0) + o(P1, P1)], axis=1)
-    return coef, basis.reshape(len(Rt), 4, 16)
-
-
-def summed_normal(coef: np.ndarray, basis: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """``(C, N, 4)`` coefficients, ``(C, 4, 16)`` basis, optional ``(C, N)`` or ``(C,)`` mask -> ``(N, 4, 4)``."""
-    C, N, _ = coef.shape
-    if mask is not None:
-        mask = np.asarray(mask, dtype=float)
-        coef = coef * (mask[:, :, None] if mask.ndim == 2 else mask[:, None, None])
-    return (coef.transpose(1, 0, 2).reshape(N, 4 * C) @ basis.reshape(4 * C, 16)).reshape(N, 4, 4)
-
-
-def solve_normal(M: np.ndarray) -> np.ndarray:
-    """``(..., 4, 4)`` summed normal matrices -> ``(..., 3)`` least-squares points (NaN if degenerate).
-
-    Solves the inhomogeneous DLT ``A[:, :3] X = -A[:, 3]`` by a closed-form 3x3 inverse.
-    """
-    A, b = M[..., :3, :3], -M[..., :3, 3]
-    c00 = A[..., 1, 1] * A[..., 2, 2] - A[..., 1, 2] * A[..., 2, 1]
-    c01 = A[..., 1, 2] * A[..., 2, 0] - A[..., 1, 0] * A[..., 2, 2]
-    c02 = A[..., 1, 0] * A[..., 2, 1] - A[..., 1, 1] * A[..., 2, 0]
-    det = A[..., 0, 0] * c00 + A[..., 0, 1] * c01 + A[..., 0, 2] * c02
-    inv = np.empty_like(A)
-    inv[..., 0, 0] = c00
-    inv[..., 1, 0] = c01
-    inv[..., 2, 0] = c02
-    inv[..., 0, 1] = A[..., 0, 2] * A[..., 2, 1] - A[..., 0, 1] * A[..., 2, 2]
-    inv[..., 1, 1] = A[..., 0, 0] * A[..., 2, 2] - A[..., 0, 2] * A[..., 2, 0]
-    inv[..., 2, 1] = A[..., 0, 1] * A[..., 2, 0] - A[..., 0, 0] * A[..., 2, 1]
-    inv[..., 0, 2] = A[..., 0, 1] * A[..., 1, 2] - A[..., 0, 2] * A[..., 1, 1]
-    inv[..., 1, 2] = A[..., 0, 2] * A[..., 1, 0] - A[..., 0, 0] * A[..., 1, 2]
-    inv[..., 2, 2] = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
-    scale = np.abs(A).max(axis=(-1, -2)) ** 3
-    with np.errstate(divide="ignore", invalid="ignore"):
-        X = np.einsum("...ij,...j->...i", inv, b) / det[..., None]
-    X[~(np.abs(det) > 1e-12 * scale)] = np.nan
-    return X
-
-
-def solve_homogeneous(A: np.ndarray) -> np.ndarray:
-    """``(..., R, 4)`` stacked DLT rows -> ``(..., 3)`` points from the smallest right singular vector."""
-    _, _, Vt = np.linalg.svd(A)
-    q = Vt[..., -1, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return q[..., :3] / q[..., 3:4]
-
-
-def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.ndarray) -> np.ndarray:
-    """``(C, N)`` approximate pixel error ``f * |project(X) - xy|`` on undistorted coordinates (NaN behind)."""
-    cx, cy, cz = camera_coordinates(Rt, X)
-    cz = np.where(cz > 1e-9, cz, np.nan)
-    dx = cx / cz - xy[..., 0]
-    dy = cy / cz - xy[..., 1]
-    return np.sqrt(dx * dx + dy * dy) * focals[:, None]
 
 
 def pair_masks(n_cams: int) -> np.ndarray:
@@ -269,24 +138,6 @@ def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, 
     return X
 
 
-def pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """``(C, N)`` distance in px between the distorted projection of ``X (N, 3)`` and ``uv (C, N, 2)``."""
-    return np.linalg.norm(rig.project(X) - uv, axis=-1)
-
-
-def mean_inlier_error(view_errors: np.ndarray, inliers: np.ndarray) -> np.ndarray:
-    """``(C, ...)`` per-view px errors and inlier flags -> ``(...)`` mean over inlier views (NaN if none)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(inliers, view_errors, 0).sum(axis=0) / inliers.sum(axis=0)
-
-
-def _check(kp: Keypoints2D, rig: CameraRig):
-    if kp.n_cameras != len(rig):
-        raise MocapError(f"calibration has {len(rig)} cameras but keypoints come from {kp.n_cameras} "
-                         f"({', '.join(kp.camera_names)})", rig.source or None)
-
-
-# ------------------------------------------------------------------ API
 def default_threshold(rig: CameraRig) -> np.ndarray:
     """``(C,)`` outlier threshold in px: 1.5 % of each camera's larger image side (29 px at 1920)."""
     return np.array([0.015 * max(c.size) for c in rig])
@@ -393,84 +244,3 @@ def temporal_recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, window: in
     X[flag[ok]], inl[:, flag[ok]] = Xf[ok], inl_f[:, ok]
     X[flag[weak]], inl[:, flag[weak]] = np.nan, False
     return X.reshape(T, J, 3), inl.reshape(C, T, J)
-
-
-def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResult:
-    C, T, J, _ = kp.data.shape
-    uv = kp.xy.reshape(C, T * J, 2)
-    verr = pixel_errors(rig, X, uv)
-    inl = inl & np.isfinite(X).all(axis=1)[None]
-    err = mean_inlier_error(verr, inl)
-    motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=np.where(
-        inl, kp.confidence.reshape(C, -1), 0).max(axis=0).reshape(T, J) if C else None, up="z")
-    return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inl.reshape(C, T, J),
-                               observed.reshape(C, T, J), list(rig.names), method, filled)
-
-
-def triangulate_pose2sim(keypoints: Keypoints2D, rig: CameraRig, *, likelihood_threshold: float = 0.3,
-                         reproj_threshold: float = 15.0, min_cameras: int = 2, undistort: bool = False,
-                         interpolation: str = "cubic", max_gap: int = 10) -> TriangulationResult:
-    """Pose2Sim's documented triangulation, vectorised over points.
-
-    Per point: detections with likelihood < ``likelihood_threshold`` are dropped; the
-    likelihood-weighted DLT (pixel units, ``P = K[R|t]``, SVD) is computed on all views; while the
-    mean reprojection error exceeds ``reproj_threshold`` px, every combination with one more camera
-    left out is tried and the one with the smallest error kept, as long as at least ``min_cameras``
-    remain. Points still above the threshold are NaN; gaps of at most ``max_gap`` frames are then
-    interpolated (``interpolation`` = "cubic", "linear", ... or "none"). With ``undistort=False`` (the
-    Pose2Sim default) lens distortion is ignored, as there.
-    """
-    _check(keypoints, rig)
-    C, T, J, _ = keypoints.data.shape
-    N = T * J
-    uv = keypoints.xy.reshape(C, N, 2)
-    if undistort:
-        uv = np.stack([cam.undistort_pixels(u) for cam, u in zip(rig, uv)])
-    lik = keypoints.confidence.reshape(C, N)
-    valid = (lik >= likelihood_threshold) & np.isfinite(uv).all(axis=-1)
-    P = rig.P
-    X = np.full((N, 3), np.nan)
-    err_min = np.full(N, np.inf)
-    best_mask = np.zeros((C, N), bool)
-    active = np.ones(N, bool)
-    for off in range(0, C - min_cameras + 1):
-        combos = list(combinations(range(C), off))
-        keep = np.ones((len(combos), C), bool)
-        for s, cs in enumerate(combos):
-            keep[s, list(cs)] = False
-        eff = keep[:, :, None] & valid[None]  # (S, C, N)
-        stop = (C - eff.sum(axis=1)).max(axis=0) > C - min_cameras
-        active &= ~stop
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        e_ = eff[:, :, idx]
-        w = np.where(e_, lik[None, :, idx], 0.0)  # (S, C, n)
-        x = np.nan_to_num(uv[None, :, idx])  # (1, C, n, 2)
-        rows = np.concatenate([(x[..., 0:1] * P[None, :, None, 2] - P[None, :, None, 0]),
-                               (x[..., 1:2] * P[None, :, None, 2] - P[None, :, None, 1])], axis=1)
-        rows = rows * np.concatenate([w, w], axis=1)[..., None]  # (S, 2C, n, 4)
-        Xs = solve_homogeneous(np.moveaxis(rows, 2, 1))  # (S, n, 3)
-        Xh = np.concatenate([Xs, np.ones(Xs.shape[:-1] + (1,))], axis=-1)
-        proj = np.einsum("cij,snj->scni", P, Xh)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = np.linalg.norm(proj[..., :2] / proj[..., 2:3] - uv[None, :, idx], axis=-1)  # (S, C, n)
-            err = np.where(e_, d, 0).sum(axis=1) / e_.sum(axis=1)
-        err = np.where(np.isfinite(err), err, np.inf)
-        s_best = err.argmin(axis=0)
-        cols = np.arange(idx.size)
-        X[idx] = Xs[s_best, cols]
-        err_min[idx] = err[s_best, cols]
-        best_mask[:, idx] = e_[s_best, :, cols].T
-        active[idx] = err_min[idx] > reproj_threshold
-    failed = ~(err_min <= reproj_threshold)
-    X[failed] = np.nan
-    best_mask[:, failed] = False
-    pos = X.reshape(T, J, 3)
-    filled = None
-    if interpolation != "none" and max_gap > 0:
-        pos, filled = fill_gaps(pos, max_gap, interpolation, extrapolate=True)
-    res = _result(keypoints, rig, X, best_mask, valid, "pose2sim", filled)
-    res.motion.positions = pos
-    res.motion.confidence = np.where(np.isfinite(pos).all(-1), np.maximum(res.motion.confidence, 0), 0.0)
-    return res

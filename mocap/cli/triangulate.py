@@ -1,0 +1,94 @@
+"""``mocap triangulate``: several calibrated views -> 3D, with per-camera and per-joint tables."""
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import MocapError
+from .common import _console, _progress
+
+
+def cmd_triangulate(args) -> int:
+    from ..pipelines.multiview import TriangulationJob, run_triangulation, triangulate_job
+
+    console = _console(args)
+    if not args.keypoints and not args.videos:
+        raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
+    job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
+                           args.refine, args.threshold, args.min_confidence, args.smooth, args.rig)
+    if args.videos:
+        from ..io.calibration import read_calibration
+        from ..pipelines.monocular import detect_videos
+
+        rig = read_calibration(args.calib)
+        if len(args.videos) != len(rig):
+            raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+        with _progress(console) as prog:
+            task = prog.add_task("detecting", total=1)
+            kp, dets = detect_videos(args.videos, lambda d, t: prog.update(task, completed=d, total=t))
+        for v, d in zip(args.videos, dets):
+            rate = 100 * (1 - len(d.missing_frames) / max(1, d.keypoints.n_frames))
+            console.print(f"{v}: person detected in {rate:.1f} % of {d.keypoints.n_frames} frames", soft_wrap=True)
+        res = triangulate_job(kp, rig, job)
+    else:
+        with _progress(console) as prog:
+            task = prog.add_task("triangulating", total=1)
+            res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
+    _report_triangulation(console, res, args.output, args.report)
+    return 0
+
+
+def _report_triangulation(console: Console, res, output, report=None) -> None:
+    _summary(console, res)
+    if res.quality:
+        (j0, j1), (c0, c1) = res.quality["jitter"], res.quality["bone_cv"]
+        console.print(f"refinement: jitter {j0:.1f} -> {j1:.1f} m/s^2, bone length CV {100 * c0:.2f} -> {100 * c1:.2f} %")
+    for note in res.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    if report:
+        from ..viz.plots import plot_triangulation
+
+        plot_triangulation(res, report)
+        console.print(f"wrote {report} (reprojection error and bone lengths over time)", soft_wrap=True)
+    console.print(f"wrote {output}  ({res.motion.n_frames} frames, {len(res.motion.names)} joints, "
+                  f"{res.motion.fps:g} fps, metres)")
+
+
+def _summary(console: Console, res) -> None:
+    t = Table(title=f"Cameras ({res.method})")
+    for col in ("camera", "detections", "mean error px", "rejected %"):
+        t.add_column(col, justify="right")
+    for c in res.camera_summary():
+        t.add_row(c["camera"], str(c["detections"]), f"{c['mean_error_px']:.2f}", f"{c['rejected_pct']:.1f}")
+    console.print(t)
+    j = Table(title="Joints")
+    for col in ("joint", "mean error px", "views", "valid %"):
+        j.add_column(col, justify="right")
+    for r in res.joint_summary():
+        j.add_row(r["joint"], f"{r['mean_error_px']:.2f}", f"{r['views']:.2f}", f"{r['valid_pct']:.1f}")
+    console.print(j)
+    console.print(f"mean reprojection error {np.nanmean(res.reprojection_error):.2f} px; "
+                  f"{100 * res.motion.valid.mean():.1f} % of points triangulated")
+
+
+def add_commands(sub) -> None:
+    t = sub.add_parser("triangulate", help="multi-camera 2D keypoints + calibration -> 3D (TRC/CSV/NPZ)")
+    t.add_argument("--calib", required=True, help="calibration: Pose2Sim/anipose .toml, Qualisys .qca.txt, intri.yml")
+    t.add_argument("--keypoints", nargs="+", help="OpenPose JSON folders, one per camera (or their parent folder)")
+    t.add_argument("--videos", nargs="+", help="synchronised videos, one per camera, in calibration order "
+                                               "(detected with the built-in detector)")
+    t.add_argument("--rig", default="mixamo", help="rig when -o is a .bvh (default mixamo)")
+    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv, .npz, .c3d (metres) or .bvh")
+    t.add_argument("--skeleton", default=None, help="keypoint layout (default: from the data)")
+    t.add_argument("--fps", type=float, default=30.0, help="frame rate of the keypoints (default 30)")
+    t.add_argument("--mode", choices=["robust", "pose2sim"], default="robust",
+                   help="robust (default) or Pose2Sim-compatible camera exclusion")
+    t.add_argument("--refine", action="store_true", help="nonlinear refinement of the distorted reprojection error")
+    t.add_argument("--threshold", type=float, default=None, help="outlier threshold, px (default 1.5%% of image size)")
+    t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
+    t.add_argument("--smooth", action="store_true",
+                   help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
+    t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
+    t.set_defaults(func=cmd_triangulate)
