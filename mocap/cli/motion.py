@@ -27,7 +27,8 @@ def cmd_convert(args) -> int:
 
 
 def cmd_smooth(args) -> int:
-    from ..io.motion import load_motion, write_motion
+    from ..io.motion import load_motion
+    from ..pipelines.convert import write_any
     from ..smooth.clean import clean_motion
     from ..smooth.metrics import bone_length_cv, jitter
 
@@ -42,7 +43,7 @@ def cmd_smooth(args) -> int:
             raise MocapError(f"--param {kv!r}: expected NAME=NUMBER") from None
     res = clean_motion(m, args.filter, params, args.max_gap, not args.no_hampel)
     pos, spikes, filled = res.motion.positions, res.spikes, res.filled
-    write_motion(res.motion, args.output)
+    write_any(res.motion, args.output)
     b = m.skeleton.rigid_bone_indices
     t = Table(title=f"{args.filter} smoothing")
     for col in ("", "before", "after"):

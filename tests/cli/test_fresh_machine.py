@@ -17,6 +17,7 @@ DEMO = ROOT / "mocap" / "data" / "demo"
 # "WARNING: All log messages before absl::InitializeLog()"), Open3D/GLFW, Python warnings
 NOISE = re.compile(r"TensorFlow Lite|XNNPACK|absl|^[IWEF]\d{4} |\.cc:\d+\]|GLFW|\[Open3D|XDG_RUNTIME_DIR|"
                    r"Warning:|DeprecationWarning|UserWarning", re.M)
+pytestmark = [pytest.mark.video, pytest.mark.view, pytest.mark.slow]
 PANEL = 540  # px, the preview's 3D panel is the right-hand PANEL x PANEL square
 
 

@@ -5,6 +5,7 @@ import pytest
 from conftest import LIFT_VALIDATION, need
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.lift
 
 from mocap.lift.model import WEIGHTS, lift, load_model  # noqa: E402
 from mocap.lift.train import evaluate_model, procrustes_errors, validation_set  # noqa: E402

@@ -2,41 +2,11 @@
 import numpy as np
 import pytest
 
-from conftest import MOCAP, need
+from conftest import CLIPS, FILE_TO_BLENDER, available, blender_joint_positions
 from mocap.io.bvh import read_bvh, write_bvh
 from mocap.errors import MocapError
 
-bpy = pytest.importorskip("bpy")
-
-CLIPS = [  # (file, metres per file unit): cgspeed CMU (m, CMU units = 1/0.45 in), DAZ-style salsa, iClone CC_Base (cm, incl. RL_BoneRoot)
-    ("cmu_131/scaled_131_01.bvh", 1.0), ("cmu_131/scaled_131_03.bvh", 1.0), ("cmu_131/131_01.bvh", 0.0254 / 0.45),
-    ("cmu_salsa/60_01_scaled.bvh", 1.0), ("cmu_salsa/61_01_scaled.bvh", 1.0),
-    ("cmu_iclone/001/001_01.bvh", 0.01), ("cmu_iclone/002/002_01.bvh", 0.01), ("cmu_iclone/003/003_01.bvh", 0.01),
-    ("cmu_iclone/005/005_01.bvh", 0.01), ("cmu_iclone/007/007_01.bvh", 0.01),
-]
-# Blender's importer with axis_forward='-Z', axis_up='Y': file (x, y, z) -> Blender (x, -z, y).
-FILE_TO_BLENDER = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
-
-
-def blender_joint_positions(path, scale, frames):
-    """World positions (Blender axes, metres) of every imported bone head at the given 0-based frames."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.ops.import_anim.bvh(filepath=str(path), global_scale=scale, axis_forward="-Z", axis_up="Y",
-                            rotate_mode="NATIVE", update_scene_fps=True)
-    arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
-    scene = bpy.context.scene
-    first, last = arm.animation_data.action.frame_range
-    out = {pb.name: np.zeros((len(frames), 3)) for pb in arm.pose.bones}
-    for k, f in enumerate(frames):
-        scene.frame_set(int(round(first)) + int(f))
-        for pb in arm.pose.bones:
-            out[pb.name][k] = np.array(arm.matrix_world @ pb.head)
-    return out, scene.render.fps / scene.render.fps_base, int(round(last - first)) + 1
-
-
-def available(rel):
-    return need(MOCAP / rel)
-
+pytestmark = pytest.mark.bpy
 
 @pytest.mark.parametrize("rel,scale", CLIPS, ids=[c[0].split("/")[-1] for c in CLIPS])
 def test_reader_matches_blender(rel, scale):

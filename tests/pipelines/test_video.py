@@ -10,6 +10,7 @@ from mocap.io.motion import read_trc
 from mocap.triangulate import triangulate
 
 pytest.importorskip("mediapipe")
+pytestmark = [pytest.mark.video, pytest.mark.slow]
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
 COMMON = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
           "left_knee": "LKnee", "left_ankle": "LAnkle", "right_shoulder": "RShoulder", "right_elbow": "RElbow",
@@ -59,7 +60,7 @@ def test_multiview_videos_agree_with_pose2sim(detections):
 @pytest.mark.parametrize("video", VIDEOS, ids=[v.stem for v in VIDEOS])
 def test_video2bvh_imports_in_blender(video, tmp_path):
     pytest.importorskip("bpy")
-    from test_bvh import blender_joint_positions
+    from conftest import blender_joint_positions
     out = tmp_path / "v.bvh"
     assert main(["video2bvh", str(need(video)), "-o", str(out), "--rig", "mixamo", "-q"]) == 0
     frames = np.arange(0, 100, 3)

@@ -10,6 +10,7 @@ from conftest import CALIB, TRIAL, need
 from mocap.runtime import import_open3d  # noqa: E402
 
 import_open3d()  # a test dependency: fails loudly (not a skip) when it cannot load, e.g. a missing libusb
+pytestmark = pytest.mark.view
 
 from mocap.cli.main import main  # noqa: E402
 from mocap.io.motion import load_motion  # noqa: E402

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import TRIAL, need
+from conftest import CLIPS, FILE_TO_BLENDER, TRIAL, available, blender_joint_positions, need
 from mocap.io.bvh import read_bvh, write_bvh
 from mocap.cli.main import main
 from mocap.io.motion import load_motion
@@ -11,9 +11,9 @@ from mocap.io.motion import read_trc
 from mocap.core.motion import Motion3D
 from mocap.retarget.solve import retarget, source_targets
 from mocap.retarget.rigs import END_SITES, RIGS, ROLES, role_index
-from test_bvh import CLIPS, FILE_TO_BLENDER, available, blender_joint_positions
 
 bpy = pytest.importorskip("bpy")
+pytestmark = pytest.mark.bpy
 
 MAX_FRAMES = 600  # per clip: keeps the suite fast; the clips' hardest passages fall in it
 BONES = [("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("right_hip", "right_knee"),
