@@ -1,4 +1,4 @@
-"""``mocap view`` and ``mocap render``: argument parsing over :mod:`mocap.viewer` and :mod:`mocap.render`."""
+"""``mocap view`` and ``mocap render``: argument parsing over :mod:`mocap.viz.viewer` and :mod:`mocap.viz.render`."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -2,8 +2,8 @@
 
 A detector turns one RGB image into ``(J, 3)`` keypoints (x px, y px, confidence) of its skeleton,
 plus optional ``(J, 3)`` world landmarks in metres (or None). :func:`detect_video` runs one over a
-video with progress and returns :class:`~mocap.keypoints.Keypoints2D` ``(1, T, J, 3)`` (frames with
-nobody stay in, marked missing) and the world landmarks as a :class:`~mocap.motion.Motion3D`.
+video with progress and returns :class:`~mocap.core.keypoints.Keypoints2D` ``(1, T, J, 3)`` (frames with
+nobody stay in, marked missing) and the world landmarks as a :class:`~mocap.core.motion.Motion3D`.
 """
 from __future__ import annotations
 

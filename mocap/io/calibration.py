@@ -1,6 +1,6 @@
 """Calibration files: Pose2Sim/anipose TOML, Qualisys ``.qca.txt``, OpenCV/EasyMocap ``intri.yml`` + ``extri.yml``.
 
-All readers return a :class:`~mocap.camera.CameraRig` in metres with OpenCV conventions
+All readers return a :class:`~mocap.core.camera.CameraRig` in metres with OpenCV conventions
 (world->camera ``R``, ``t``); all writers are atomic.
 """
 from __future__ import annotations

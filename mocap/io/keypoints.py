@@ -2,7 +2,7 @@
 
 Readers return *all* detected people: ``(C, T, P, J, 3)`` arrays (x px, y px, confidence; NaN/0
 where absent) via :class:`MultiPersonKeypoints`; :func:`mocap.detect.association.select_person` reduces
-them to one :class:`~mocap.keypoints.Keypoints2D`.
+them to one :class:`~mocap.core.keypoints.Keypoints2D`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The monocular lifter: a dilated temporal convolution network (torch), 2D -> 3D with root depth.
 
-Input: a sequence of :data:`mocap.liftdata.LIFT_JOINTS` keypoints as normalised image coordinates
+Input: a sequence of :data:`mocap.lift.joints.LIFT_JOINTS` keypoints as normalised image coordinates
 (x/f, y/f) and confidence ``(T, 15, 3)``; output: camera-frame 3D ``(T, 15, 3)`` metres, i.e. the
 root-relative pose plus the pelvis position (depth predicted, x/y from the pelvis' 2D ray).
 Receptive field 27 frames at 30 fps; sequences are edge-padded so every frame gets an answer.

@@ -35,7 +35,7 @@ def run_model(model, inp: np.ndarray) -> np.ndarray:
 
 def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
     """MPJPE, PA-MPJPE (root-relative) and root depth error, mm, of the window centres (as
-    :func:`mocap.lifter.predict` answers: with its test-time ensemble unless ``ensemble`` is off)."""
+    :func:`mocap.lift.model.predict` answers: with its test-time ensemble unless ``ensemble`` is off)."""
     rolls, mirror = (ROLLS_DEG, True) if ensemble else ((0.0,), False)
     views, R = ensemble_views(inp, rolls, mirror)
     out = run_model(model, views.reshape((-1,) + inp.shape[1:]).astype(np.float32))
@@ -52,7 +52,7 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
-    the share of samples given new poses (:meth:`mocap.liftdata.Sampler.new_poses`)."""
+    the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(2)

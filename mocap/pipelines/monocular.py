@@ -26,7 +26,7 @@ class VideoResult:
 def lifted_motion(det: Detection, focal: float | None = None, model=None):
     """3D from the learned lifter: camera-frame joints -> Y-up metres (x, -y, -z), with the pelvis'
     trajectory. ``focal`` px defaults to the larger image side (about a 53 degree field of view);
-    ``model`` defaults to the shipped weights (:func:`mocap.lifter.load_model`)."""
+    ``model`` defaults to the shipped weights (:func:`mocap.lift.model.load_model`)."""
     from ..lift.joints import LIFT_JOINTS, lift_inputs
     from ..lift.model import lift
     from ..core.skeletons import skeleton_from_names

@@ -1,4 +1,4 @@
-"""Retargeting: 3D joint positions -> local joint rotations of a rig (see :mod:`mocap.rigs`).
+"""Retargeting: 3D joint positions -> local joint rotations of a rig (see :mod:`mocap.retarget.rigs`).
 
 For every rig joint, the global rotation is the one that turns the rest bone towards its child's
 target position (exact: bone directions match the input) and a secondary "pole" axis towards a

@@ -2,7 +2,7 @@
 
 Every filter takes ``x`` of shape ``(T, ...)`` (e.g. ``(T, J, 3)`` metres) and ``fps``, and returns
 the same shape. NaN runs are bridged by linear interpolation for filtering and put back afterwards
-(gap filling is a separate, explicit step: :mod:`mocap.gaps`). Parameters are in Hz, seconds or
+(gap filling is a separate, explicit step: :mod:`mocap.smooth.gaps`). Parameters are in Hz, seconds or
 frames as named.
 """
 from __future__ import annotations

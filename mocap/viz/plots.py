@@ -11,7 +11,7 @@ from ..io.atomic import atomic_path
 
 def plot_triangulation(res, path: str | Path) -> Path:
     """Two panels over time: each camera's median reprojection error of its inlier views (px), and
-    every rigid bone's length (cm). ``res``: a :class:`~mocap.triangulation.TriangulationResult`."""
+    every rigid bone's length (cm). ``res``: a :class:`~mocap.triangulate.TriangulationResult`."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -49,8 +49,8 @@ def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: 
 
 def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np.ndarray, float]:
     """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up; smoothed, gaps
-    held: :func:`~mocap.motion.root_track`) and the extent (m) that frames the body itself (its size
-    plus margin: :func:`~mocap.motion.body_extent`), never the whole trajectory."""
+    held: :func:`~mocap.core.motion.root_track`) and the extent (m) that frames the body itself (its size
+    plus margin: :func:`~mocap.core.motion.body_extent`), never the whole trajectory."""
     from ..core.posture import body_extent, root_track
 
     if not np.isfinite(P).any():
@@ -59,7 +59,7 @@ def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np
 
 
 def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):
-    """Frames (BGR) of the 3D result rendered by :mod:`mocap.render` (solid bones, floor) through a
+    """Frames (BGR) of the 3D result rendered by :mod:`mocap.viz.render` (solid bones, floor) through a
     camera that follows the pelvis, or None when open3d is not installed or has no OpenGL context
     here (then the drawn panel is used)."""
     try:

@@ -3,7 +3,7 @@
 ``render_frames(motions, camera, frames)`` yields RGB images ``(H, W, 3)`` uint8; ``render_image`` /
 ``render_video`` write PNG / MP4 atomically; ``export_glb`` writes one frame (or the first valid
 one) as coloured meshes with trimesh. Motions are drawn in a Z-up world (Y-up ones are turned);
-the camera is a calibrated :class:`~mocap.camera.Camera` (its view exactly: joints land where
+the camera is a calibrated :class:`~mocap.core.camera.Camera` (its view exactly: joints land where
 ``camera.project`` puts them, without lens distortion) or :func:`auto_camera` framing the motion.
 """
 from __future__ import annotations
@@ -46,9 +46,9 @@ def auto_camera(motions: list[Motion3D], size=(960, 720), azimuth_deg: float = 3
 def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0, elevation_deg: float = 10.0,
                    smooth_s: float = 0.25, margin: float = 1.25) -> list[Camera]:
     """One camera per frame (Z-up world) that keeps the person large and centred: it looks at the
-    root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.motion.root_track`)
+    root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.core.motion.root_track`)
     raised to half the body's size, from a fixed direction, framing the body itself
-    (:func:`~mocap.motion.body_extent`, 99th percentile) rather than the whole trajectory."""
+    (:func:`~mocap.core.motion.body_extent`, 99th percentile) rather than the whole trajectory."""
     from ..core.posture import body_extent, root_track
 
     m = motion.to_up("z")
