@@ -96,6 +96,9 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     notes = list(res.notes)
     if r.filled.any():
         notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
+    if r.empty_joints:
+        names = ", ".join(res.motion.names[j] for j in r.empty_joints)
+        notes.append(f"never seen by 2 consistent views, left empty: {names}")
     C, T, J = res.inliers.shape
     view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
     motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence))

@@ -39,6 +39,7 @@ class RefineResult:
     filled: np.ndarray
     iterations: int
     cost: tuple[float, float]
+    empty_joints: tuple[int, ...] = ()  # joints never known in any frame: left NaN, not refined
 
 
 def _init(X0: np.ndarray, max_gap: int):
@@ -50,9 +51,6 @@ def _init(X0: np.ndarray, max_gap: int):
         for a, b in gap_runs(missing[:, j]):
             if b - a > max_gap:
                 long_gap[a:b, j] = True
-        good = np.flatnonzero(~missing[:, j])
-        if good.size == 0:
-            raise MocapError(f"joint {j} is never known: cannot refine")
     X, _ = fill_gaps(X, X.shape[0], "linear", extrapolate=False)
     for j in range(X.shape[1]):  # leading/trailing gaps: hold the nearest known value
         good = np.flatnonzero(np.isfinite(X[:, j]).all(-1))
@@ -204,6 +202,13 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     T, J, _ = X0.shape
     if T < 3:
         raise MocapError(f"refinement needs at least 3 frames, got {T}")
+    known = np.isfinite(X0).all(-1).any(0)
+    if not known.any():
+        raise MocapError("no joint is known in any frame: nothing to refine")
+    if not known.all():  # refine the joints that were ever seen; the others stay empty
+        return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
+                             sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
+                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     free = bone_lengths is None
@@ -218,6 +223,26 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     X = X.copy()
     X[long_gap] = np.nan
     return RefineResult(X, L, missing & ~long_gap, it, costs)
+
+
+def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **options) -> RefineResult:
+    """:func:`refine` on the joints ``known (J,)`` marks (bones between them only); the rest come back
+    NaN and are listed in ``empty_joints``."""
+    bones = np.asarray(bones, dtype=int).reshape(-1, 2)
+    keep = known[bones].all(1)
+    new_index = np.cumsum(known) - 1
+    sub_views = None if views is None else (views[0][:, :, known], views[1][:, :, known], *views[2:])
+    r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views,
+               target_weight=None if target_weight is None else np.asarray(target_weight)[:, known],
+               bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep], **options)
+    T, J = X0.shape[:2]
+    X = np.full((T, J, 3), np.nan)
+    X[:, known] = r.positions
+    L = np.full(len(bones), np.nan)
+    L[keep] = r.bone_lengths
+    filled = np.zeros((T, J), bool)
+    filled[:, known] = r.filled
+    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)))
 
 
 def _mean_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:

@@ -149,3 +149,29 @@ def test_triangulate_smooth_prints_quality(demo, capsys):
     m = read_trc(demo / "s.trc")
     from mocap.smooth.metrics import bone_length_cv
     assert np.nanmean(bone_length_cv(m.positions, m.skeleton.rigid_bone_indices)) < 0.01
+
+
+def test_smooth_with_a_joint_never_detected_completes_and_reports_it(demo, capsys):
+    """A detector that never gives one joint of the layout (here BODY_25B's left eye, zeroed in every
+    file of every camera): `triangulate --smooth` refines the others, leaves that joint empty and says so."""
+    from mocap.io.motion import read_trc
+
+    assert main(tri(demo, demo / "full.trc") + ["--fps", "60", "--smooth"]) == 0
+    capsys.readouterr()
+    for f in (demo / "pose").rglob("*.json"):
+        doc = json.loads(f.read_text())
+        for person in doc["people"]:
+            person["pose_keypoints_2d"][3:6] = [0.0, 0.0, 0.0]  # joint 1 = LEye
+        f.write_text(json.dumps(doc))
+    args = tri(demo, demo / "out.trc") + ["--fps", "60", "--smooth"]
+    args.remove("-q")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "left empty: LEye" in out
+    full, got = read_trc(demo / "full.trc"), read_trc(demo / "out.trc")
+    eye = got.names.index("LEye")
+    assert np.isnan(got.positions[:, eye]).all()
+    others = [j for j in range(len(got.names)) if j != eye]
+    d = np.linalg.norm(got.positions[:, others] - full.positions[:, others], axis=-1) * 1000
+    print(f"other joints vs the run with the eye: median {np.median(d):.3f} mm, max {d.max():.2f} mm")
+    assert np.isfinite(d).all() and np.median(d) < 1.0 and d.max() < 20.0
