@@ -4,7 +4,7 @@
 
 Copies the Pose2Sim demo files the tests use unchanged, trims BVH clips to their first frames
 (header untouched, ``Frames:`` rewritten), and stores the lifter's validation clips (CMU subject 7 and
-the salsa follower, as :func:`mocap.liftdata.load_clips` prepares them: 15 joints, 30 fps, metres,
+the salsa follower, as :func:`mocap.lift.data.load_clips` prepares them: 15 joints, 30 fps, metres,
 Y-up) as one float32 NPZ. See README.md here for sources and licences.
 """
 from __future__ import annotations
