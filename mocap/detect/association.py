@@ -34,8 +34,9 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
     """Epipolar disagreement between every pair of people in every pair of views.
 
     xy: ``(C, T, P, J, 2)`` undistorted normalised coordinates; conf: ``(C, T, P, J)``.
-    Returns ``(C, C, T, P, P)`` px: confidence-weighted mean symmetric epipolar distance over the
-    joints both detections share (``BIG`` when none, 0 on the diagonal).
+    Returns ``(C, C, T, P, P)`` px: the confidence-weighted *median* symmetric epipolar distance over
+    the joints both detections share (``BIG`` when none, 0 on the diagonal): a few outlier joints
+    (up to half the weight) do not move it, so a correct view is not lost to them.
     """
     C, T, P, J, _ = xy.shape
     h = np.concatenate([np.nan_to_num(xy), np.ones(xy.shape[:-1] + (1,))], axis=-1)  # (C,T,P,J,3)
@@ -50,12 +51,22 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
             da = num / np.linalg.norm(la[..., :2], axis=-1)[:, :, None, :] * f[b]
             db = num / np.linalg.norm(lb[..., :2], axis=-1)[:, None, :, :] * f[a]
             w = np.minimum(conf[a][:, :, None, :], conf[b][:, None, :, :])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                c = (0.5 * (da + db) * w).sum(-1) / w.sum(-1)
+            c = weighted_median(np.where(w > 0, 0.5 * (da + db), np.inf), w)
             c = np.where(w.sum(-1) > 0, c, BIG)
             cost[a, b] = c
             cost[b, a] = c.transpose(0, 2, 1)
     return cost
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(..., K)`` values and non-negative weights -> ``(...)`` weighted median along the last axis
+    (the smallest value whose cumulative weight reaches half the total; NaN where all weights are 0)."""
+    order = np.argsort(values, axis=-1)
+    v = np.take_along_axis(values, order, -1)
+    cw = np.cumsum(np.take_along_axis(weights, order, -1), axis=-1)
+    total = cw[..., -1:]
+    k = np.minimum((cw < 0.5 * total).sum(-1, keepdims=True), values.shape[-1] - 1)
+    return np.where(total[..., 0] > 0, np.take_along_axis(v, k, -1)[..., 0], np.nan)
 
 
 def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera_names: list[str],
