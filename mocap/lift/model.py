@@ -161,6 +161,21 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) ->
     return rel.astype(float), depth.astype(float)
 
 
+def resample_keypoints(seq: np.ndarray, t_src: np.ndarray, t_to: np.ndarray) -> np.ndarray:
+    """``(T, J, 3)`` keypoints (x, y, confidence; confidence 0 = missing) at times ``t_src`` ->
+    ``(T', J, 3)`` at ``t_to``, linearly between the two source samples around each new time, per
+    joint, and only where both are present (or the new time falls on a present sample): a missing
+    joint is never interpolated towards its placeholder, it stays missing (confidence 0, x = y = 0)."""
+    T = len(seq)
+    t_to = np.clip(t_to, t_src[0], t_src[-1])
+    i = np.clip(np.searchsorted(t_src, t_to, side="right") - 1, 0, T - 2)
+    frac = ((t_to - t_src[i]) / (t_src[i + 1] - t_src[i]))[:, None, None]
+    a, b = seq[i], seq[i + 1]
+    ok = ((a[..., 2:] > 0) | (frac >= 1 - 1e-9)) & ((b[..., 2:] > 0) | (frac <= 1e-9))
+    out = (1 - frac) * a + frac * b
+    return np.where(ok, out, 0.0)
+
+
 def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None) -> np.ndarray:
     """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
     camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward)."""
@@ -173,7 +188,7 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None) -> np.ndarray
     resample = T > 1 and abs(fps - FPS) > 1e-6
     t_model = np.arange(0, t_src[-1] + 1e-9, 1.0 / FPS) if resample else t_src
     if resample:
-        seq = resample_array(seq, t_src, t_model)
+        seq = resample_keypoints(seq, t_src, t_model)
     rel, depth = predict(model, seq)
     root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
     X = rel + root[:, None]
