@@ -22,6 +22,7 @@ from pathlib import Path
 
 _VERBOSE = False
 _LOCK = threading.Lock()
+_DEPTH = 0  # nested native_quiet blocks: only the outermost one redirects
 
 
 def set_verbose(on: bool) -> None:
@@ -38,18 +39,30 @@ def verbose() -> bool:
 def native_quiet():
     """Redirect the process' stderr (fd 2, where C/C++ libraries log) to a temporary file while the
     block runs; replay it on exit when verbose or when the block raised something other than a
-    :class:`~mocap.errors.MocapError`. Python-level exceptions are not affected (they propagate)."""
-    if _VERBOSE:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-    except (AttributeError, ValueError):
-        pass
+    :class:`~mocap.errors.MocapError`. Python-level exceptions are not affected (they propagate).
+    Inside an enclosing block (e.g. the detector called per frame within a whole video) it costs
+    nothing: the outer redirect already holds."""
+    global _DEPTH
     with _LOCK:
-        saved = os.dup(2)
-        log = tempfile.TemporaryFile()
-        os.dup2(log.fileno(), 2)
+        if _VERBOSE or _DEPTH:
+            inner = True
+        else:
+            inner = False
+            try:
+                sys.stderr.flush()
+            except (AttributeError, ValueError):
+                pass
+            saved = os.dup(2)
+            log = tempfile.TemporaryFile()
+            os.dup2(log.fileno(), 2)
+        _DEPTH += 1
+    if inner:
+        try:
+            yield
+        finally:
+            with _LOCK:
+                _DEPTH -= 1
+        return
     failed = False
     try:
         yield
@@ -60,6 +73,7 @@ def native_quiet():
         raise
     finally:
         with _LOCK:
+            _DEPTH -= 1
             try:
                 sys.stderr.flush()
             except (AttributeError, ValueError):

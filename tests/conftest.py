@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mocap.testing.scenes import look_at_camera as look_at, ring_rig  # noqa: F401 (shared by the tests)
+from mocap.testing.scenes import ring_rig  # noqa: F401 (shared by the tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Everything `make test` reads is in the repository (tests/data, see its README for sources and licences).

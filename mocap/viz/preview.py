@@ -49,8 +49,8 @@ def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: 
 
 def follow_pelvis(P: np.ndarray, fps: float, smooth_s: float = 0.25) -> tuple[np.ndarray, float]:
     """Per-frame panel centre ``(T, 2)`` = the root joint's (pelvis') x, z, m (Y-up; smoothed, gaps
-    held: :func:`~mocap.core.motion.root_track`) and the extent (m) that frames the body itself (its size
-    plus margin: :func:`~mocap.core.motion.body_extent`), never the whole trajectory."""
+    held: :func:`~mocap.core.posture.root_track`) and the extent (m) that frames the body itself (its size
+    plus margin: :func:`~mocap.core.posture.body_extent`), never the whole trajectory."""
     from ..core.posture import body_extent, root_track
 
     if not np.isfinite(P).any():
@@ -87,7 +87,8 @@ def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Sk
     when it runs here (and ``solid``), else drawn. Written atomically."""
     h = 540
     panels = _solid_panels(P3d, sk3d, fps, (h, h)) if solid else None
-    centre, extent = follow_pelvis(P3d, fps)
+    if panels is None:
+        centre, extent = follow_pelvis(P3d, fps)
     writer = None
     out = Path(out)
     with atomic_path(out) as tmp:

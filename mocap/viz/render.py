@@ -46,9 +46,9 @@ def auto_camera(motions: list[Motion3D], size=(960, 720), azimuth_deg: float = 3
 def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0, elevation_deg: float = 10.0,
                    smooth_s: float = 0.25, margin: float = 1.25) -> list[Camera]:
     """One camera per frame (Z-up world) that keeps the person large and centred: it looks at the
-    root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.core.motion.root_track`)
+    root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.core.posture.root_track`)
     raised to half the body's size, from a fixed direction, framing the body itself
-    (:func:`~mocap.core.motion.body_extent`, 99th percentile) rather than the whole trajectory."""
+    (:func:`~mocap.core.posture.body_extent`, 99th percentile) rather than the whole trajectory."""
     from ..core.posture import body_extent, root_track
 
     m = motion.to_up("z")
