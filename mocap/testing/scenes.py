@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..core.camera import Camera, CameraRig
@@ -51,8 +53,7 @@ def ring_rig(n_cams, radius=4.0, height=1.6, f=1400.0, dist=(-0.25, 0.08, 0.001,
 
 def real_motion(path, frames, fps=60.0):
     """``(T, 17, 3)`` metres, Z-up, from a CMU clip (looped forwards/backwards)."""
-    t = source_targets(resample(load_motion(path), fps))
-    X = np.stack([t[r] for r in ROLES], 1) @ np.array([[0, 0, 1.0], [1, 0, 0], [0, 1, 0]]).T
+    X = world_motion(path, fps)
     X = X - np.nanmean(X, axis=(0, 1)) * [1, 1, 0]
     loop = np.concatenate([X, X[::-1]])
     return np.concatenate([loop] * (frames // len(loop) + 1))[:frames]
@@ -66,3 +67,109 @@ def scene(X, noise=3.0, outliers=0.10, seed=0):
     out = rng.random(conf.shape) < outliers
     uv[out] += rng.uniform(50, 300, (int(out.sum()), 2)) * rng.choice([-1, 1], (int(out.sum()), 2))
     return rig, Keypoints2D(np.concatenate([uv, conf[..., None]], -1), SKELETON, 60.0)
+
+
+def world_motion(path, fps=60.0):
+    """``(T, 17, 3)`` metres, Z-up, from a clip as captured (not centred: clips recorded together, like
+    the CMU salsa couple, keep their relative places)."""
+    t = source_targets(resample(load_motion(path), fps))
+    if "head_end" not in t:  # rigs without a head-top joint: continue the neck-head line
+        t["head_end"] = t["head"] + 0.6 * (t["head"] - t["neck"])
+    return np.stack([t[r] for r in ROLES], 1) @ np.array([[0, 0, 1.0], [1, 0, 0], [0, 1, 0]]).T
+
+
+def yaw(X, degrees, offset=(0.0, 0.0)):
+    """``(..., 3)`` turned about the vertical by ``degrees`` and shifted by ``offset`` (x, y metres)."""
+    a = np.radians(degrees)
+    R = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+    return X @ R.T + np.array([offset[0], offset[1], 0.0])
+
+
+def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, false_views=0.10, seed=0):
+    """What a real multi-person detector gives for people ``X (K, T, J, 3)`` (NaN where absent) in ``rig``.
+
+    Per view: Gaussian noise (``noise`` px); a share ``outliers`` of joints put anywhere in the image at
+    normal confidence; ``missing`` joints dropped; joints outside the image dropped (people partly out of
+    view); joints of a farther person inside a nearer one's box dropped with probability ``occlusion``;
+    detections with fewer than 3 joints left out; in a share ``false_views`` of views, one false
+    person-shaped detection (a body that is not there, different in each view). Slots are shuffled.
+    Returns ``data (C, T, K+1, J, 3)`` and ``labels (C, T, K+1)``: the person in each slot, -1 false, -2 empty.
+    """
+    rng = np.random.default_rng(seed)
+    C, (K, T, J, _) = len(rig), X.shape
+    uv = rig.project(X.reshape(-1, 3)).reshape(C, K, T, J, 2) + rng.normal(0, noise, (C, K, T, J, 2))
+    depth = np.stack([(X.reshape(-1, 3) @ c.R.T + c.t)[:, 2] for c in rig]).reshape(C, K, T, J)
+    size = np.array([c.size for c in rig], float)[:, None, None, None]  # (C, 1, 1, 1, 2)
+    conf = rng.uniform(0.6, 1.0, (C, K, T, J))
+    out = rng.random(conf.shape) < outliers
+    uv[out] = rng.uniform(0, 1, (int(out.sum()), 2)) * np.broadcast_to(size, uv.shape)[out]
+    inside = ((uv >= 0) & (uv < size)).all(-1) & np.isfinite(uv).all(-1) & (depth > 0)
+    with warnings.catch_warnings():  # absent people: all-NaN boxes and depths
+        warnings.simplefilter("ignore", RuntimeWarning)
+        box = np.where(inside[..., None], uv, np.nan)
+        lo, hi, d = np.nanmin(box, 3), np.nanmax(box, 3), np.nanmedian(depth, -1)  # (C, K, T, 2), (C, K, T)
+    in_box = ((uv[:, :, None] > lo[:, None, :, :, None]) & (uv[:, :, None] < hi[:, None, :, :, None])).all(-1)
+    behind = (d[:, :, None] > d[:, None, :]) & ~np.eye(K, dtype=bool)[None, :, :, None]  # (C, K, K', T)
+    hidden = (in_box & behind[..., None]).any(2) & (rng.random(conf.shape) < occlusion)
+    keep = inside & ~hidden & (rng.random(conf.shape) >= missing)
+    keep &= keep.sum(-1, keepdims=True) >= 3
+    data = np.concatenate([np.where(keep[..., None], uv, np.nan), np.where(keep, conf, 0.0)[..., None]], -1)
+    labels = np.where(keep.any(-1), np.arange(K)[None, :, None], -2)  # (C, K, T)
+    # one false detection: a real body's shape moved 1-3 m in this view only
+    other = rng.integers(0, K, (C, T))
+    shift = rng.uniform(1, 3, (C, T, 1)) * rng.choice([-1, 1], (C, T, 2))
+    fake = X[other, np.arange(T)[None]] + np.concatenate([shift, np.zeros((C, T, 1))], -1)[:, :, None]
+    fuv = np.stack([rig[c].project(fake[c].reshape(-1, 3)).reshape(T, J, 2) for c in range(C)]) + rng.normal(0, noise, (C, T, J, 2))
+    fok = ((fuv >= 0) & (fuv < size[:, 0])).all(-1) & (rng.random((C, T)) < false_views)[..., None]
+    fok &= fok.sum(-1, keepdims=True) >= 3
+    fdata = np.concatenate([np.where(fok[..., None], fuv, np.nan), np.where(fok, rng.uniform(0.6, 1, (C, T, J)), 0)[..., None]], -1)
+    data = np.concatenate([data.transpose(0, 2, 1, 3, 4), fdata[:, :, None]], 2)  # (C, T, K+1, J, 3)
+    labels = np.concatenate([labels.transpose(0, 2, 1), np.where(fok.any(-1), -1, -2)[..., None]], 2)
+    perm = np.argsort(rng.random((C, T, K + 1)), -1)
+    return np.take_along_axis(data, perm[..., None, None], 2), np.take_along_axis(labels, perm, 2)
+
+
+def crowd(frames=300, fps=60.0, walkers=3, root=None):
+    """Truth ``(K, T, 17, 3)`` metres, Z-up, NaN where absent: the CMU salsa couple 60_01/61_01 (close
+    contact) dancing at the centre, and ``walkers`` CMU walks (subjects 2 and 7) crossing the scene at
+    different angles and times, entering and leaving; the first walker also vanishes for 0.5 s mid-walk
+    (behind something, from every view) and must come back under its own identity."""
+    from pathlib import Path
+
+    root = Path(root) if root else Path(__file__).resolve().parents[2] / "tests" / "data" / "mocap"
+    couple = [world_motion(root / "cmu_salsa" / f"{n}_01_scaled.bvh", fps)[:frames] for n in (60, 61)]
+    centre = np.nanmean(np.concatenate(couple)[:, 0], 0) * [1, 1, 0]
+    people = [c - centre for c in couple]
+    clips = [world_motion(root / "cmu_iclone" / f"00{n}" / f"00{n}_01.bvh", fps) for n in (2, 7)]
+    plan = [(0, 20.0, 0.6), (60, 110.0, -0.5), (130, -50.0, 0.9), (200, 160.0, -1.0)]
+    for i, (start, angle, side) in enumerate(plan[:walkers]):
+        W = clips[i % 2]
+        W = W - np.nanmean(W[:, 0], 0) * [1, 1, 0] + [0, side, 0]
+        track = np.full((frames,) + W.shape[1:], np.nan)
+        n = min(len(W), frames - start)
+        track[start:start + n] = yaw(W[:n], angle)
+        if i == 0:
+            track[start + 50:start + 80] = np.nan
+        people.append(track)
+    return np.stack(people)
+
+
+def association_score(assignment, labels) -> dict:
+    """How well tracks ``assignment (K', C, T)`` (slots, -1 none) follow the people of ``labels (C, T, P)``.
+
+    A person-frame (a person with detections in >= 2 views) is *correct* when one track holds >= 2 of its
+    detections and nothing of anyone else's in that frame. ``switches``: changes of the track holding a person
+    between the frames it is held (a swap or a new ID both count). ``owner (K, T)``: that track, -1 none.
+    """
+    K = int(labels.max()) + 1
+    Kt, C, T = assignment.shape
+    held = np.where(assignment >= 0, np.take_along_axis(labels[None], np.maximum(assignment, 0)[..., None], 3)[..., 0], -3)
+    cnt = (held[None] == np.arange(K)[:, None, None, None]).sum(2)  # (K, K', T)
+    owner = np.where(cnt.max(1) > 0, cnt.argmax(1), -1)  # (K, T)
+    present = (labels == np.arange(K)[:, None, None, None]).sum(1).sum(-1) >= 2  # (K, T)
+    own = np.take_along_axis(held.transpose(1, 0, 2)[None].repeat(K, 0), np.maximum(owner, 0)[:, None, None, :], 2)[:, :, 0]
+    pure = (own == np.arange(K)[:, None, None]) | (own == -3)  # (K, C, T)
+    good = present & (owner >= 0) & (cnt.max(1) >= 2) & pure.all(1)
+    switches = sum(int((np.diff(o[o >= 0]) != 0).sum()) for o in owner)
+    return {"correct": float(good[present].mean()), "person_frames": int(present.sum()), "switches": switches,
+            "owner": owner}

@@ -1,0 +1,367 @@
+"""Several people across calibrated views: association across views and tracking with identities.
+
+:func:`track_people` turns every detection of every view, ``(C, T, P, J, 3)`` = x px, y px, confidence
+(P = most people in one view, slots in any order), into people with identities: for each person ``k``,
+the detection slot it holds in view ``c`` at frame ``t`` (``assignment (K, C, T)``, -1 = none).
+
+Each frame:
+
+1. **match** — the people being tracked (3D poses, constant-velocity prediction) are projected into every
+   view and matched to the detections there, one optimal assignment per view (Hungarian) on a robust
+   distance: the confidence-weighted *median* over joints of the offset in metres at the person's depth
+   (outlier and missing joints do not move it; no pixel threshold that depends on distance);
+2. **update** — each person's matched detections are triangulated robustly (every view pair tried,
+   outlier views rejected per joint, :func:`~mocap.triangulate.robust.triangulate_robust`);
+3. **birth** — detections nobody claimed are grouped across views: every pair of views whose
+   detections agree epipolarly (median distance) gives a 3D hypothesis, scored by how many views it
+   explains; the best are kept greedily, each taking one detection per view (a global choice over all
+   views, not per pair). A new group near a person who is not currently seen, with the same bone lengths,
+   is that person coming back (re-identified); otherwise a new person.
+
+At the end, tracks seen in fewer than ``min_frames`` frames (ghosts from chance agreement of false
+detections, fragments) are dropped and reported; identities are numbered by first appearance.
+
+Cost per frame: ``O(C K P J)`` for matching K people to P detections in C views (all vectorised), plus,
+only where unclaimed detections are seen in two or more views, ``O(C^2 P^2 J)`` for the hypotheses.
+Loops run over frames only (each frame depends on the last) and, for the assignment, over views.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..core.camera import CameraRig, camera_coordinates
+from ..errors import MocapError
+from ..triangulate.dlt import normalized_errors, solve_normal, summed_normal, view_coefficients
+from ..triangulate.robust import default_threshold, triangulate_robust
+from .association import pairwise_costs, weighted_median
+
+UNSEEN = np.inf
+
+
+@dataclass
+class TrackingOptions:
+    """Options of :func:`track_people` (distances in metres, times in seconds).
+
+    min_confidence: joints below are ignored; min_joints: a detection needs this many usable joints.
+    gate_m: a detection joins a person when its median joint offset from the prediction is below this;
+    gate_growth: the gate widens by this many metres per second the person goes unseen (up to ``max_gate_m``).
+    epipolar_px: two views' detections may be one new person when their median epipolar distance is below
+    this (default 2 % of the larger image side).
+    min_views: views a person must be seen in (2 = triangulable). min_frames: shorter tracks are dropped
+    (default ``0.25 * fps``). reid_speed: how fast (m/s) someone unseen may have walked away and still be
+    re-identified; reid_bone_tol: the relative bone-length difference allowed then. joint_gate_m: while
+    tracking, a joint further than this from the prediction is an outlier in that view.
+    """
+
+    min_confidence: float = 0.2
+    min_joints: int = 3
+    gate_m: float = 0.2
+    gate_growth: float = 1.0
+    max_gate_m: float = 0.6
+    epipolar_px: float | None = None
+    min_views: int = 2
+    min_frames: int | None = None
+    reid_speed: float = 1.5
+    reid_bone_tol: float = 0.12
+    joint_gate_m: float = 0.4
+
+
+@dataclass
+class PeopleTracks:
+    """People found by :func:`track_people`.
+
+    assignment: ``(K, C, T)`` int, the detection slot of person ``k`` in view ``c`` at frame ``t`` (-1 none);
+    positions: ``(K, T, J, 3)`` metres, the tracker's own 3D (NaN where unseen; the final 3D comes from
+    triangulating :meth:`keypoints`); ids: ``(K,)`` 1-based, ordered by first appearance;
+    report: counts of what was dropped or re-identified (see :func:`track_people`).
+    """
+
+    assignment: np.ndarray
+    positions: np.ndarray
+    ids: np.ndarray
+    report: dict = field(default_factory=dict)
+
+    @property
+    def present(self) -> np.ndarray:
+        """``(K, T)`` bool: frames where the person was seen in at least two views."""
+        return np.isfinite(self.positions).all(-1).any(-1)
+
+    def keypoints(self, data: np.ndarray, k: int) -> np.ndarray:
+        """Person ``k``'s detections ``(C, T, J, 3)`` out of ``data (C, T, P, J, 3)`` (NaN, 0 elsewhere)."""
+        a = self.assignment[k]
+        out = np.take_along_axis(data, np.maximum(a, 0)[:, :, None, None, None], axis=2)[:, :, 0].copy()
+        out[a < 0] = np.array([np.nan, np.nan, 0.0])
+        return out
+
+    def by_presence(self) -> np.ndarray:
+        """Track indices, most present first (ties: first appearance)."""
+        return np.argsort(-self.present.sum(-1), kind="stable")
+
+
+# ------------------------------------------------------------------ building blocks
+
+
+def depth_offsets(X: np.ndarray, xy: np.ndarray, Rt: np.ndarray) -> np.ndarray:
+    """Offset in metres at the person's depth between projected poses and detections.
+
+    X: ``(K, J, 3)`` world poses; xy: ``(C, P, J, 2)`` undistorted normalised detections; Rt: ``(C, 3, 4)``.
+    Returns ``(C, K, P, J)``: ``|xy - project(X)| * depth`` (NaN where either is unknown or behind).
+    """
+    cx, cy, cz = camera_coordinates(Rt, X)  # (C, K, J)
+    z = np.where(cz > 0.05, cz, np.nan)
+    dx = xy[:, None, :, :, 0] - (cx / z)[:, :, None]
+    dy = xy[:, None, :, :, 1] - (cy / z)[:, :, None]
+    return np.sqrt(dx * dx + dy * dy) * z[:, :, None]
+
+
+def robust_distance(d: np.ndarray, w: np.ndarray, min_joints: int) -> np.ndarray:
+    """``(..., J)`` per-joint distances and weights -> ``(...)`` weighted median over the joints both
+    know (``inf`` where fewer than ``min_joints``)."""
+    w = np.where(np.isfinite(d), w, 0.0)
+    med = weighted_median(np.where(w > 0, d, np.inf), w)
+    return np.where((w > 0).sum(-1) >= min_joints, med, UNSEEN)
+
+
+def assign_views(cost: np.ndarray, gate: np.ndarray) -> np.ndarray:
+    """``(C, K, P)`` costs and ``(K,)`` gates -> ``(C, K)`` detection per person and view (-1 none):
+    one minimum-cost assignment per view, pairs above the person's gate refused."""
+    C, K, P = cost.shape
+    out = np.full((C, K), -1)
+    allowed = cost < gate[None, :, None]
+    for c in np.flatnonzero(allowed.any(axis=(1, 2))):
+        rows, cols = linear_sum_assignment(np.where(allowed[c], cost[c], 1e6))
+        ok = allowed[c, rows, cols]
+        out[c, rows[ok]] = cols[ok]
+    return out
+
+
+def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    """``(..., J, 3)`` poses, ``(B, 2)`` joint pairs -> ``(..., B)`` lengths (NaN where a joint is unknown)."""
+    return np.linalg.norm(X[..., bones[:, 0], :] - X[..., bones[:, 1], :], axis=-1)
+
+
+def pose_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``(N, J, 3)`` and ``(M, J, 3)`` -> ``(N, M)`` median joint distance over joints both know (inf if none)."""
+    d = np.linalg.norm(A[:, None] - B[None], axis=-1)
+    with np.errstate(all="ignore"):
+        m = np.nanmedian(np.where(np.isfinite(d), d, np.nan), axis=-1) if d.size else d.sum(-1)
+    return np.where(np.isfinite(m), m, UNSEEN)
+
+
+# ------------------------------------------------------------------ the tracker
+
+
+class _Tracker:
+    """State of :func:`track_people` while it walks through the frames."""
+
+    def __init__(self, xy, conf, rig: CameraRig, bones, fps, opts: TrackingOptions):
+        self.xy, self.conf, self.rig, self.bones, self.fps, self.o = xy, conf, rig, bones, fps, opts
+        self.C, self.T, self.P, self.J = conf.shape
+        self.Rt, self.focals = rig.extrinsics, rig.focals
+        self.thr = default_threshold(rig)
+        self.epi = opts.epipolar_px if opts.epipolar_px is not None else 0.02 * max(max(c.size) for c in rig)
+        self.pose = np.zeros((0, self.J, 3))
+        self.vel = np.zeros((0, 3))
+        self.last = np.zeros(0, int)
+        self.bone_sum = np.zeros((0, len(bones)))
+        self.bone_n = np.zeros((0, len(bones)))
+        self.assign: list[np.ndarray] = []  # per track (C, T)
+        self.positions: list[np.ndarray] = []  # per track (T, J, 3)
+        self.reidentified = 0
+
+    # -- per frame
+    def step(self, t: int) -> None:
+        xy, conf = self.xy[:, t], self.conf[:, t]
+        usable = (conf > 0).sum(-1) >= self.o.min_joints  # (C, P)
+        w = np.where(usable[..., None], conf, 0.0)
+        claimed = np.zeros((self.C, self.P), bool)
+        updated = np.zeros(len(self.pose), bool)
+        if len(self.pose):
+            unseen_s = (t - self.last) / self.fps
+            pred = self.pose + self.vel[:, None] * np.minimum(t - self.last, 0.5 * self.fps)[:, None, None]
+            offsets = depth_offsets(pred, xy, self.Rt)  # (C, K, P, J) metres
+            cost = robust_distance(offsets, w[:, None], self.o.min_joints)
+            gate = np.minimum(self.o.gate_m + self.o.gate_growth * unseen_s, self.o.max_gate_m)
+            match = assign_views(cost, gate)  # (C, K)
+            off = np.take_along_axis(offsets, np.maximum(match, 0)[:, :, None, None], axis=2)[:, :, 0]  # (C, K, J)
+            X, nviews = self._triangulate(match, xy, w, off < np.maximum(self.o.joint_gate_m, 3 * cost.min(-1))[..., None])
+            updated = self._update(t, X, nviews, match, pred, gate)
+            mine = (match >= 0) & updated[None]
+            claimed[np.nonzero(mine)[0], match[mine]] = True
+        free = usable & ~claimed
+        if (free.any(-1)).sum() >= self.o.min_views:
+            self._births(t, xy, np.where(free[..., None], conf, 0.0), free, updated)
+
+    def _triangulate(self, match, xy, w, near=None):
+        """3D of every person from its matched detections: ``(K, J, 3)`` and views per person ``(K,)``.
+
+        ``near (C, K, J)``: joints close enough to the prediction (when there is one): a DLT over those,
+        then one refit without the views that disagree with it by more than the outlier threshold (two
+        solves whatever the number of cameras: the tracker needs a good pose, the final 3D comes from
+        :func:`~mocap.triangulate.triangulate` on the whole sequence). Without ``near``, the exhaustive
+        robust triangulation (new people)."""
+        C, K = match.shape
+        m = np.maximum(match, 0)
+        sel_xy = np.take_along_axis(xy, m[:, :, None, None], axis=1).reshape(C, -1, 2)  # (C, K*J, 2)
+        sel_w = np.where((match >= 0)[..., None], np.take_along_axis(w, m[:, :, None], axis=1), 0.0)
+        if near is None:
+            X, _, _ = triangulate_robust(sel_xy, sel_w.reshape(C, -1), self.Rt, self.focals, self.thr, self.o.min_views)
+            return X.reshape(K, self.J, 3), (match >= 0).sum(0)
+        wt = np.where(near, sel_w, 0.0).reshape(C, -1)
+        coef, basis = view_coefficients(self.Rt, sel_xy, wt)
+        X = solve_normal(summed_normal(coef, basis))
+        with np.errstate(invalid="ignore"):
+            inl = (normalized_errors(self.Rt, X, sel_xy, self.focals) < self.thr[:, None]) & (wt > 0)
+        X = solve_normal(summed_normal(coef, basis, inl))
+        X[inl.sum(0) < self.o.min_views] = np.nan
+        return X.reshape(K, self.J, 3), (match >= 0).sum(0)
+
+    def _update(self, t, X, nviews, match, pred, gate) -> np.ndarray:
+        """Record the people whose new 3D ``X (K, J, 3)`` is seen in enough views and lies within their gate
+        of the prediction *in 3D* (each view only checks the offset across its line of sight: someone else
+        further along it must not take over a track). Returns ``(K,)`` bool, who was updated."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            moved = np.nanmedian(np.linalg.norm(X - pred, axis=-1), axis=-1)
+        ok = (nviews >= self.o.min_views) & (np.isfinite(X).all(-1).sum(-1) >= self.o.min_joints) & (moved < gate)
+        for k in np.flatnonzero(ok):
+            self._record(k, t, X[k], match[:, k])
+        return ok
+
+    def _record(self, k, t, X, views) -> None:
+        """Person ``k`` seen at ``t`` with 3D ``X (J, 3)`` from detection slots ``views (C,)``: joints not
+        seen now keep their last place, moved with the body; velocity from the body's median motion."""
+        good = np.isfinite(X).all(-1)
+        known = good & np.isfinite(self.pose[k]).all(-1)
+        moved = np.median(X[known] - self.pose[k][known], axis=0) if known.any() else np.zeros(3)
+        if self.last[k] < t and known.any():
+            step = moved / (t - self.last[k])
+            self.vel[k] = 0.5 * self.vel[k] + 0.5 * step if t - self.last[k] == 1 else step
+        self.pose[k] = np.where(good[:, None], X, self.pose[k] + moved)
+        self.last[k] = t
+        L = bone_lengths(X, self.bones)
+        self.bone_sum[k] += np.nan_to_num(L)
+        self.bone_n[k] += np.isfinite(L)
+        self.assign[k][:, t] = views
+        self.positions[k][t] = X
+
+    def _new(self, t, X, views) -> None:
+        self.pose = np.concatenate([self.pose, np.full((1, self.J, 3), np.nan)])
+        self.vel = np.concatenate([self.vel, np.zeros((1, 3))])
+        self.last = np.concatenate([self.last, [t]])
+        self.bone_sum = np.concatenate([self.bone_sum, np.zeros((1, len(self.bones)))])
+        self.bone_n = np.concatenate([self.bone_n, np.zeros((1, len(self.bones)))])
+        self.assign.append(np.full((self.C, self.T), -1))
+        self.positions.append(np.full((self.T, self.J, 3), np.nan))
+        self.pose[-1] = X
+        self._record(len(self.pose) - 1, t, X, views)
+
+    # -- new people and people coming back
+    def _births(self, t, xy, w, free, updated) -> None:
+        C, P, J = self.C, self.P, self.J
+        epi = pairwise_costs(xy[:, None], w[:, None], self.rig)[:, :, 0]  # (C, C, P, P) px
+        a, b, p, q = np.nonzero(np.triu(np.ones((C, C), bool), 1)[:, :, None, None] & (epi < self.epi)
+                                & free[:, None, :, None] & free[None, :, None, :])
+        if not a.size:
+            return
+        n = a.size
+        hx = np.zeros((C, n, J, 2))
+        hw = np.zeros((C, n, J))
+        cand = np.arange(n)
+        hx[a, cand], hw[a, cand] = xy[a, p], w[a, p]
+        hx[b, cand], hw[b, cand] = xy[b, q], w[b, q]
+        H, _, _ = triangulate_robust(hx.reshape(C, -1, 2), hw.reshape(C, -1), self.Rt, self.focals, self.thr, 2)
+        H = H.reshape(n, J, 3)
+        cost = robust_distance(depth_offsets(H, xy, self.Rt), w[:, None], self.o.min_joints)  # (C, n, P)
+        cost = np.where(free[:, None], cost, UNSEEN)
+        best = cost.min(-1)
+        support = (best < self.o.gate_m).sum(0)
+        order = np.lexsort((np.where(np.isfinite(best), best, 1e3).sum(0), -support))
+        seen_now = np.flatnonzero(updated)
+        for i in order:
+            if support[i] < self.o.min_views:
+                break
+            views = np.where((cost[:, i] < self.o.gate_m).any(-1), cost[:, i].argmin(-1), -1)
+            views[views >= 0] = np.where(free[np.flatnonzero(views >= 0), views[views >= 0]], views[views >= 0], -1)
+            if (views >= 0).sum() < self.o.min_views:
+                continue
+            X, nv = self._triangulate(views[:, None], xy, w)
+            X = X[0]
+            if nv[0] < self.o.min_views or np.isfinite(X).all(-1).sum() < self.o.min_joints:
+                continue
+            if seen_now.size and pose_distance(X[None], self.pose[seen_now]).min() < 2 * self.o.gate_m:
+                continue  # left-over detections of someone already seen in this frame
+            free[np.flatnonzero(views >= 0), views[views >= 0]] = False
+            k = self._reidentify(t, X)
+            if k is None:
+                self._new(t, X, views)
+            else:
+                self.reidentified += 1
+                self._record(k, t, X, views)
+            seen_now = np.append(seen_now, k if k is not None else len(self.pose) - 1)
+
+    def _reidentify(self, t, X) -> int | None:
+        """A person not seen at ``t`` who could be ``X``: near where they were last (at walking speed)
+        and with the same bone lengths; the nearest such, or None."""
+        cand = np.flatnonzero(self.last < t)
+        if not cand.size:
+            return None
+        gap = (t - self.last[cand]) / self.fps
+        pred = self.pose[cand] + self.vel[cand, None] * np.minimum(t - self.last[cand], 0.5 * self.fps)[:, None, None]
+        dist = pose_distance(X[None], pred)[0]
+        reach = self.o.gate_m + self.o.reid_speed * gap
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # bones never measured
+            mine = bone_lengths(X, self.bones)
+            theirs = self.bone_sum[cand] / self.bone_n[cand]
+            diff = np.nanmedian(np.abs(mine[None] / theirs - 1), axis=-1)
+        same_body = np.where(np.isfinite(diff), diff <= self.o.reid_bone_tol, gap < 0.5)
+        ok = (dist <= reach) & same_body
+        return int(cand[ok][np.argmin(dist[ok])]) if ok.any() else None
+
+
+def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options: TrackingOptions | None = None,
+                 progress=None) -> PeopleTracks:
+    """Associate every person across views and follow them through time (see the module docstring).
+
+    data: ``(C, T, P, J, 3)`` = x px, y px, confidence (slots in any order, NaN/0 where empty); rig: the
+    C calibrated cameras; skeleton: the keypoint layout (its rigid bones re-identify people); fps: frame rate.
+    Returns :class:`PeopleTracks` whose report holds ``people``, ``dropped_tracks`` and ``dropped_frames``
+    (short tracks: ghosts, fragments), ``reidentified`` (times someone came back under their own ID),
+    ``unassigned`` (usable detections nobody claimed: false, partial or single-view) and
+    ``few_joints`` (detections with fewer than ``min_joints`` usable joints, ignored).
+    """
+    o = options or TrackingOptions()
+    data = np.asarray(data, float)
+    if data.ndim != 5 or data.shape[-1] != 3:
+        raise MocapError(f"multi-person keypoints must be (C, T, P, J, 3), got {data.shape}")
+    C, T, P, J, _ = data.shape
+    if C != len(rig):
+        raise MocapError(f"{C} views of keypoints but {len(rig)} cameras in the calibration", rig.source or None)
+    xy = rig.undistort(data[..., :2])
+    conf = np.nan_to_num(data[..., 2])
+    conf = np.where((conf >= o.min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
+    njoints = (conf > 0).sum(-1)
+    bones = skeleton.rigid_bone_indices if hasattr(skeleton, "rigid_bone_indices") else np.zeros((0, 2), int)
+    tr = _Tracker(xy, conf, rig, bones, fps, o)
+    for t in range(T):
+        tr.step(t)
+        if progress is not None and (t % 100 == 99 or t == T - 1):
+            progress(t + 1, T)
+    assign = np.array(tr.assign).reshape(-1, C, T)
+    pos = np.array(tr.positions).reshape(-1, T, J, 3)
+    seen = np.isfinite(pos).all(-1).any(-1)  # (K, T)
+    min_frames = o.min_frames if o.min_frames is not None else max(2, int(round(0.25 * fps)))
+    keep = seen.sum(-1) >= min_frames
+    first = np.where(seen.any(-1), seen.argmax(-1), T)
+    order = np.flatnonzero(keep)[np.argsort(first[keep], kind="stable")]
+    report = {"people": int(order.size), "dropped_tracks": int((~keep).sum()),
+              "dropped_frames": int(seen[~keep].sum()), "reidentified": tr.reidentified,
+              "unassigned": int(((njoints >= o.min_joints).sum() - (assign[order] >= 0).sum())),
+              "few_joints": int(((njoints > 0) & (njoints < o.min_joints)).sum()),
+              "min_frames": min_frames}
+    return PeopleTracks(assign[order], pos[order], np.arange(1, order.size + 1), report)
