@@ -15,8 +15,15 @@ def cmd_triangulate(args) -> int:
     console = _console(args)
     if not args.keypoints and not args.videos:
         raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
+    people = _people(args.people)
     job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
-                           args.refine, args.threshold, args.min_confidence, args.smooth, args.rig)
+                           args.refine, args.threshold, args.min_confidence, args.smooth, args.rig, people,
+                           args.one_file)
+    if people != 1 or args.one_file:
+        if args.videos:
+            raise MocapError("--people with --videos: the built-in video detector follows one person; detect "
+                             "everyone with another tool (OpenPose JSON) and give --keypoints")
+        return _triangulate_people(console, job)
     if args.videos:
         from ..io.calibration import read_calibration
         from ..pipelines.monocular import detect_videos
@@ -36,6 +43,38 @@ def cmd_triangulate(args) -> int:
             task = prog.add_task("triangulating", total=1)
             res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
     _report_triangulation(console, res, args.output, args.report)
+    return 0
+
+
+def _people(value: str) -> int | str:
+    if value == "all":
+        return "all"
+    if not value.isdigit() or int(value) < 1:
+        raise MocapError(f"--people takes 'all' or a number of people >= 1, not {value!r}")
+    return int(value)
+
+
+def _triangulate_people(console: Console, job) -> int:
+    from ..pipelines.multiview import run_people
+
+    with _progress(console) as prog:
+        task = prog.add_task("tracking people", total=1)
+        res = run_people(job, lambda done, total: prog.update(task, completed=done, total=total))
+    t = Table(title=f"People ({len(res.people)} of {len(res.tracks.ids)} tracked)")
+    for col in ("id", "frames", "first-last", "views/joint", "error px", "valid %", "file"):
+        t.add_column(col, justify="right")
+    for p in res.people:
+        seen = np.flatnonzero(res.tracks.present[p.id - 1])
+        r = p.result
+        views = r.views_used[r.motion.valid]
+        t.add_row(str(p.id), str(p.frames), f"{seen[0]}-{seen[-1]}", f"{views.mean():.2f}" if views.size else "-",
+                  f"{np.nanmean(r.reprojection_error):.2f}" if np.isfinite(r.reprojection_error).any() else "-",
+                  f"{100 * r.motion.valid.mean():.1f}", str(p.output.name) if p.output else "")
+    console.print(t)
+    for note in res.notes + [n for p in res.people for n in (f"p{p.id}: {m}" for m in p.result.notes)]:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    console.print(f"wrote {job.output}" if job.one_file else
+                  f"wrote {len(res.people)} files: {', '.join(p.output.name for p in res.people)}", soft_wrap=True)
     return 0
 
 
@@ -89,6 +128,9 @@ def add_commands(sub) -> None:
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
     t.add_argument("--smooth", action="store_true",
                    help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
+    t.add_argument("--people", default="1", help="'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs "
+                   "by first appearance); N: the N most present; default 1: the most present person, to -o itself")
+    t.add_argument("--one-file", action="store_true", help="with --people: all people in one .npz (positions K x T x J x 3)")
     t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)

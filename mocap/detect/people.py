@@ -34,12 +34,70 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..core.camera import CameraRig, camera_coordinates
+from ..core.keypoints import Keypoints2D
+from ..core.rotations import skew
+from ..core.skeletons import get_skeleton
 from ..errors import MocapError
 from ..triangulate.dlt import normalized_errors, solve_normal, summed_normal, view_coefficients
 from ..triangulate.robust import default_threshold, triangulate_robust
-from .association import pairwise_costs, weighted_median
 
 UNSEEN = np.inf
+BIG = 1e4  # px: cost of a pair with nothing in common
+
+
+def essential_matrices(rig: CameraRig) -> np.ndarray:
+    """``(C, C, 3, 3)`` essential matrices E[a, b] with ``x_b^T E[a, b] x_a = 0`` (normalised coords)."""
+    C = len(rig)
+    E = np.zeros((C, C, 3, 3))
+    for a in range(C):
+        for b in range(C):
+            if a == b:
+                continue
+            R = rig[b].R @ rig[a].R.T
+            t = rig[b].t - R @ rig[a].t
+            E[a, b] = skew(t) @ R
+    return E
+
+
+def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarray:
+    """Epipolar disagreement between every pair of people in every pair of views.
+
+    xy: ``(C, T, P, J, 2)`` undistorted normalised coordinates; conf: ``(C, T, P, J)``.
+    Returns ``(C, C, T, P, P)`` px: the confidence-weighted *median* symmetric epipolar distance over
+    the joints both detections share (``BIG`` when none, 0 on the diagonal): a few outlier joints
+    (up to half the weight) do not move it, so a correct view is not lost to them.
+    """
+    C, T, P, J, _ = xy.shape
+    h = np.concatenate([np.nan_to_num(xy), np.ones(xy.shape[:-1] + (1,))], axis=-1)  # (C,T,P,J,3)
+    E = essential_matrices(rig)
+    f = rig.focals
+    cost = np.zeros((C, C, T, P, P))
+    for a in range(C):
+        for b in range(a + 1, C):
+            la = np.einsum("ij,tpkj->tpki", E[a, b], h[a])  # epipolar lines in b of points in a
+            lb = np.einsum("ji,tqkj->tqki", E[a, b], h[b])  # lines in a of points in b
+            num = np.abs(np.einsum("tqki,tpki->tpqk", h[b], la))
+            da = num / np.linalg.norm(la[..., :2], axis=-1)[:, :, None, :] * f[b]
+            db = num / np.linalg.norm(lb[..., :2], axis=-1)[:, None, :, :] * f[a]
+            w = np.minimum(conf[a][:, :, None, :], conf[b][:, None, :, :])
+            c = weighted_median(np.where(w > 0, 0.5 * (da + db), np.inf), w)
+            c = np.where(w.sum(-1) > 0, c, BIG)
+            cost[a, b] = c
+            cost[b, a] = c.transpose(0, 2, 1)
+    return cost
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``(..., K)`` values and non-negative weights -> ``(...)`` weighted median along the last axis
+    (the smallest value whose cumulative weight reaches half the total; NaN where all weights are 0)."""
+    order = np.argsort(values, axis=-1)
+    v = np.take_along_axis(values, order, -1)
+    cw = np.cumsum(np.take_along_axis(weights, order, -1), axis=-1)
+    total = cw[..., -1:]
+    k = np.minimum((cw < 0.5 * total).sum(-1, keepdims=True), values.shape[-1] - 1)
+    return np.where(total[..., 0] > 0, np.take_along_axis(v, k, -1)[..., 0], np.nan)
+
+
 
 
 @dataclass
@@ -365,3 +423,33 @@ def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options
               "few_joints": int(((njoints > 0) & (njoints < o.min_joints)).sum()),
               "min_frames": min_frames}
     return PeopleTracks(assign[order], pos[order], np.arange(1, order.size + 1), report)
+
+
+def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera_names: list[str],
+                  frames=None, min_confidence: float = 0.2, options: TrackingOptions | None = None
+                  ) -> tuple[Keypoints2D, dict]:
+    """The single most present person of ``(C, T, P, J, 3)`` multi-person detections, ``(C, T, J, 3)``:
+    the one-person case of :func:`track_people` (a view is dropped only when nobody in it fits).
+
+    Returns the keypoints and a report: ``chosen (C, T)`` slot per view (-1 = none), ``dropped`` views
+    where the person was seen elsewhere and this view held a usable detection that did not fit,
+    ``multi_person_views`` views holding several detections, ``people`` how many were tracked.
+    """
+    o = options or TrackingOptions(min_confidence=min_confidence)
+    skeleton_obj = get_skeleton(skeleton)
+    tracks = track_people(data, rig, skeleton_obj, fps, o)
+    C, T, P, J, _ = data.shape
+    conf = np.nan_to_num(np.asarray(data, float)[..., 2])
+    usable = ((conf >= o.min_confidence).sum(-1) >= o.min_joints)  # (C, T, P)
+    report = {"multi_person_views": int((usable.sum(-1) > 1).sum()), "people": len(tracks.ids),
+              "tracking": tracks.report}
+    if not len(tracks.ids):
+        empty = np.full((C, T, J, 3), np.nan)
+        empty[..., 2] = 0
+        report.update(chosen=np.full((C, T), -1), dropped=int(usable.any(-1).sum()))
+        return Keypoints2D(empty, skeleton_obj, fps, camera_names, frames), report
+    k = tracks.by_presence()[0]
+    chosen = tracks.assignment[k]
+    seen = tracks.present[k][None]
+    report.update(chosen=chosen, dropped=int((seen & usable.any(-1) & (chosen < 0)).sum()))
+    return Keypoints2D(tracks.keypoints(data, k), skeleton_obj, fps, camera_names, frames), report

@@ -143,14 +143,20 @@ def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:
 
 def write_openpose_folders(kp: Keypoints2D, folder: str | Path) -> list[Path]:
     """One ``<camera>_json`` folder per camera, ``<camera>.NNNN.json`` per frame (missing -> 0, 0, 0)."""
+    return write_openpose_people(kp.data[:, :, None], kp.camera_names, kp.frames, folder)
+
+
+def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, folder: str | Path) -> list[Path]:
+    """Several people ``(C, T, P, J, 3)`` as OpenPose JSON: one ``<camera>_json`` folder per camera,
+    ``<camera>.NNNN.json`` per frame listing the people with any joint (missing joints -> 0, 0, 0)."""
     out = []
-    data = np.nan_to_num(kp.data, nan=0.0)
-    for c, name in enumerate(kp.camera_names):
+    flat = np.nan_to_num(data, nan=0.0)
+    for c, name in enumerate(camera_names):
         d = Path(folder) / f"{name}_json"
         d.mkdir(parents=True, exist_ok=True)
-        for t, num in enumerate(kp.frames):
-            people = [] if not (kp.data[c, t, :, 2] > 0).any() else [
-                {"person_id": [-1], "pose_keypoints_2d": [round(float(v), 4) for v in data[c, t].ravel()]}]
+        for t, num in enumerate(frames):
+            people = [{"person_id": [-1], "pose_keypoints_2d": [round(float(v), 4) for v in flat[c, t, p].ravel()]}
+                      for p in np.flatnonzero((data[c, t, :, :, 2] > 0).any(-1))]
             with atomic_open(d / f"{name}.{int(num):04d}.json") as f:
                 json.dump({"version": 1.3, "people": people}, f)
         out.append(d)

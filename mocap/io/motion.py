@@ -129,10 +129,39 @@ def write_npz(motion: Motion3D, path: str | Path) -> None:
                                 units="m", skeleton=motion.skeleton.name)
 
 
+def write_people_npz(motions: list[Motion3D], ids: list[int], path: str | Path) -> None:
+    """Several people in one NPZ: ``positions (K, T, J, 3)`` metres, ``confidence (K, T, J)``, ``ids (K,)``,
+    plus names, fps, up axis and skeleton as in :func:`write_npz` (all motions share skeleton, fps, length)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            m = motions[0]
+            np.savez_compressed(f, positions=np.stack([x.positions for x in motions]),
+                                confidence=np.stack([x.confidence for x in motions]), ids=np.asarray(ids),
+                                joint_names=np.array(m.names), fps=m.fps, up=m.up, units="m", skeleton=m.skeleton.name)
+
+
+def read_people_npz(path: str | Path) -> tuple[list[int], list[Motion3D]]:
+    """IDs and motions of every person in an NPZ (a single-person NPZ gives one, with ID 1)."""
+    path = Path(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+        if z["positions"].ndim == 3:
+            return [1], [read_npz(path)]
+        names = [str(n) for n in z["joint_names"]]
+        sk = str(z["skeleton"])
+        skeleton = get_skeleton(sk) if sk != "custom" and sk.lower() in _registered() else skeleton_from_names(names)
+        return [int(i) for i in z["ids"]], [Motion3D(p, skeleton, float(z["fps"]), c, str(z["up"]), names)
+                                            for p, c in zip(z["positions"], z["confidence"])]
+    except (OSError, ValueError, KeyError) as e:
+        raise MocapError(f"not a mocap motion .npz ({e})", path) from None
+
+
 def read_npz(path: str | Path) -> Motion3D:
     path = Path(path)
     try:
         z = np.load(path, allow_pickle=False)
+        if z["positions"].ndim == 4:
+            raise MocapError(f"holds {len(z['positions'])} people: pick one with mocap.io.motion.read_people_npz", path)
         names = [str(n) for n in z["joint_names"]]
         sk = str(z["skeleton"])
         skeleton = get_skeleton(sk) if sk != "custom" and sk.lower() in _registered() else skeleton_from_names(names)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detect.association import select_person
 from ..core.camera import CameraRig
-from .convert import write_any
+from ..core.keypoints import Keypoints2D
+from ..detect.people import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
 from ..io.calibration import read_calibration
-from ..io.keypoints import keypoint_folders
-from ..io.keypoints import read_openpose_folders
-from ..core.keypoints import Keypoints2D
+from ..io.keypoints import MultiPersonKeypoints, keypoint_folders, read_openpose_folders
+from ..io.motion import write_people_npz
+from .convert import write_any
 from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, triangulate, triangulate_pose2sim
 
 
@@ -33,16 +33,23 @@ class TriangulationJob:
     min_confidence: float = 0.3
     smooth: bool = False
     rig: str = "mixamo"
+    people: int | str = 1
+    one_file: bool = False
 
 
-def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
-    """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
+def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints]:
     rig = read_calibration(job.calib)
     folders = keypoint_folders(job.keypoints)
     multi = read_openpose_folders(folders, job.skeleton, job.fps)
     if len(folders) != len(rig):
         raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)
+    return rig, multi
+
+
+def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
+    """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
+    rig, multi = _inputs(job)
     notes = []
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
@@ -104,3 +111,86 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence))
     return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
                    method=res.method + "+refined", notes=notes, quality=quality)
+
+
+@dataclass
+class PersonResult:
+    """One tracked person: ``id`` (1-based, by first appearance), ``result`` (their triangulation),
+    ``output`` (the file written for them, or None), ``frames`` present (seen by >= 2 views)."""
+
+    id: int
+    result: TriangulationResult
+    output: Path | None
+    frames: int
+
+
+@dataclass
+class PeopleResult:
+    """Everyone :func:`run_people` kept, the tracks they came from, and notes (what was dropped)."""
+
+    people: list[PersonResult]
+    tracks: PeopleTracks
+    notes: list[str]
+
+
+def person_path(output: str | Path, pid: int) -> Path:
+    """``out.trc`` -> ``out_p1.trc`` for person 1 (same folder, same format)."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_p{pid}{output.suffix}")
+
+
+def run_people(job: TriangulationJob, progress=None) -> PeopleResult:
+    """Read calibration + OpenPose folders, then :func:`triangulate_people`."""
+    rig, multi = _inputs(job)
+    return triangulate_people(multi, rig, job, progress)
+
+
+def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: TriangulationJob, progress=None) -> PeopleResult:
+    """Every person (``job.people``: ``"all"`` or the N most present), each triangulated (and refined) as
+    ``job`` says. Outputs are written only once everyone is done: one file per person
+    (:func:`person_path`), or with ``job.one_file`` one multi-person NPZ. Raises :class:`MocapError`
+    when nobody is seen in two views for long enough (nothing is written then)."""
+    if len(rig) != multi.data.shape[0]:
+        raise MocapError(f"{multi.data.shape[0]} views of keypoints but {len(rig)} cameras in the calibration", job.calib)
+    if job.one_file and job.output and Path(job.output).suffix.lower() != ".npz":
+        raise MocapError("one file for several people is a .npz", job.output)
+    tracks = track_people(multi.data, rig, multi.skeleton, multi.fps, TrackingOptions(min_confidence=min(0.2, job.min_confidence)),
+                          progress=progress)
+    if not len(tracks.ids):
+        raise MocapError(f"nobody was seen in 2 views for {tracks.report['min_frames']} frames or more",
+                         multi.sources[0] if multi.sources else None)
+    wanted = tracks.by_presence()
+    if job.people != "all":
+        wanted = wanted[:max(1, int(job.people))]
+    wanted = np.sort(wanted)  # by first appearance
+    single = replace(job, output=None)
+    people = []
+    for k in wanted:
+        kp = Keypoints2D(tracks.keypoints(multi.data, k), multi.skeleton, multi.fps, multi.camera_names, multi.frames)
+        res = triangulate_job(kp, rig, single)
+        out = person_path(job.output, int(tracks.ids[k])) if job.output and not job.one_file else None
+        people.append(PersonResult(int(tracks.ids[k]), res, out, int(tracks.present[k].sum())))
+    for p in people:
+        if p.output:
+            write_any(p.result.motion, p.output, job.rig)
+    if job.output and job.one_file:
+        write_people_npz([p.result.motion for p in people], [p.id for p in people], job.output)
+    return PeopleResult(people, tracks, people_notes(tracks.report, len(tracks.ids) - len(people)))
+
+
+def people_notes(report: dict, left_out: int) -> list[str]:
+    """What a user should know about a tracking ``report`` (see :func:`~mocap.detect.people.track_people`)."""
+    notes = []
+    if report["dropped_tracks"]:
+        notes.append(f"{report['dropped_tracks']} short tracks (ghosts or fragments, {report['dropped_frames']} "
+                     f"person-frames, under {report['min_frames']} frames each) were dropped")
+    if report["reidentified"]:
+        notes.append(f"{report['reidentified']} times someone came back and kept their ID")
+    if report["unassigned"]:
+        notes.append(f"{report['unassigned']} detections matched nobody seen in 2 views (false, partial or "
+                     f"single-view detections) and were left out")
+    if report["few_joints"]:
+        notes.append(f"{report['few_joints']} detections had fewer than 3 usable joints and were ignored")
+    if left_out:
+        notes.append(f"{left_out} less present people not written (--people all writes everyone)")
+    return notes

@@ -132,7 +132,7 @@ def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, fa
 def crowd(frames=300, fps=60.0, walkers=3, root=None):
     """Truth ``(K, T, 17, 3)`` metres, Z-up, NaN where absent: the CMU salsa couple 60_01/61_01 (close
     contact) dancing at the centre, and ``walkers`` CMU walks (subjects 2 and 7) crossing the scene at
-    different angles and times, entering and leaving; the first walker also vanishes for 0.5 s mid-walk
+    different angles and times, entering and leaving; the first walker also vanishes for 1 s mid-walk
     (behind something, from every view) and must come back under its own identity."""
     from pathlib import Path
 
@@ -149,7 +149,7 @@ def crowd(frames=300, fps=60.0, walkers=3, root=None):
         n = min(len(W), frames - start)
         track[start:start + n] = yaw(W[:n], angle)
         if i == 0:
-            track[start + 50:start + 80] = np.nan
+            track[start + 40:start + 100] = np.nan
         people.append(track)
     return np.stack(people)
 
@@ -173,3 +173,14 @@ def association_score(assignment, labels) -> dict:
     switches = sum(int((np.diff(o[o >= 0]) != 0).sum()) for o in owner)
     return {"correct": float(good[present].mean()), "person_frames": int(present.sum()), "switches": switches,
             "owner": owner}
+
+
+def as_coco(X: np.ndarray) -> np.ndarray:
+    """``(..., 17, 3)`` of :data:`SKELETON` -> the COCO-17 layout (face points from the head: nose at the
+    head joint, ears halfway to the head top, eyes at the head top), for writing detector-style files."""
+    r = {n: X[..., i, :] for i, n in enumerate(ROLES)}
+    ear = 0.5 * (r["head"] + r["head_end"])
+    cols = [r["head"], r["head_end"], r["head_end"], ear, ear] + [r[f"{s}_{j}"] for j in ("shoulder", "elbow", "wrist",
+                                                                                      "hip", "knee", "ankle")
+                                                                  for s in ("left", "right")]
+    return np.stack(cols, -2)
