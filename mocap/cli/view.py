@@ -1,6 +1,7 @@
 """``mocap view`` and ``mocap render``: argument parsing over :mod:`mocap.viz.viewer` and :mod:`mocap.viz.render`."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,10 +11,22 @@ from ..errors import MocapError
 
 
 def _motions(args):
-    """Motions from 3D files, or from keypoint folders + a calibration (triangulated and refined)."""
-    from ..io.motion import load_motion
+    """Motions from 3D files (a multi-person NPZ gives everyone), or from keypoint folders + a calibration
+    (triangulated and refined), with a label each: ``p<ID>`` for people (``take_p2.trc`` or an NPZ's IDs),
+    else the file's name."""
+    from ..io.motion import load_motion, read_people_npz
 
-    motions = [load_motion(f) for f in args.inputs]
+    motions, labels = [], []
+    for f in args.inputs:
+        if Path(f).suffix.lower() == ".npz":
+            ids, ms = read_people_npz(f)
+            motions += ms
+            labels += [f"p{i}" for i in ids] if len(ms) > 1 else [Path(f).stem]
+        else:
+            motions.append(load_motion(f))
+            m = re.search(r"_p(\d+)$", Path(f).stem)
+            labels.append(f"p{m.group(1)}" if m else Path(f).stem)
+    args.labels = labels
     rig = None
     if args.calib:
         from ..io.calibration import read_calibration
@@ -25,6 +38,7 @@ def _motions(args):
         from ..pipelines.multiview import TriangulationJob, run_triangulation
 
         motions.append(run_triangulation(TriangulationJob(args.calib, args.keypoints, fps=args.fps, smooth=True)).motion)
+        labels.append("triangulated")
     if not motions:
         raise MocapError("nothing to show: give 3D files (.bvh .trc .c3d .npz .csv) or --keypoints with --calib")
     return motions, rig
@@ -45,10 +59,14 @@ def _camera(args, rig, motions):
 
 def cmd_view(args) -> int:
     from .common import _console
+    from ..viz.scene import TINT_NAMES
     from ..viz.viewer import view
 
     console = _console(args)
     motions, rig = _motions(args)
+    if len(motions) > 1:
+        console.print("  ".join(f"{label}: {TINT_NAMES[i % len(TINT_NAMES)]}" for i, label in enumerate(args.labels)),
+                      soft_wrap=True)
     console.print("space play/pause · ←/→ step · +/- speed · L loop · Q quit", soft_wrap=True)
     pb = view(motions, rig, title=" | ".join(Path(f).name for f in args.inputs) or "mocap",
               log=lambda s: console.print(s, end="\r", soft_wrap=True))
@@ -63,17 +81,18 @@ def cmd_render(args) -> int:
 
     console = _console(args)
     motions, rig = _motions(args)
+    labels = args.labels if len(motions) > 1 else None
     out = Path(args.output)
     suffix = out.suffix.lower()
     if suffix == ".glb":
         export_glb(motions[0], out, args.frame)
     elif suffix == ".png":
-        render_image(motions, out, args.frame or 0, _camera(args, rig, motions), rig if args.frusta else None)
+        render_image(motions, out, args.frame or 0, _camera(args, rig, motions), rig if args.frusta else None, labels)
     elif suffix == ".mp4":
         with _progress(console) as bar:
             task = bar.add_task("rendering", total=max(m.n_frames for m in motions))
             render_video(motions, out, _camera(args, rig, motions), rig if args.frusta else None,
-                         progress=lambda: bar.advance(task))
+                         progress=lambda: bar.advance(task), labels=labels)
     else:
         raise MocapError("output must be .png, .mp4 or .glb", out)
     console.print(f"wrote {out}", soft_wrap=True)

@@ -19,7 +19,7 @@ from ..io.atomic import atomic_path
 from ..core.motion import Motion3D
 from ..core.rotations import look_at
 from ..runtime import import_open3d
-from .scene import SkeletonMesh, floor_grid, frustum
+from .scene import TINTS, SkeletonMesh, floor_grid, frustum
 
 BACKGROUND = (0.12, 0.12, 0.14)
 
@@ -113,13 +113,34 @@ def update_meshes(o3d, vis, meshes, frame: int, normals: bool = True) -> None:
         vis.update_geometry(mesh)
 
 
+def draw_labels(img: np.ndarray, motions: list[Motion3D], frame: int, camera: Camera, labels: list[str]) -> np.ndarray:
+    """Write each motion's label (e.g. a person's ID) above its highest joint at ``frame``, in the motion's
+    tint (:data:`~mocap.viz.scene.TINTS`), onto the RGB image ``img (H, W, 3)`` uint8 seen by ``camera``
+    (Z-up motions). People absent at that frame get no label. Returns ``img`` (drawn in place)."""
+    for i, (m, text) in enumerate(zip(motions, labels)):
+        P = m.positions[min(frame, m.n_frames - 1)]
+        ok = np.isfinite(P).all(-1)
+        if not ok.any():
+            continue
+        top = P[ok][np.argmax(P[ok][:, 2])] + [0, 0, 0.15]
+        if (camera.world_to_camera(top[None])[0, 2]) <= 0:
+            continue
+        u, v = camera.project(top[None], distort=False)[0]
+        org = (int(round(u)) - 8 * len(text), int(round(v)))
+        colour = tuple(int(c) for c in np.clip(TINTS[i % len(TINTS)] * 255, 0, 255))
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.8, (20, 20, 20), 4, cv2.LINE_AA)
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.8, colour, 2, cv2.LINE_AA)
+    return img
+
+
 def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None = None, frames=None, rig=None,
-                  floor: bool = True, lit: bool = True, thickness: float = 1.0):
+                  floor: bool = True, lit: bool = True, thickness: float = 1.0, labels: list[str] | None = None):
     """Yield one RGB image ``(H, W, 3)`` uint8 per frame index in ``frames`` (default: all frames of
     the longest motion; shorter ones hold their last frame). Rendered by open3d's OpenGL visualizer
     in an invisible window (Mesa EGL when there is no display); ``lit=False`` draws flat colours.
     ``camera`` is one camera, or one per frame index (same intrinsics, e.g. :func:`follow_cameras`);
-    ``thickness`` scales bone and joint radii (1 = 1.8 / 3 cm)."""
+    ``thickness`` scales bone and joint radii (1 = 1.8 / 3 cm); ``labels``: one text per motion drawn above
+    it (:func:`draw_labels`, e.g. people's IDs)."""
     o3d = _o3d()
     motions = zup(motions)
     cameras = camera if isinstance(camera, (list, tuple)) else None
@@ -160,14 +181,18 @@ def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None 
             vis.poll_events()
             vis.update_renderer()
             img = np.asarray(vis.capture_screen_float_buffer(do_render=True))[oy:oy + h, ox:ox + w]
-            yield (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+            img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+            if labels:
+                draw_labels(img, motions, f, cameras[min(f, len(cameras) - 1)] if cameras else camera, labels)
+            yield img
     finally:
         vis.destroy_window()
 
 
-def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camera: Camera | None = None, rig=None) -> Path:
-    """Write one frame as a PNG (atomic)."""
-    img = next(render_frames(motions, camera, [frame], rig))
+def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camera: Camera | None = None, rig=None,
+                 labels: list[str] | None = None) -> Path:
+    """Write one frame as a PNG (atomic); ``labels`` as in :func:`render_frames`."""
+    img = next(render_frames(motions, camera, [frame], rig, labels=labels))
     out = Path(out)
     with atomic_path(out) as tmp:
         if not cv2.imwrite(str(tmp) + ".png", cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
@@ -176,8 +201,10 @@ def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camer
     return out
 
 
-def render_video(motions: list[Motion3D], out: str | Path, camera: Camera | None = None, rig=None, progress=None) -> Path:
-    """Write every frame as an MP4 (mp4v) at the first motion's frame rate (atomic)."""
+def render_video(motions: list[Motion3D], out: str | Path, camera: Camera | None = None, rig=None, progress=None,
+                 labels: list[str] | None = None) -> Path:
+    """Write every frame as an MP4 (mp4v) at the first motion's frame rate (atomic); ``labels`` as in
+    :func:`render_frames`."""
     out = Path(out)
     motions = zup(motions)
     camera = camera or auto_camera(motions)
@@ -186,7 +213,7 @@ def render_video(motions: list[Motion3D], out: str | Path, camera: Camera | None
         vw = cv2.VideoWriter(name, cv2.VideoWriter_fourcc(*"mp4v"), motions[0].fps, camera.size)
         if not vw.isOpened():
             raise MocapError("cannot open a video writer", out)
-        for img in render_frames(motions, camera, None, rig):
+        for img in render_frames(motions, camera, None, rig, labels=labels):
             vw.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
             if progress:
                 progress()

@@ -16,7 +16,9 @@ from ..core.rotations import swing
 from ..core.skeletons import Skeleton
 
 LEFT, RIGHT, MID = np.array([0.15, 0.45, 1.0]), np.array([1.0, 0.25, 0.15]), np.array([0.85, 0.85, 0.85])
-TINTS = [np.array(t) for t in ([1.0, 1.0, 1.0], [0.55, 1.0, 0.55], [1.0, 0.85, 0.3], [0.8, 0.5, 1.0])]
+TINTS = [np.array(t) for t in ([1.0, 1.0, 1.0], [0.55, 1.0, 0.55], [1.0, 0.85, 0.3], [0.8, 0.5, 1.0],
+                               [0.4, 1.0, 1.0], [1.0, 0.55, 0.3], [1.0, 0.5, 0.8], [0.5, 0.7, 1.0])]
+TINT_NAMES = ["white", "green", "yellow", "purple", "cyan", "orange", "pink", "blue"]  # one per tint, for legends
 
 
 def _unit_cylinder(n: int = 12):

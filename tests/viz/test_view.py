@@ -118,3 +118,27 @@ def test_viewer_opens_draws_plays_and_closes(motion):
     lines = []
     pb = view([motion, motion], visible=False, max_updates=25, log=lines.append)
     assert pb.frame > 0 and lines and lines[-1].startswith("frame ")
+
+
+def test_people_render_with_their_ids(motion, tmp_path, capsys):
+    """A multi-person NPZ renders everyone; each ID is written above its person, in its tint."""
+    from mocap.io.motion import write_people_npz
+    from mocap.viz.scene import TINTS
+
+    other = replace(motion, positions=motion.positions + [0.0, 0.0, 1.2])  # a second person, 1.2 m aside (Y-up)
+    write_people_npz([motion, other], [1, 2], tmp_path / "two.npz")
+    from mocap.viz.render import auto_camera
+
+    cam = auto_camera([m.to_up("z") for m in (motion, other)])  # frames both
+    img = next(render_frames([motion, other], cam, [40], floor=False, lit=False, labels=["p1", "p2"])).astype(int)
+    for i, m in enumerate([motion, other]):
+        P = m.to_up("z").positions[40]
+        top = P[np.nanargmax(P[:, 2])] + [0, 0, 0.15]
+        u, v = cam.project(top[None], distort=False)[0]
+        box = img[int(v) - 25:int(v) + 5, int(u) - 30:int(u) + 30]
+        tint = np.clip(TINTS[i] * 255, 0, 255)
+        near = (np.abs(box - tint).max(-1) < 40).sum()
+        print(f"p{i + 1}: {near} label pixels in its tint above the head")
+        assert near >= 20
+    assert main(["render", str(tmp_path / "two.npz"), "-o", str(tmp_path / "two.png"), "-q"]) == 0
+    assert cv2.imread(str(tmp_path / "two.png")) is not None
