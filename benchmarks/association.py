@@ -5,7 +5,8 @@ seen by ring cameras with detector-like errors (sigma 2 px, 10 % outlier joints 
 5 % missing, people hidden behind others, a false detection in 10 % of views; slots shuffled). Printed
 per configuration: frames/s, ms per frame, ms per frame *per person* and its ratio to the 1-person run
 measured in the same process (time per person growing no faster than linearly = ratio <= 1 as people
-are added, at a fixed camera count), and the share of person-frames associated correctly.
+are added, at a fixed camera count), the share of person-frames associated correctly, the number of tracks
+kept and the identity switches (a person handed to another track counts once per change).
 Run: python benchmarks/association.py [--frames N]
 """
 import argparse
@@ -37,7 +38,8 @@ def main():
     ap.add_argument("--frames", type=int, default=600)
     args = ap.parse_args()
     print(f"{args.frames} frames at 60 fps; association + tracking (track_people), one process")
-    print(f"{'cams':>4} {'people':>6} {'frames/s':>9} {'ms/frame':>9} {'ms/frame/person':>16} {'ratio to 1':>10} {'right %':>8}")
+    print(f"{'cams':>4} {'people':>6} {'frames/s':>9} {'ms/frame':>9} {'ms/frame/person':>16} {'ratio to 1':>10} "
+          f"{'right %':>8} {'tracks':>6} {'switches':>8}")
     for cams in (4, 8):
         rig = ring_rig(cams)
         base = None
@@ -50,9 +52,9 @@ def main():
             dt = time.perf_counter() - t0
             per = 1000 * dt / args.frames / n
             base = base or per
-            right = association_score(tracks.assignment, labels)["correct"]
+            score = association_score(tracks.assignment, labels)
             print(f"{cams:>4} {n:>6} {args.frames / dt:>9.0f} {1000 * dt / args.frames:>9.2f} {per:>16.3f} "
-                  f"{per / base:>10.2f} {100 * right:>8.2f}")
+                  f"{per / base:>10.2f} {100 * score['correct']:>8.2f} {len(tracks.ids):>6} {score['switches']:>8}")
 
 
 if __name__ == "__main__":
