@@ -61,9 +61,11 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
     return replace(res, notes=notes + res.notes)
 
 
-def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None) -> TriangulationResult:
-    """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty and
-    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
+def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None,
+                    span: slice = slice(None)) -> TriangulationResult:
+    """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
+    frames of ``span``: a person's time in view) and write ``job.output`` atomically (any 3D format; BVH
+    retargeted to ``job.rig``)."""
     if len(rig) != kp.n_cameras:
         raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
     if job.mode == "pose2sim":
@@ -76,10 +78,10 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
     if job.smooth:
         res = refine_triangulation(res, kp, rig)
-    missing = int((~res.motion.valid).sum())
+    valid = res.motion.valid[span]
+    missing = int((~valid).sum())
     if missing:
-        res.notes.append(f"{missing} of {res.motion.valid.size} points had fewer than 2 consistent views and are "
-                         f"left empty")
+        res.notes.append(f"{missing} of {valid.size} points had fewer than 2 consistent views and are left empty")
     if job.output:
         write_any(res.motion, job.output, job.rig)
     return res
@@ -167,7 +169,8 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     people = []
     for k in wanted:
         kp = Keypoints2D(tracks.keypoints(multi.data, k), multi.skeleton, multi.fps, multi.camera_names, multi.frames)
-        res = triangulate_job(kp, rig, single)
+        seen = np.flatnonzero(tracks.present[k])
+        res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1))
         out = person_path(job.output, int(tracks.ids[k])) if job.output and not job.one_file else None
         people.append(PersonResult(int(tracks.ids[k]), res, out, int(tracks.present[k].sum())))
     for p in people:
