@@ -29,7 +29,7 @@ def cmd_lifter(args) -> int:
     console = _console(args)
     if args.action == "train":
         card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
-                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, log=lambda m: console.print(m, soft_wrap=True))
+                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -39,6 +39,7 @@ def cmd_lifter(args) -> int:
     for r in evaluate_validation(model, args.data):
         t.add_row(r["clip"], f"{r['mpjpe_mm']:.1f}", f"{r['pa_mpjpe_mm']:.1f}", f"{r['root_depth_mm']:.0f}")
     console.print(t)
+    _activity_table(console, model, args.data)
     if args.videos:
         t = Table(title="Real footage: PA-MPJPE vs the multi-view triangulation (mm)")
         for col in ("camera", "frames", "lifter", "MediaPipe world"):
@@ -52,6 +53,32 @@ def cmd_lifter(args) -> int:
                   f"{mean['mediapipe_pa_mpjpe_mm']:.1f}")
         console.print(t)
     return 0
+
+
+def _activity_table(console, model, data) -> None:
+    """Whole held-out clips through the whole inference path, clean and detector-like 2D, per clip and activity."""
+    from ..lift.data import load_clips, split
+    from ..lift.train import DETECTOR_LIKE, evaluate_clips
+
+    _, val = split(load_clips(data))
+    clean = evaluate_clips(model, val, {"noise_px": 0.0})
+    det = evaluate_clips(model, val, DETECTOR_LIKE)
+    det_head = evaluate_clips(model, val, {**DETECTOR_LIKE, "head": True})
+    t = Table(title="Held-out clips, whole inference path (PA-MPJPE mm, 14 joints without the head; 3 cameras each)")
+    for col in ("clip", "activity", "clean 2D", "detector-like, no ears", "detector-like, ears", "MPJPE det."):
+        t.add_column(col, justify="right")
+    for c, d, h in zip(clean, det, det_head):
+        t.add_row(c["clip"], c["activity"], f"{c['pa_mm']:.1f}", f"{d['pa_mm']:.1f}", f"{h['pa_mm']:.1f}", f"{d['mpjpe_mm']:.1f}")
+    for act in sorted({r["activity"] for r in det}):
+        pick = [i for i, r in enumerate(det) if r["activity"] == act]
+        t.add_row(f"[bold]{act}[/]", "", *(f"{np.mean([rows[i]['pa_mm'] for i in pick]):.1f}" for rows in (clean, det, det_head)),
+                  f"{np.mean([det[i]['mpjpe_mm'] for i in pick]):.1f}")
+    other = [i for i, r in enumerate(det) if r["activity"] != "walk"]
+    if other:
+        t.add_row("[bold]mean, not walking[/]", "", *(f"{np.mean([rows[i]['pa_mm'] for i in other]):.1f}"
+                                                       for rows in (clean, det, det_head)),
+                  f"{np.mean([det[i]['mpjpe_mm'] for i in other]):.1f}")
+    console.print(t)
 
 
 def add_commands(sub) -> None:
@@ -77,6 +104,8 @@ def add_commands(sub) -> None:
     lt.add_argument("--seed", type=int, default=0)
     lt.add_argument("--steps", type=int, default=None, help="train this many steps (deterministic) instead of --minutes")
     lt.add_argument("--causal", action="store_true", help="train the live variant (no look-ahead)")
+    lt.add_argument("--init", default=None, help="fine-tune from these weights (keeps their architecture and normalisation)")
+    lt.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule; default 2e-3)")
     lt.add_argument("--pose-aug", type=float, default=0.5,
                     help="share of training samples given new poses: trunk lean, limbs turned (default 0.5)")
     lt.add_argument("-o", "--output", default=None, help="weights file to write (default: the shipped one)")

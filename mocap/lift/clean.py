@@ -72,7 +72,8 @@ def clean_keypoints(kp: np.ndarray, fps: float, window_s: float = 0.3, threshold
     Returns the cleaned keypoints (rejected and unfilled joints: x = y = NaN, confidence 0) and a report:
     ``rejected`` joints, ``filled`` points, ``missing`` points left empty.
     """
-    kp = np.asarray(kp, float)
+    kp = np.asarray(kp)
+    kp = kp if kp.dtype in (np.float32, np.float64) else kp.astype(float)  # float32 stays (the trainer's batches)
     xy, conf = kp[..., :2], np.where(np.isfinite(kp[..., :2]).all(-1), np.nan_to_num(kp[..., 2]), 0.0)
     present = conf > 0
     size = person_size(xy, present, fps)[..., None]  # (..., T, 1)
@@ -86,5 +87,5 @@ def clean_keypoints(kp: np.ndarray, fps: float, window_s: float = 0.3, threshold
     bad = present & (far | jump)
     conf = np.where(bad, 0.0, conf)
     xy, conf, filled = fill_gaps(np.where(conf[..., None] > 0, xy, np.nan), conf, int(round(max_gap_s * fps)))
-    out = np.concatenate([np.where(conf[..., None] > 0, xy, np.nan), conf[..., None]], -1)
+    out = np.concatenate([np.where(conf[..., None] > 0, xy, np.nan), conf[..., None]], -1).astype(kp.dtype)
     return out, {"rejected": int(bad.sum()), "filled": int(filled.sum()), "missing": int((conf <= 0).sum())}

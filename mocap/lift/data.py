@@ -38,10 +38,22 @@ from ..io.motion import load_motion
 from ..errors import MocapError
 from ..core.motion import Motion3D
 from ..core.rotations import look_at_y as look_at
+from .clean import clean_keypoints
 from .joints import (BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
                      LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion)
 
-VALIDATION = ("cmu_iclone/007/", "cmu_salsa/61_")
+# Never trained on: whole subjects (7 walking, the salsa follower) and whole clips of other activities.
+VALIDATION = ("cmu_iclone/007/", "cmu_salsa/61_", "extra/acrnn_cmu/martial/10", "extra/acrnn_cmu/indian/15",
+              "extra/hht_cmu/jump/13_42", "extra/lawrennd_cmu/10_03", "extra/rgbdacq_cmu/49_04")
+ACTIVITIES = {"martial": "karate", "indian": "dance", "salsa": "salsa", "jump": "jump", "golf": "golf",
+              "lawrennd_cmu/1": "soccer", "rgbdacq_cmu/49": "run/leap", "cmu_iclone/007": "walk", "cmu_131": "walk",
+              "animated_drawings": "gestures"}
+LEG_M = (0.6, 1.15)  # thigh + shin of a real adult; clips outside are in other units (rescaled at load)
+
+
+def activity(name: str) -> str:
+    """The activity of a clip, from its path (``"other"`` when unknown)."""
+    return next((a for k, a in ACTIVITIES.items() if k in name), "other")
 
 
 @dataclass
@@ -102,8 +114,11 @@ def _load_clips(root: str) -> tuple[Clip, ...]:
             continue
         m = resample(load_motion(path), FPS)
         J = joints_from_motion(m)
-        ok = np.isfinite(J).all(axis=(1, 2))
-        clips.append(Clip(rel, rel.split("/")[0], J[ok]))
+        J = J[np.isfinite(J).all(axis=(1, 2))]
+        leg = float(np.median(bone_lengths(J)[:, [2, 4]].sum(-1))) if len(J) else 0.0
+        if leg > 0 and not LEG_M[0] <= leg <= LEG_M[1]:  # other units (e.g. 1.22 m legs): to a 0.85 m leg
+            J = J * (0.85 / leg)
+        clips.append(Clip(rel, rel.split("/")[0], J))
     humanoid = [(p, read_deepmimic) for p in sorted(Path(root).glob("deepmimic/motions/*.txt"))]
     humanoid += [(p, read_amp) for p in sorted(Path(root).glob("isaacgym_amp/*.npy"))]
     for path, reader in humanoid:
@@ -169,8 +184,9 @@ class Sampler:
     """Random training/validation batches (see the module docstring). Deterministic for a seed."""
 
     def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None,
-                 causal: bool = False, pose_aug: float = 0.0):
+                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0, fps: float = FPS):
         self.pose_aug = pose_aug  # share of training samples with new poses (trunk lean, limbs turned)
+        self.own_rig = own_rig  # share of training samples kept on their clip's own proportions
         self.target = window - 1 if causal else window // 2  # the frame a window answers for
         self.focal = focal  # fixed focal length (px) for evaluation; random 600-2000 px otherwise
         self.clips = [c for c in clips if len(c.joints) >= window]
@@ -191,13 +207,18 @@ class Sampler:
             out[b] = J[s:s + self.window]
         return out, self.bones[idx]
 
-    def canonical_bones(self, B: int, train: bool = True) -> np.ndarray:
+    def canonical_bones(self, B: int, train: bool = True, own: np.ndarray | None = None) -> np.ndarray:
         """``(B, 14)`` target bone lengths (m): :data:`CANONICAL_BONES` at a random stature (1.50-1.95 m)
-        with each bone 0.88-1.12 (left as right) for training; the 1.72 m canonical body otherwise."""
+        with each bone 0.75-1.3 (left as right) for training, or for an ``own_rig`` share the clip's own
+        bones ``own (B, 14)`` (its proportions, 0.9-1.1 overall); the 1.72 m canonical body otherwise."""
         if not train:
             return np.broadcast_to(CANONICAL_BONES * CANONICAL_STATURE, (B, len(LIFT_BONES)))
-        L = CANONICAL_BONES * self.rng.uniform(1.50, 1.95, (B, 1)) * self.rng.uniform(0.88, 1.12, (B, len(LIFT_BONES)))
-        return L[:, BONE_SIDE_PAIR]
+        L = CANONICAL_BONES * self.rng.uniform(1.50, 1.95, (B, 1)) * self.rng.uniform(0.75, 1.3, (B, len(LIFT_BONES)))
+        L = L[:, BONE_SIDE_PAIR]
+        if own is not None:
+            keep = self.rng.random(B) < self.own_rig
+            L[keep] = own[keep] * self.rng.uniform(0.9, 1.1, (int(keep.sum()), 1))
+        return L
 
     def augment(self, windows: tuple[np.ndarray, np.ndarray], train: bool = True) -> np.ndarray:
         """Motion windows -> ``(B, W, J, 3)`` on a canonical body, centred, mirrored and turned (train)."""
@@ -208,7 +229,7 @@ class Sampler:
         X = X - pelvis * [1, 0, 1]  # centre horizontally, keep height
         # rigid bones (limbs, hips) get their target length in every frame (interpolated frames of fast
         # moves come out short); the trunk, shoulder line and head keep each frame's flexion
-        target = self.canonical_bones(B, train)[:, None]
+        target = self.canonical_bones(B, train, bones)[:, None]
         X = scale_bones(X, target / np.where(RIGID, np.maximum(bone_lengths(X), 1e-6), bones[:, None]))
         if train:
             flip = rng.random(B) < 0.5
@@ -245,6 +266,28 @@ class Sampler:
         f = rng.uniform(600, 2000, B) if self.focal is None else np.full(B, float(self.focal))
         return R, t, f
 
+    def detector_errors(self, uv: np.ndarray, conf: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What real detectors do to ``uv (B, W, J, 2)`` (x/f, y/f) with confidence ``(B, W, J)`` at focal
+        ``f (B,)`` px: 0-5 % of joints put anywhere in a 1920 x 1080 image at *normal* confidence, 2 % gross
+        errors (sd 60 px), 5 % dropped joints, the head missing for a whole window in 25 % of samples and one
+        limb (elbow + wrist or knee + ankle) in 10 %."""
+        rng = self.rng
+        B, W, J = conf.shape
+        fb = np.broadcast_to(f[:, None, None], conf.shape)
+        out = rng.random(conf.shape) < rng.uniform(0, 0.05, (B, 1, 1))
+        uv[out] = rng.uniform([-960, -540], [960, 540], (int(out.sum()), 2)) / fb[out][:, None]
+        gross = rng.random(conf.shape) < 0.02
+        uv[gross] += rng.normal(0, 60, (int(gross.sum()), 2)) / fb[gross][:, None]
+        drop = rng.random(conf.shape) < 0.05
+        drop[:, :, LIFT_JOINTS.index("head")] |= (rng.random(B) < 0.25)[:, None]
+        limb = rng.integers(0, len(LIMBS), B)
+        gone = rng.random(B) < 0.10
+        for k, (_, moved) in enumerate(LIMBS):
+            drop[np.ix_(gone & (limb == k), np.arange(W), moved)] = True
+        uv[drop] = 0.0
+        conf[drop] = 0.0
+        return uv, conf
+
     def batch(self, B: int, train: bool = True, noise_px: float | None = None):
         """Inputs ``(B, W, J, 3)`` (x/f, y/f, confidence) and targets: camera-frame joints ``(B, J, 3)``
         of the centre frame (the last one for a causal sampler; metres) and its pelvis depth ``(B,)``."""
@@ -257,12 +300,10 @@ class Sampler:
         conf = np.clip(rng.normal(0.85, 0.1, uv.shape[:-1]), 0.3, 1.0) if train else np.ones(uv.shape[:-1])
         uv = uv + rng.normal(0, 1, uv.shape) * sigma / f[:, None, None, None]
         if train:
-            gross = rng.random(conf.shape) < 0.02
-            uv[gross] += rng.normal(0, 60, (int(gross.sum()), 2)) / np.broadcast_to(f[:, None, None], conf.shape)[gross][:, None]
-            conf[gross] *= 0.5
-            drop = rng.random(conf.shape) < 0.05
-            uv[drop] = 0.0
-            conf[drop] = 0.0
+            uv, conf = self.detector_errors(uv, conf, f)
         inp = np.concatenate([uv, conf[..., None]], -1)
+        if train:  # the same cleaning as at inference (mocap.lift.clean)
+            inp, _ = clean_keypoints(inp.astype(np.float32), FPS)
+            inp = np.where(inp[..., 2:] > 0, inp, 0.0)
         k = self.target
         return inp.astype(np.float32), Xc[:, k].astype(np.float32), Xc[:, k, 0, 2].astype(np.float32)

@@ -54,11 +54,41 @@ def from_named(named: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([parts[n] for n in LIFT_JOINTS], axis=1)
 
 
+HEAD_RULE = ("head = mid-ears; where an ear is missing: the other ear, then mid-eyes, then the nose, then the "
+             "middle of a layout's own upper neck and head top (BODY_25B, HALPE); each fallback's confidence "
+             "is scaled down (0.9, 0.8, 0.7, 0.6); neck = mid-shoulders; pelvis = mid-hips")
+
+
+def head_input(kp: np.ndarray, sk) -> np.ndarray:
+    """``(T, J, 3)`` px keypoints of layout ``sk`` -> ``(T, 3)`` the lifter's head (ear level), frame by
+    frame from the best cue the detector gave (:data:`HEAD_RULE`)."""
+    def get(name):
+        return kp[:, sk.index(name)] if name in sk.joints else None
+
+    def mid(a, b, scale=1.0):
+        if a is None or b is None:
+            return None
+        return np.concatenate([midpoint(a[:, :2], b[:, :2]), scale * np.minimum(a[:, 2:], b[:, 2:])], -1)
+
+    def scaled(a, scale):
+        return None if a is None else np.concatenate([a[:, :2], scale * a[:, 2:]], -1)
+
+    le, re_ = get("left_ear"), get("right_ear")
+    cues = [mid(le, re_), scaled(le, 0.9), scaled(re_, 0.9), mid(get("left_eye"), get("right_eye"), 0.8),
+            scaled(get("nose"), 0.7), mid(get("neck") if "head_top" in sk.joints else None, get("head_top"), 0.6)]
+    out = np.zeros((len(kp), 3))
+    out[:, :2] = np.nan
+    for c in (c for c in cues if c is not None):
+        take = (out[:, 2] <= 0) & (np.nan_to_num(c[:, 2]) > 0) & np.isfinite(c[:, :2]).all(-1)
+        out[take] = c[take]
+    return out
+
+
 def lift_inputs(kp: np.ndarray, skeleton) -> np.ndarray:
     """``(T, J_src, 3)`` px keypoints of any registered layout -> ``(T, 15, 3)`` :data:`LIFT_JOINTS`
     as the lifter was trained: pelvis = mid-hips, neck = mid-shoulders (a layout's own "neck" is not:
-    BODY_25B's is the upper neck), head = mid-ears (the nose where a layout has no ears); the
-    confidence of a midpoint is the lower of its two parts."""
+    BODY_25B's is the upper neck), head at ear level from the best cue of each frame (:func:`head_input`);
+    the confidence of a midpoint is the lower of its two parts."""
     sk = get_skeleton(skeleton)
 
     def mid(a, b):
@@ -66,5 +96,5 @@ def lift_inputs(kp: np.ndarray, skeleton) -> np.ndarray:
         return np.concatenate([midpoint(a[:, :2], b[:, :2]), np.minimum(a[:, 2:], b[:, 2:])], -1)
 
     derived = {"pelvis": lambda: mid("left_hip", "right_hip"), "neck": lambda: mid("left_shoulder", "right_shoulder"),
-               "head": lambda: mid("left_ear", "right_ear") if "left_ear" in sk.joints else kp[:, sk.index("nose")]}
+               "head": lambda: head_input(kp, sk)}
     return np.stack([derived[n]() if n in derived else kp[:, sk.index(n)] for n in LIFT_JOINTS], 1)

@@ -52,12 +52,41 @@ def normalise_2d(x):
     return torch.cat([pose, centre[:, 0], torch.log(spread[:, 0])], 1)
 
 
-def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False):
+def normalise_2d_robust(x, smooth: int = 9):
+    """Like :func:`normalise_2d` but one wrong joint cannot rescale the pose: each frame is centred on the
+    per-coordinate *median* of its joints and divided by the median joint distance to that centre, itself
+    smoothed by a running median over ``smooth`` frames (edges replicated). The centre (2) and log size (1)
+    follow as channels. ``(B, J * 3, W)`` -> ``(B, J * 3 + 3, W)``."""
+    torch = _torch()
+    B, C, W = x.shape
+    x = x.reshape(B, C // 3, 3, W)
+    uv, c = x[:, :, :2], x[:, :, 2:3]
+    vis = c > 0
+    p = torch.where(vis, uv, torch.full_like(uv, float("nan")))
+    centre = torch.nanmedian(p, dim=1, keepdim=True).values  # (B, 1, 2, W)
+    centre = torch.nan_to_num(centre, nan=0.0)
+    dist = torch.linalg.norm(p - centre, dim=2)  # (B, J, W), NaN where missing
+    size = torch.nanmedian(dist, dim=1).values  # (B, W)
+    h = smooth // 2
+    padded = torch.cat([size[:, :1].expand(B, h), size, size[:, -1:].expand(B, h)], 1)
+    size = torch.nanmedian(padded.unfold(1, smooth, 1), dim=-1).values
+    size = torch.nan_to_num(size, nan=1.0).clamp(min=1e-4)[:, None, None]  # (B, 1, 1, W)
+    rel = ((uv - centre) / size).clamp(-8.0, 8.0)  # a wrong joint the cleaning missed stays bounded
+    pose = torch.cat([torch.where(vis, rel, torch.zeros_like(uv)), c], 2).reshape(B, C, W)
+    return torch.cat([pose, centre[:, 0], torch.log(size[:, 0])], 1)
+
+
+NORMALISERS = {"rms": normalise_2d, "robust": normalise_2d_robust}
+
+
+def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False, norm: str = "rms"):
     """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with dilations 1, 3, 9 (receptive field
     27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative
     joints (m) and log root depth. Symmetric windows answer for the centre frame; ``causal`` ones
-    for the last frame (live use: no look-ahead, no latency beyond the frame itself)."""
+    for the last frame (live use: no look-ahead, no latency beyond the frame itself). ``norm``: how inputs
+    are normalised, ``"rms"`` (:func:`normalise_2d`, the first weights) or ``"robust"`` (:func:`normalise_2d_robust`)."""
     torch = _torch()
+    normalise = NORMALISERS[norm]
     nn = torch.nn
     J = len(LIFT_JOINTS)
 
@@ -65,6 +94,7 @@ def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False)
         def __init__(self):
             super().__init__()
             self.causal = causal
+            self.norm = norm
             self.inp = nn.Sequential(nn.Conv1d(J * 3 + 3, channels, 3, bias=False), nn.BatchNorm1d(channels),
                                      nn.ReLU(), nn.Dropout(dropout))
             self.blocks = nn.ModuleList(nn.Sequential(
@@ -74,7 +104,7 @@ def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False)
             self.out = nn.Conv1d(channels, J * 3 + 1, 1)
 
         def forward(self, x):
-            h = self.inp(normalise_2d(x))
+            h = self.inp(normalise(x))
             for blk, d in zip(self.blocks, DILATIONS[1:]):
                 h = (h[:, :, 2 * d:] if self.causal else h[:, :, d:-d]) + blk(h)
             return self.out(h)
@@ -176,10 +206,16 @@ def resample_keypoints(seq: np.ndarray, t_src: np.ndarray, t_to: np.ndarray) -> 
     return np.where(ok, out, 0.0)
 
 
-def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None) -> np.ndarray:
+def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool = True) -> np.ndarray:
     """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
-    camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward)."""
+    camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward). With ``clean`` the
+    2D is first cleaned at its own frame rate (:func:`mocap.lift.clean.clean_keypoints`: outlier joints
+    rejected relative to the person's size, gaps up to 0.5 s filled), as in training."""
+    from .clean import clean_keypoints
+
     model = model if model is not None else load_model()[0]
+    if clean:
+        kp_px, _ = clean_keypoints(kp_px, fps)
     T = len(kp_px)
     xy = (kp_px[..., :2] - K[:2, 2]) / np.array([K[0, 0], K[1, 1]])
     conf = np.where(np.isfinite(xy).all(-1), kp_px[..., 2], 0.0)

@@ -9,8 +9,8 @@ import numpy as np
 from ..core.rotations import procrustes_align
 from ..io.atomic import atomic_path
 from .data import Sampler, load_clips, split
-from .joints import LIFT_JOINTS, joints_from_motion, lift_inputs
-from .model import ROLLS_DEG, WEIGHTS, _torch, build_model, ensemble_views, merge_views, receptive_field
+from .joints import HEAD_RULE, LIFT_JOINTS, joints_from_motion, lift_inputs
+from .model import ROLLS_DEG, WEIGHTS, _torch, build_model, ensemble_views, load_model, merge_views, receptive_field
 
 
 def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -48,19 +48,25 @@ def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
 
 def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 128,
           lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
-          log=print) -> dict:
+          own_rig: float = 0.2, init: str | Path | None = None, log=print) -> dict:
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
-    the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`)."""
+    the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`); ``init``: start from
+    these weights (fine-tuning; their architecture and input normalisation are kept)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     train_clips, val_clips = split(load_clips(root))
-    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug)
+    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig)
     val = validation_set(val_clips, causal=causal)
-    config = {"causal": causal}
+    config = {"causal": causal, "norm": "robust"}
+    if init:
+        start, _ = load_model(init, fuse=False)
+        config = {"causal": causal, "norm": getattr(start, "norm", "rms")}
     model = build_model(**config)
+    if init:
+        model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     t0 = time.time()
     step, total, sched = 0, steps, None
@@ -85,13 +91,16 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
             "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
             "minutes": round((time.time() - t0) / 60, 1), "metrics": evaluate_model(model, *val),
-            "causal": causal, "pose_aug": pose_aug,
+            "causal": causal, "pose_aug": pose_aug, "own_rig": own_rig, "norm": config["norm"], "lr": lr,
+            "init": Path(init).name if init else None,
             "sources": sorted({c.source for c in train_clips}),
-            "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.88-1.12 each), mirror, yaw, "
-                            "camera distance 2.5-8 m, height 0.2-3 m, focal 600-2000 px, roll sd 10 deg, 2D noise 0-5 px, "
-                            "2 % gross errors, 5 % dropped; new poses for a pose_aug share (trunk leant up to 20 deg, "
-                            "arms turned up to 35 deg, legs up to 25 deg)",
-            "joint_definitions": "neck = mid-shoulders, head = ear level (as detectors' mid-ears)"}
+            "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.75-1.3 each; an own_rig "
+                            "share on the clip's own proportions), mirror, yaw, camera distance 2.5-8 m, height 0.2-3 m, "
+                            "focal 600-2000 px, roll sd 10 deg, 2D noise 0-5 px, 0-5 % outliers anywhere in the image at "
+                            "normal confidence, 2 % gross errors, 5 % dropped, head missing for the whole window in 25 %, "
+                            "one limb in 10 %; then the inference cleaning (mocap.lift.clean); new poses for a pose_aug "
+                            "share (trunk leant up to 20 deg, arms turned up to 35 deg, legs up to 25 deg)",
+            "joint_definitions": HEAD_RULE}
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
     with atomic_path(Path(out)) as tmp:
         torch.save({"state": state, "config": config, "card": card}, tmp)
@@ -147,4 +156,67 @@ def compare_on_footage(model, kp, dets, rig) -> list[dict]:
         rows.append({"camera": cam.name, "frames": int(good.sum()),
                      "lifter_pa_mpjpe_mm": 1000 * float(procrustes_errors(ours[good], ref[good]).mean()),
                      "mediapipe_pa_mpjpe_mm": 1000 * float(procrustes_errors(mp[good], ref[good]).mean())})
+    return rows
+
+
+def view_clip(X: np.ndarray, yaw_deg: float, rng, noise_px: float = 3.0, outliers: float = 0.0, missing: float = 0.0,
+              head: bool | str = True, f: float = 1000.0, distance: float = 5.0):
+    """A clip ``X (T, 15, 3)`` (metres, Y-up) seen by a camera ``distance`` m away, 1.2 m high, turned
+    ``yaw_deg`` about it (f px, 1280 x 720): camera-frame truth ``(T, 15, 3)``, detector-like 2D ``(T, 15, 3)``
+    px (sigma ``noise_px``, a share of ``outliers`` anywhere in the image at normal confidence, ``missing``
+    joints dropped; the head: seen (``True``), never (``False``), or ``"nose"``: no ears, so the lifter's
+    head input is the nose, 9 cm in front of ear level, at 0.7 confidence as :func:`~mocap.lift.joints.head_input`
+    gives it) and the intrinsics ``K``."""
+    a = np.radians(yaw_deg)
+    R = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    X = (X - X[:, :1].mean(0) * [1, 0, 1]) @ R.T
+    Xc = X * [1, -1, -1] + [0, 1.2, distance]
+    seen = Xc.copy()
+    h = LIFT_JOINTS.index("head")
+    if head == "nose":
+        right = X[:, LIFT_JOINTS.index("right_shoulder")] - X[:, LIFT_JOINTS.index("left_shoulder")]
+        fwd = np.cross(right, [0.0, 1.0, 0.0])  # Y-up: facing = right x up
+        fwd /= np.maximum(np.linalg.norm(fwd, axis=-1, keepdims=True), 1e-9)
+        seen[:, h] = (X[:, h] + 0.09 * fwd) * [1, -1, -1] + [0, 1.2, distance]
+    K = np.array([[f, 0, 640], [0, f, 360], [0, 0, 1]])
+    uv = seen[..., :2] / seen[..., 2:] * f + [640, 360] + rng.normal(0, noise_px, Xc.shape[:-1] + (2,))
+    conf = rng.uniform(0.6, 1.0, uv.shape[:-1])
+    if head == "nose":
+        conf[:, h] *= 0.7
+    out = rng.random(conf.shape) < outliers
+    uv[out] = rng.uniform([0, 0], [1280, 720], (int(out.sum()), 2))
+    drop = rng.random(conf.shape) < missing
+    if head is False:
+        drop[:, h] = True
+    uv[drop], conf[drop] = np.nan, 0.0
+    return Xc, np.concatenate([uv, conf[..., None]], -1), K
+
+
+DETECTOR_LIKE = {"noise_px": 3.0, "outliers": 0.02, "missing": 0.02, "head": "nose"}
+
+
+def evaluate_clips(model, clips, conditions: dict | None = None, yaws=(0.0, 60.0, 135.0), seed: int = 0) -> list[dict]:
+    """Whole clips through the whole inference path (:func:`mocap.lift.model.lift`: cleaning, ensemble)
+    from cameras at each of ``yaws``, 2D as ``conditions`` says (:func:`view_clip`; default
+    :data:`DETECTOR_LIKE`: sigma 3 px, 2 % outliers anywhere at normal confidence, 2 % missing, no ears).
+    Per clip: activity, MPJPE and PA-MPJPE (mm, root-relative, over the 14 joints without the head and over
+    all 15)."""
+    from .data import activity
+    from .model import lift
+
+    cond = DETECTOR_LIKE if conditions is None else conditions
+    body = [j for j, n in enumerate(LIFT_JOINTS) if n != "head"]
+    rows = []
+    for c in clips:
+        rng = np.random.default_rng(seed)
+        errs = {"pa": [], "pa15": [], "mpjpe": []}
+        for yaw in yaws:
+            Xc, kp, K = view_clip(c.joints, yaw, rng, **cond)
+            out = lift(kp, K, 30.0, model)
+            rel, gt = out - out[:, :1], Xc - Xc[:, :1]
+            errs["pa"].append(procrustes_errors(rel[:, body], gt[:, body]))
+            errs["pa15"].append(procrustes_errors(rel, gt))
+            errs["mpjpe"].append(np.linalg.norm(rel - gt, axis=-1)[:, body].mean(1))
+        rows.append({"clip": c.name, "activity": activity(c.name), "frames": len(c.joints),
+                     **{f"{k}_mm": 1000 * float(np.concatenate(v).mean()) for k, v in errs.items()}})
     return rows
