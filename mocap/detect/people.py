@@ -304,7 +304,7 @@ class _Tracker:
 
     # -- new people and people coming back
     def _births(self, t, xy, w, free, updated) -> None:
-        C, P, J = self.C, self.P, self.J
+        C, J = self.C, self.J
         epi = pairwise_costs(xy[:, None], w[:, None], self.rig)[:, :, 0]  # (C, C, P, P) px
         a, b, p, q = np.nonzero(np.triu(np.ones((C, C), bool), 1)[:, :, None, None] & (epi < self.epi)
                                 & free[:, None, :, None] & free[None, :, None, :])
