@@ -64,10 +64,9 @@ def _triangulate_people(console: Console, job) -> int:
     for col in ("id", "frames", "first-last", "views/joint", "error px", "valid %", "file"):
         t.add_column(col, justify="right")
     for p in res.people:
-        seen = np.flatnonzero(res.tracks.present[p.id - 1])
         r = p.result
         views = r.views_used[r.motion.valid]
-        t.add_row(str(p.id), str(p.frames), f"{seen[0]}-{seen[-1]}", f"{views.mean():.2f}" if views.size else "-",
+        t.add_row(str(p.id), str(p.frames), f"{p.first}-{p.last}", f"{views.mean():.2f}" if views.size else "-",
                   f"{np.nanmean(r.reprojection_error):.2f}" if np.isfinite(r.reprojection_error).any() else "-",
                   f"{100 * r.motion.valid.mean():.1f}", str(p.output.name) if p.output else "")
     console.print(t)

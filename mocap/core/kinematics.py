@@ -8,6 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    """``(..., J, 3)`` joint positions and ``(B, 2)`` joint index pairs -> ``(..., B)`` bone lengths
+    (units of ``X``; NaN where a joint is unknown)."""
+    bones = np.asarray(bones)
+    return np.linalg.norm(X[..., bones[:, 1], :] - X[..., bones[:, 0], :], axis=-1)
+
+
 def forward_kinematics(parents, R_local: np.ndarray, t_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World rotations ``(T, J, 3, 3)`` and positions ``(T, J, 3)`` of a joint tree.
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import MocapError
 from .skeletons import Skeleton, get_skeleton
+from .kinematics import bone_lengths
 
 # metres per unit
 UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "inch": 0.0254}
@@ -72,8 +73,7 @@ class Motion3D:
 
     def bone_lengths(self) -> np.ndarray:
         """``(T, B)`` metres, bones in ``skeleton.bones`` order."""
-        b = self.skeleton.bone_indices
-        return np.linalg.norm(self.positions[:, b[:, 1]] - self.positions[:, b[:, 0]], axis=-1)
+        return bone_lengths(self.positions, self.skeleton.bone_indices)
 
     @property
     def names(self) -> list[str]:

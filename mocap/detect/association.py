@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.keypoints import Keypoints2D
-from .people import essential_matrices, pairwise_costs, select_person, track_people, weighted_median  # noqa: F401
+from .people import essential_matrices, pairwise_costs, pick_slots, select_person, track_people, weighted_median  # noqa: F401
 
 
 def most_prominent(data: np.ndarray) -> np.ndarray:
@@ -54,10 +54,7 @@ def track_person(data: np.ndarray, min_confidence: float = 0.2, max_jump: float 
         seen = pick >= 0
         upd = ok[views, t, np.maximum(pick, 0)] & seen[:, None]  # (C, J) joints to carry forward
         last = np.where(upd[..., None], xy[views, t, np.maximum(pick, 0)], last)
-    out = np.take_along_axis(data, np.maximum(chosen, 0)[:, :, None, None, None], axis=2)[:, :, 0].copy()
-    out[chosen < 0] = np.nan
-    out[..., 2] = np.where(chosen[..., None] < 0, 0.0, np.nan_to_num(out[..., 2]))
-    return out, chosen
+    return pick_slots(data, chosen), chosen
 
 
 def follow_person(multi) -> Keypoints2D:

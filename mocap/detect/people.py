@@ -35,6 +35,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..core.camera import CameraRig, camera_coordinates
 from ..core.keypoints import Keypoints2D
+from ..core.kinematics import bone_lengths
 from ..core.robust import nan_median, weighted_median  # noqa: F401  (re-exported)
 from ..core.rotations import skew
 from ..core.skeletons import get_skeleton
@@ -88,8 +89,6 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
     return cost
 
 
-
-
 @dataclass
 class TrackingOptions:
     """Options of :func:`track_people` (distances in metres, times in seconds).
@@ -135,10 +134,7 @@ class PeopleTracks:
 
     def keypoints(self, data: np.ndarray, k: int) -> np.ndarray:
         """Person ``k``'s detections ``(C, T, J, 3)`` out of ``data (C, T, P, J, 3)`` (NaN, 0 elsewhere)."""
-        a = self.assignment[k]
-        out = np.take_along_axis(data, np.maximum(a, 0)[:, :, None, None, None], axis=2)[:, :, 0].copy()
-        out[a < 0] = np.array([np.nan, np.nan, 0.0])
-        return out
+        return pick_slots(data, self.assignment[k])
 
     def by_presence(self) -> np.ndarray:
         """Track indices, most present first (ties: first appearance)."""
@@ -146,6 +142,15 @@ class PeopleTracks:
 
 
 # ------------------------------------------------------------------ building blocks
+
+
+def pick_slots(data: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """One person out of multi-person detections: ``data (C, T, P, J, 3)`` and the slot it holds in each
+    view and frame ``slots (C, T)`` (-1 = none) -> ``(C, T, J, 3)`` (x = y = NaN, confidence 0 where none)."""
+    out = np.take_along_axis(data, np.maximum(slots, 0)[:, :, None, None, None], axis=2)[:, :, 0].copy()
+    out[..., 2] = np.nan_to_num(out[..., 2])
+    out[slots < 0] = np.array([np.nan, np.nan, 0.0])
+    return out
 
 
 def depth_offsets(X: np.ndarray, xy: np.ndarray, Rt: np.ndarray) -> np.ndarray:
@@ -180,11 +185,6 @@ def assign_views(cost: np.ndarray, gate: np.ndarray) -> np.ndarray:
         ok = allowed[c, rows, cols]
         out[c, rows[ok]] = cols[ok]
     return out
-
-
-def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
-    """``(..., J, 3)`` poses, ``(B, 2)`` joint pairs -> ``(..., B)`` lengths (NaN where a joint is unknown)."""
-    return np.linalg.norm(X[..., bones[:, 0], :] - X[..., bones[:, 1], :], axis=-1)
 
 
 def pose_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -224,7 +224,7 @@ class _Tracker:
         updated = np.zeros(len(self.pose), bool)
         if len(self.pose):
             unseen_s = (t - self.last) / self.fps
-            pred = self.pose + self.vel[:, None] * np.minimum(t - self.last, 0.5 * self.fps)[:, None, None]
+            pred = self._predict(slice(None), t)
             offsets = depth_offsets(pred, xy, self.Rt)  # (C, K, P, J) metres
             cost = robust_distance(offsets, w[:, None], self.o.min_joints)
             gate = np.minimum(self.o.gate_m + self.o.gate_growth * unseen_s, self.o.max_gate_m)
@@ -238,6 +238,10 @@ class _Tracker:
         free = usable & ~claimed
         if (free.any(-1)).sum() >= self.o.min_views:
             self._births(t, xy, np.where(free[..., None], conf, 0.0), free, updated)
+
+    def _predict(self, ks, t: int) -> np.ndarray:
+        """Poses of people ``ks`` at frame ``t``: their last pose moved at their velocity (at most 0.5 s ahead)."""
+        return self.pose[ks] + self.vel[ks, None] * np.minimum(t - self.last[ks], 0.5 * self.fps)[:, None, None]
 
     def _triangulate(self, match, xy, w, near=None):
         """3D of every person from its matched detections: ``(K, J, 3)`` and views per person ``(K,)``.
@@ -353,8 +357,7 @@ class _Tracker:
         if not cand.size:
             return None
         gap = (t - self.last[cand]) / self.fps
-        pred = self.pose[cand] + self.vel[cand, None] * np.minimum(t - self.last[cand], 0.5 * self.fps)[:, None, None]
-        dist = pose_distance(X[None], pred)[0]
+        dist = pose_distance(X[None], self._predict(cand, t))[0]
         reach = 1.5 * self.o.gate_m + self.o.reid_speed * gap
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # bones never measured
@@ -388,8 +391,7 @@ def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options
     conf = np.nan_to_num(data[..., 2])
     conf = np.where((conf >= o.min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
     njoints = (conf > 0).sum(-1)
-    bones = skeleton.rigid_bone_indices if hasattr(skeleton, "rigid_bone_indices") else np.zeros((0, 2), int)
-    tr = _Tracker(xy, conf, rig, bones, fps, o)
+    tr = _Tracker(xy, conf, rig, get_skeleton(skeleton).rigid_bone_indices, fps, o)
     for t in range(T):
         tr.step(t)
         if progress is not None and (t % 100 == 99 or t == T - 1):
@@ -421,18 +423,15 @@ def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera
     o = options or TrackingOptions(min_confidence=min_confidence)
     skeleton_obj = get_skeleton(skeleton)
     tracks = track_people(data, rig, skeleton_obj, fps, o)
-    C, T, P, J, _ = data.shape
+    C, T = data.shape[:2]
     conf = np.nan_to_num(np.asarray(data, float)[..., 2])
     usable = ((conf >= o.min_confidence).sum(-1) >= o.min_joints)  # (C, T, P)
     report = {"multi_person_views": int((usable.sum(-1) > 1).sum()), "people": len(tracks.ids),
               "tracking": tracks.report}
-    if not len(tracks.ids):
-        empty = np.full((C, T, J, 3), np.nan)
-        empty[..., 2] = 0
-        report.update(chosen=np.full((C, T), -1), dropped=int(usable.any(-1).sum()))
-        return Keypoints2D(empty, skeleton_obj, fps, camera_names, frames), report
-    k = tracks.by_presence()[0]
-    chosen = tracks.assignment[k]
-    seen = tracks.present[k][None]
+    if len(tracks.ids):
+        k = tracks.by_presence()[0]
+        chosen, seen = tracks.assignment[k], tracks.present[k][None]
+    else:  # nobody: every view with a detection is dropped
+        chosen, seen = np.full((C, T), -1), np.ones((1, T), bool)
     report.update(chosen=chosen, dropped=int((seen & usable.any(-1) & (chosen < 0)).sum()))
-    return Keypoints2D(tracks.keypoints(data, k), skeleton_obj, fps, camera_names, frames), report
+    return Keypoints2D(pick_slots(data, chosen), skeleton_obj, fps, camera_names, frames), report

@@ -142,30 +142,33 @@ def write_people_npz(motions: list[Motion3D], ids: list[int], path: str | Path) 
 
 def read_people_npz(path: str | Path) -> tuple[list[int], list[Motion3D]]:
     """IDs and motions of every person in an NPZ (a single-person NPZ gives one, with ID 1)."""
-    path = Path(path)
-    try:
-        z = np.load(path, allow_pickle=False)
-        if z["positions"].ndim == 3:
-            return [1], [read_npz(path)]
-        names = [str(n) for n in z["joint_names"]]
-        sk = str(z["skeleton"])
-        skeleton = get_skeleton(sk) if sk != "custom" and sk.lower() in _registered() else skeleton_from_names(names)
-        return [int(i) for i in z["ids"]], [Motion3D(p, skeleton, float(z["fps"]), c, str(z["up"]), names)
-                                            for p, c in zip(z["positions"], z["confidence"])]
-    except (OSError, ValueError, KeyError) as e:
-        raise MocapError(f"not a mocap motion .npz ({e})", path) from None
+    ids, motions, _ = _read_npz(path)
+    return ids, motions
 
 
 def read_npz(path: str | Path) -> Motion3D:
+    ids, motions, several = _read_npz(path)
+    if several:
+        raise MocapError(f"holds {len(ids)} people: pick one with mocap.io.motion.read_people_npz", path)
+    return motions[0]
+
+
+def _read_npz(path: str | Path) -> tuple[list[int], list[Motion3D], bool]:
+    """An NPZ of :func:`write_npz` or :func:`write_people_npz`: IDs, one motion per person, and whether the
+    file holds several people."""
     path = Path(path)
     try:
         z = np.load(path, allow_pickle=False)
-        if z["positions"].ndim == 4:
-            raise MocapError(f"holds {len(z['positions'])} people: pick one with mocap.io.motion.read_people_npz", path)
         names = [str(n) for n in z["joint_names"]]
         sk = str(z["skeleton"])
         skeleton = get_skeleton(sk) if sk != "custom" and sk.lower() in _registered() else skeleton_from_names(names)
-        return Motion3D(z["positions"], skeleton, float(z["fps"]), z["confidence"], str(z["up"]), names)
+        positions, confidence = z["positions"], z["confidence"]
+        several = positions.ndim == 4
+        ids = [int(i) for i in z["ids"]] if several else [1]
+        if not several:
+            positions, confidence = positions[None], confidence[None]
+        return ids, [Motion3D(p, skeleton, float(z["fps"]), c, str(z["up"]), names)
+                     for p, c in zip(positions, confidence)], several
     except (OSError, ValueError, KeyError) as e:
         raise MocapError(f"not a mocap motion .npz ({e})", path) from None
 

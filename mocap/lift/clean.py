@@ -14,7 +14,8 @@ same rule holds near and far), then fills short gaps and says what it did throug
 
 Shapes: ``(..., T, J, 3)`` = x, y (any unit: px or normalised), confidence; any leading batch axes (the
 trainer cleans ``(B, W, J, 3)`` windows exactly as inference cleans a whole sequence). Vectorised over
-everything; memory is chunked over the leading axes.
+everything, in one pass: the running median holds ``window`` copies of the positions at once (about 20 MB
+for 10 000 frames of 15 joints at 30 fps).
 """
 from __future__ import annotations
 
@@ -37,13 +38,18 @@ def person_size(xy: np.ndarray, present: np.ndarray, fps: float, smooth_s: float
     """``(..., T, J, 2)`` positions, ``(..., T, J)`` presence -> ``(..., T)`` the person's size: each frame's
     median joint distance to the median point, then a running median over ``smooth_s`` (frames with fewer
     than 3 joints borrow it from their neighbours)."""
-    p = np.where(present[..., None], xy, np.nan)
+    return _centre_and_size(np.where(present[..., None], xy, np.nan), fps, smooth_s)[1]
+
+
+def _centre_and_size(p: np.ndarray, fps: float, smooth_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(..., T, J, 2)`` positions (NaN = missing) -> each frame's median point ``(..., T, 2)`` and the
+    person's size ``(..., T)`` (see :func:`person_size`)."""
     centre = nan_median(p, axis=-2)  # (..., T, 2)
     d = np.linalg.norm(p - centre[..., None, :], axis=-1)
-    size = np.where(present.sum(-1) >= 3, nan_median(d), np.nan)
+    size = np.where((~np.isnan(d)).sum(-1) >= 3, nan_median(d), np.nan)
     size = running_median(size, max(3, int(round(smooth_s * fps)) | 1), axis=-1)
     fill = nan_median(size)  # a sequence's typical size where a whole second has fewer than 3 joints
-    return np.where(np.isfinite(size), size, fill[..., None])
+    return centre, np.where(np.isfinite(size), size, fill[..., None])
 
 
 def fill_gaps(xy: np.ndarray, conf: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,10 +82,10 @@ def clean_keypoints(kp: np.ndarray, fps: float, window_s: float = 0.3, threshold
     kp = kp if kp.dtype in (np.float32, np.float64) else kp.astype(float)  # float32 stays (the trainer's batches)
     xy, conf = kp[..., :2], np.where(np.isfinite(kp[..., :2]).all(-1), np.nan_to_num(kp[..., 2]), 0.0)
     present = conf > 0
-    size = person_size(xy, present, fps)[..., None]  # (..., T, 1)
     p = np.where(present[..., None], xy, np.nan)
-    centre = nan_median(p, axis=-2)[..., None, :]
-    far = np.linalg.norm(p - centre, axis=-1) > body_k * size
+    centre, size = _centre_and_size(p, fps)
+    size = size[..., None]  # (..., T, 1)
+    far = np.linalg.norm(p - centre[..., None, :], axis=-1) > body_k * size
     p = np.where(far[..., None], np.nan, p)
     w = max(3, int(round(window_s * fps)) | 1)
     med = running_median(p, w, axis=-3)  # per joint and coordinate, along T

@@ -37,6 +37,7 @@ from ..core.motion import resample
 from ..io.motion import load_motion
 from ..errors import MocapError
 from ..core.motion import Motion3D
+from ..core.kinematics import bone_lengths as kinematic_bone_lengths
 from ..core.rotations import look_at_y as look_at
 from .clean import clean_keypoints
 from .joints import (BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
@@ -49,6 +50,7 @@ ACTIVITIES = {"martial": "karate", "indian": "dance", "salsa": "salsa", "jump": 
               "lawrennd_cmu/1": "soccer", "rgbdacq_cmu/49": "run/leap", "cmu_iclone/007": "walk", "cmu_131": "walk",
               "animated_drawings": "gestures"}
 LEG_M = (0.6, 1.15)  # thigh + shin of a real adult; clips outside are in other units (rescaled at load)
+LEFT_LEG = [LIFT_BONES.index(("left_hip", "left_knee")), LIFT_BONES.index(("left_knee", "left_ankle"))]
 
 
 def activity(name: str) -> str:
@@ -115,7 +117,7 @@ def _load_clips(root: str) -> tuple[Clip, ...]:
         m = resample(load_motion(path), FPS)
         J = joints_from_motion(m)
         J = J[np.isfinite(J).all(axis=(1, 2))]
-        leg = float(np.median(bone_lengths(J)[:, [2, 4]].sum(-1))) if len(J) else 0.0
+        leg = float(np.median(bone_lengths(J)[:, LEFT_LEG].sum(-1))) if len(J) else 0.0
         if leg > 0 and not LEG_M[0] <= leg <= LEG_M[1]:  # other units (e.g. 1.22 m legs): to a 0.85 m leg
             J = J * (0.85 / leg)
         clips.append(Clip(rel, rel.split("/")[0], J))
@@ -136,7 +138,7 @@ def split(clips: list[Clip]) -> tuple[list[Clip], list[Clip]]:
 
 def bone_lengths(J: np.ndarray) -> np.ndarray:
     """``(..., 15, 3)`` -> ``(..., 14)`` lengths of :data:`LIFT_BONES` (metres)."""
-    return np.linalg.norm(J[..., BONE_INDEX[:, 1], :] - J[..., BONE_INDEX[:, 0], :], axis=-1)
+    return kinematic_bone_lengths(J, BONE_INDEX)
 
 
 def clip_bones(J: np.ndarray) -> np.ndarray:
@@ -184,7 +186,7 @@ class Sampler:
     """Random training/validation batches (see the module docstring). Deterministic for a seed."""
 
     def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None,
-                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0, fps: float = FPS):
+                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0):
         self.pose_aug = pose_aug  # share of training samples with new poses (trunk lean, limbs turned)
         self.own_rig = own_rig  # share of training samples kept on their clip's own proportions
         self.target = window - 1 if causal else window // 2  # the frame a window answers for

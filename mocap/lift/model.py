@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import MocapError
 from ..core.motion import resample_array
 from ..core.rotations import roll_matrices
+from .clean import clean_keypoints
 from .joints import FLIP, FPS, LIFT_JOINTS
 
 WEIGHTS = Path(__file__).parents[1] / "models" / "lifter.pt"
@@ -211,8 +212,6 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool =
     camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward). With ``clean`` the
     2D is first cleaned at its own frame rate (:func:`mocap.lift.clean.clean_keypoints`: outlier joints
     rejected relative to the person's size, gaps up to 0.5 s filled), as in training."""
-    from .clean import clean_keypoints
-
     model = model if model is not None else load_model()[0]
     if clean:
         kp_px, _ = clean_keypoints(kp_px, fps)

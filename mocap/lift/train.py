@@ -60,12 +60,10 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     train_clips, val_clips = split(load_clips(root))
     sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig)
     val = validation_set(val_clips, causal=causal)
-    config = {"causal": causal, "norm": "robust"}
-    if init:
-        start, _ = load_model(init, fuse=False)
-        config = {"causal": causal, "norm": getattr(start, "norm", "rms")}
+    start = load_model(init, fuse=False)[0] if init else None  # fine-tuning keeps its input normalisation
+    config = {"causal": causal, "norm": start.norm if start is not None else "robust"}
     model = build_model(**config)
-    if init:
+    if start is not None:
         model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     t0 = time.time()

@@ -118,12 +118,15 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
 @dataclass
 class PersonResult:
     """One tracked person: ``id`` (1-based, by first appearance), ``result`` (their triangulation),
-    ``output`` (the file written for them, or None), ``frames`` present (seen by >= 2 views)."""
+    ``output`` (the file written for them, or None), ``frames`` present (seen by >= 2 views), ``first`` and
+    ``last`` of those frames (indices)."""
 
     id: int
     result: TriangulationResult
     output: Path | None
     frames: int
+    first: int
+    last: int
 
 
 @dataclass
@@ -152,8 +155,6 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     ``job`` says. Outputs are written only once everyone is done: one file per person
     (:func:`person_path`), or with ``job.one_file`` one multi-person NPZ. Raises :class:`MocapError`
     when nobody is seen in two views for long enough (nothing is written then)."""
-    if len(rig) != multi.data.shape[0]:
-        raise MocapError(f"{multi.data.shape[0]} views of keypoints but {len(rig)} cameras in the calibration", job.calib)
     if job.one_file and job.output and Path(job.output).suffix.lower() != ".npz":
         raise MocapError("one file for several people is a .npz", job.output)
     tracks = track_people(multi.data, rig, multi.skeleton, multi.fps, TrackingOptions(min_confidence=min(0.2, job.min_confidence)),
@@ -172,7 +173,7 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
         seen = np.flatnonzero(tracks.present[k])
         res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1))
         out = person_path(job.output, int(tracks.ids[k])) if job.output and not job.one_file else None
-        people.append(PersonResult(int(tracks.ids[k]), res, out, int(tracks.present[k].sum())))
+        people.append(PersonResult(int(tracks.ids[k]), res, out, len(seen), int(seen[0]), int(seen[-1])))
     for p in people:
         if p.output:
             write_any(p.result.motion, p.output, job.rig)

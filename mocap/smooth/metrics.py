@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from ..core.kinematics import bone_lengths
+
 
 def jitter(x: np.ndarray, fps: float) -> float:
     """Mean joint acceleration magnitude, units of x per s^2 (``x``: ``(T, J, 3)``)."""
@@ -30,7 +32,7 @@ def lag(reference: np.ndarray, signal_: np.ndarray, max_lag: int = 30) -> int:
 def bone_length_cv(positions: np.ndarray, bones: np.ndarray) -> np.ndarray:
     """``(B,)`` coefficient of variation (std / mean) of each bone's length over frames (NaN for a
     bone never seen)."""
-    L = np.linalg.norm(positions[:, bones[:, 1]] - positions[:, bones[:, 0]], axis=-1)
+    L = bone_lengths(positions, bones)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: a joint never seen
         return np.nanstd(L, axis=0) / np.nanmean(L, axis=0)
