@@ -29,7 +29,7 @@ def cmd_lifter(args) -> int:
     console = _console(args)
     if args.action == "train":
         card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
-                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, log=lambda m: console.print(m, soft_wrap=True))
+                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, norm=args.norm, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -105,6 +105,8 @@ def add_commands(sub) -> None:
     lt.add_argument("--steps", type=int, default=None, help="train this many steps (deterministic) instead of --minutes")
     lt.add_argument("--causal", action="store_true", help="train the live variant (no look-ahead)")
     lt.add_argument("--init", default=None, help="fine-tune from these weights (keeps their architecture and normalisation)")
+    lt.add_argument("--norm", choices=["robust", "rms"], default=None,
+                    help="input normalisation (default: robust from scratch, the --init weights' own when fine-tuning)")
     lt.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule; default 2e-3)")
     lt.add_argument("--pose-aug", type=float, default=0.5,
                     help="share of training samples given new poses: trunk lean, limbs turned (default 0.5)")

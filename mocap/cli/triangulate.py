@@ -20,10 +20,7 @@ def cmd_triangulate(args) -> int:
                            args.refine, args.threshold, args.min_confidence, args.smooth, args.rig, people,
                            args.one_file)
     if people != 1 or args.one_file:
-        if args.videos:
-            raise MocapError("--people with --videos: the built-in video detector follows one person; detect "
-                             "everyone with another tool (OpenPose JSON) and give --keypoints")
-        return _triangulate_people(console, job)
+        return _triangulate_people(console, job, args.videos)
     if args.videos:
         from ..io.calibration import read_calibration
         from ..pipelines.monocular import detect_videos
@@ -54,12 +51,24 @@ def _people(value: str) -> int | str:
     return int(value)
 
 
-def _triangulate_people(console: Console, job) -> int:
-    from ..pipelines.multiview import run_people
+def _triangulate_people(console: Console, job, videos=None) -> int:
+    from ..pipelines.multiview import run_people, triangulate_people
 
     with _progress(console) as prog:
+        if videos:
+            from ..io.calibration import read_calibration
+            from ..pipelines.monocular import detect_videos_people
+
+            rig = read_calibration(job.calib)
+            if len(videos) != len(rig):
+                raise MocapError(f"{len(videos)} videos but {len(rig)} cameras in the calibration", job.calib)
+            task = prog.add_task("detecting people", total=1)
+            multi, seen = detect_videos_people(videos, lambda d, t: prog.update(task, completed=d, total=t))
+            for v, s in zip(videos, seen):
+                console.print(f"{v}: {len(s.ids)} people followed in {len(s.frames)} frames", soft_wrap=True)
         task = prog.add_task("tracking people", total=1)
-        res = run_people(job, lambda done, total: prog.update(task, completed=done, total=total))
+        progress = lambda done, total: prog.update(task, completed=done, total=total)  # noqa: E731
+        res = triangulate_people(multi, rig, job, progress) if videos else run_people(job, progress)
     t = Table(title=f"People ({len(res.people)} of {len(res.tracks.ids)} tracked)")
     for col in ("id", "frames", "first-last", "views/joint", "error px", "valid %", "file"):
         t.add_column(col, justify="right")

@@ -5,62 +5,88 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..errors import MocapError
 from .common import _console, _progress
 
 
 def cmd_detect(args) -> int:
-    from ..detect.detector import detect_video
-    from ..io.keypoints import write_keypoints, write_openpose_folders
+    from ..detect.detector import person_detection
+    from ..detect.tracking import track_video
+    from ..io.keypoints import write_keypoints, write_openpose_people, write_people_npz
+    from ..pipelines.monocular import tracking_notes
 
     console = _console(args)
-    with _progress(console) as prog:
-        task = prog.add_task("detecting", total=1)
-        det = detect_video(args.video, stride=args.stride, resize=args.resize, start=args.start, end=args.end,
-                           progress=lambda d, t: prog.update(task, completed=d, total=t))
     out = Path(args.output)
-    if out.suffix.lower() in (".npz", ".csv"):
+    if out.suffix.lower() not in (".npz", ".csv", ""):
+        raise MocapError("keypoints are written as .npz, .csv or an OpenPose JSON folder (no suffix)", out)
+    with _progress(console) as prog:
+        task = prog.add_task("detecting people", total=1)
+        seen = track_video(args.video, stride=args.stride, resize=args.resize, start=args.start, end=args.end,
+                           progress=lambda d, t: prog.update(task, completed=d, total=t), max_people=args.max_people)
+    det = person_detection(seen)  # nobody followed: one clear error, nothing written
+    sk, stem = det.keypoints.skeleton, Path(args.video).stem
+    if out.suffix.lower() == ".npz":
+        write_people_npz(seen.keypoints, seen.ids, sk, seen.fps, seen.frames, out, stem, seen.world)
+    elif out.suffix.lower() == ".csv":
         write_keypoints(det.keypoints, out)
-        if out.suffix.lower() == ".npz":
-            from ..io.motion import write_npz
-            write_npz(det.world, out.with_name(out.stem + "_world.npz"))
+        if len(seen.ids) > 1:
+            console.print(f"[yellow]note:[/] a CSV holds one person: p{det.person} (the most present) written; "
+                          ".npz or a folder holds everyone", soft_wrap=True)
     else:
-        write_openpose_folders(det.keypoints, out)
-    T = det.keypoints.n_frames
-    console.print(f"wrote {out}: {T} frames at {det.keypoints.fps:g} fps, person in {T - len(det.missing_frames)} "
-                  f"({100 * (T - len(det.missing_frames)) / max(T, 1):.1f} %)", soft_wrap=True)
-    if len(det.missing_frames) == T:
-        console.print("[yellow]warning:[/] no person detected in any frame", soft_wrap=True)
+        write_openpose_people(seen.keypoints[None], [stem], seen.frames, out, seen.ids)
+    T = len(seen.frames)
+    for note in tracking_notes(seen):
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    counts = seen.present().sum(0)
+    console.print(f"wrote {out}: {T} frames at {seen.fps:g} fps, {len(seen.ids)} "
+                  f"{'person' if len(seen.ids) == 1 else 'people'} (" + ", ".join(
+                      f"p{i}: {100 * n / max(T, 1):.1f} %" for i, n in zip(seen.ids, counts)) + " of frames)",
+                  soft_wrap=True)
     return 0
 
 
 def cmd_video2bvh(args) -> int:
+    people, person = _which(args.people)
     _video_to_bvh(_console(args), args.video, args.output, args.rig, args.preview, args.stride, args.resize,
-                  args.method, args.focal)
+                  args.method, args.focal, people, person)
     return 0
 
 
+def _which(value: str | None) -> tuple[str | None, int | None]:
+    """``--people``: None (the most present person), ``all``, or one ID."""
+    if value is None:
+        return None, None
+    if value == "all":
+        return "all", None
+    if value.isdigit() and int(value) >= 1:
+        return None, int(value)
+    raise MocapError(f"--people takes 'all' or a person ID >= 1 (see mocap detect's table), not {value!r}")
+
+
 def _video_to_bvh(console: Console, video, output, rig: str, preview=None, stride: int = 1, resize=None,
-                  method: str = "lifter", focal=None) -> None:
+                  method: str = "lifter", focal=None, people=None, person=None) -> None:
     from ..pipelines.monocular import video_to_bvh
 
     with _progress(console) as prog:
-        task = prog.add_task("detecting", total=1)
+        task = prog.add_task("detecting people", total=1)
         res = video_to_bvh(video, output, rig=rig, preview=preview, stride=stride, resize=resize,
-                           progress=lambda d, t: prog.update(task, completed=d, total=t), method=method, focal=focal)
+                           progress=lambda d, t: prog.update(task, completed=d, total=t), method=method, focal=focal,
+                           people=people, person=person)
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    if res.animation is None:
-        console.print("[yellow]warning:[/] nothing written", soft_wrap=True)
-        return
-    console.print(f"wrote {output}: rig {rig}, {res.animation.local.shape[0]} frames at "
+    names = ", ".join(f"{p.name} (p{i})" for i, p in res.outputs)
+    console.print(f"wrote {names}: rig {rig}, {res.animation.local.shape[0]} frames at "
                   f"{res.animation.fps:g} fps, cm, Y-up" + (f"; preview {preview}" if preview else ""),
                   soft_wrap=True)
 
 
 def add_commands(sub) -> None:
-    de = sub.add_parser("detect", help="2D keypoints from a video (MediaPipe, bundled model, offline)")
+    de = sub.add_parser("detect", help="every person's 2D keypoints from a video, with IDs (BlazePose, bundled models, offline)")
     de.add_argument("video")
-    de.add_argument("-o", "--output", required=True, help="keypoints .npz/.csv, or a folder for OpenPose JSON")
+    de.add_argument("-o", "--output", required=True,
+                    help="keypoints .npz (everyone: (T, P, J, 3) + IDs), .csv (the most present person), or a folder "
+                         "for OpenPose JSON (everyone, person_id filled)")
+    de.add_argument("--max-people", type=int, default=8, help="people followed at once (default 8)")
     de.add_argument("--stride", type=int, default=1, help="use every N-th frame")
     de.add_argument("--resize", type=float, default=None, help="scale frames so the longer side is this many px")
     de.add_argument("--start", type=float, default=0.0, help="start time, s")
@@ -72,6 +98,8 @@ def add_commands(sub) -> None:
     vb.add_argument("video")
     vb.add_argument("-o", "--output", required=True)
     vb.add_argument("--rig", default="mixamo", help="generic, mixamo (default), cmu, smpl")
+    vb.add_argument("--people", "--person", dest="people", default=None, metavar="all|ID",
+                    help="'all': one BVH per person (out_p1.bvh, ...); an ID: that person; default the most present")
     vb.add_argument("--preview", default=None, help="write a side-by-side preview MP4")
     vb.add_argument("--method", choices=["lifter", "world"], default="lifter",
                     help="3D from our learned lifter (default: pose and root trajectory) or MediaPipe's "

@@ -59,8 +59,12 @@ def track_person(data: np.ndarray, min_confidence: float = 0.2, max_jump: float 
 
 def follow_person(multi) -> Keypoints2D:
     """One person followed through each view of a :class:`~mocap.io.keypoints.MultiPersonKeypoints`
-    without a calibration (:func:`track_person`); the only person where there is just one."""
+    without a calibration (:func:`track_person`); the only person where there is just one; the most present
+    identity where the slots are tracked people (``multi.ids``, e.g. ``mocap detect``'s NPZ)."""
     if multi.data.shape[2] == 1:
         return multi.single()
+    if multi.ids is not None:
+        k = int((np.nan_to_num(multi.data[..., 2]) > 0).any(-1).sum((0, 1)).argmax())
+        return Keypoints2D(multi.data[:, :, k], multi.skeleton, multi.fps, multi.camera_names, multi.frames)
     data, _ = track_person(multi.data)
     return Keypoints2D(data, multi.skeleton, multi.fps, multi.camera_names, multi.frames)

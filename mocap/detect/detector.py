@@ -1,9 +1,12 @@
-"""2D detection: the detector interface and the built-in MediaPipe Pose backend.
+"""2D detection of one person in a video: the detector interface, MediaPipe's legacy Pose solution, and one
+person taken out of the multi-person tracker.
 
-A detector turns one RGB image into ``(J, 3)`` keypoints (x px, y px, confidence) of its skeleton,
-plus optional ``(J, 3)`` world landmarks in metres (or None). :func:`detect_video` runs one over a
-video with progress and returns :class:`~mocap.core.keypoints.Keypoints2D` ``(1, T, J, 3)`` (frames with
-nobody stay in, marked missing) and the world landmarks as a :class:`~mocap.core.motion.Motion3D`.
+:func:`detect_video` returns :class:`~mocap.core.keypoints.Keypoints2D` ``(1, T, J, 3)`` (frames where the
+person is not seen stay in, marked missing) and the world landmarks as a :class:`~mocap.core.motion.Motion3D`.
+By default every person is followed (:func:`mocap.detect.tracking.track_video`) and *one* of them is returned,
+the most present unless ``person`` says which: never a mix of people. A custom ``detector`` (one RGB image ->
+``(J, 3)`` keypoints x px, y px, confidence, plus optional ``(J, 3)`` world landmarks in metres, or None) is run
+frame by frame instead.
 """
 from __future__ import annotations
 
@@ -23,9 +26,7 @@ from ..runtime import native_quiet, quiet_environment, verbose
 from ..core.skeletons import MEDIAPIPE_33, Skeleton
 from ..io.video import frames, open_video
 
-# MediaPipe world landmarks: metres, origin between the hips, x to the image's right, y down,
-# z away from the camera. To Y-up (z towards the camera): (x, -y, -z).
-MP_WORLD_TO_YUP = np.diag([1.0, -1.0, -1.0])
+from .blazepose import MP_WORLD_TO_YUP
 
 
 class Detector(Protocol):
@@ -36,7 +37,9 @@ class Detector(Protocol):
 
 
 class MediaPipeDetector:
-    """MediaPipe Pose 0.10.21 with its bundled full model (model_complexity=1), in tracking mode."""
+    """MediaPipe's legacy Pose solution 0.10.21 with its bundled full model (model_complexity=1), in tracking
+    mode: one person per frame, whoever it locks onto (the reference the multi-person tracker is checked
+    against; pass it as ``detector`` to :func:`detect_video` to use it)."""
 
     skeleton = MEDIAPIPE_33
 
@@ -74,24 +77,48 @@ class MediaPipeDetector:
 @dataclass
 class Detection:
     """Result of :func:`detect_video`: keypoints ``(1, T, J, 3)``, world landmarks (Y-up metres,
-    hip-centred) and the frames where nobody was found."""
+    hip-centred) and the frames where nobody was found; with the tracker, which ``person`` (ID) this is and
+    everyone it saw (``people``, a :class:`~mocap.detect.tracking.VideoPeople`)."""
 
     keypoints: Keypoints2D
     world: Motion3D
     missing_frames: list[int] = field(default_factory=list)
     size: tuple[int, int] = (0, 0)
+    person: int | None = None
+    people: object | None = None
+
+
+def person_detection(people, person: int | None = None) -> Detection:
+    """One person of a :class:`~mocap.detect.tracking.VideoPeople` (``person`` ID, default the most present)
+    as a :class:`Detection`; an error naming the video when nobody was followed."""
+    if not people.ids:
+        raise MocapError("no person detected in the video" + (f" (tracks under {len(people.dropped)} short ones "
+                         "dropped)" if people.dropped else ""), people.source)
+    pid = people.most_present() if person is None else int(person)
+    k = people.index(pid)
+    kp = people.keypoints[:, k]
+    missing = [int(i) for i in people.frames[~people.present()[:, k]]]
+    sk = MEDIAPIPE_33
+    kp2d = Keypoints2D(kp[None], sk, people.fps, [Path(people.source).stem], people.frames, people.source)
+    world = Motion3D(people.world[:, k], sk, people.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
+    return Detection(kp2d, world, missing, people.size, pid, people)
 
 
 def detect_video(path: str | Path, detector: Detector | None = None, stride: int = 1, resize: float | None = None,
-                 start: float = 0.0, end: float | None = None, progress=None) -> Detection:
-    """Run ``detector`` (default MediaPipe) on every ``stride``-th frame of a video.
+                 start: float = 0.0, end: float | None = None, progress=None, person: int | None = None) -> Detection:
+    """One person on every ``stride``-th frame of a video: by default the multi-person tracker's ``person``
+    (ID; the most present when None), else ``detector`` run on each frame.
 
     Pixel coordinates refer to the original resolution even with ``resize``. ``progress(done,
-    total)`` is called per frame. Frames without a person are kept (NaN, confidence 0) and listed.
+    total)`` is called per frame. Frames without the person are kept (NaN, confidence 0) and listed.
     """
+    if detector is None:
+        from .tracking import track_video
+
+        return person_detection(track_video(path, stride=stride, resize=resize, start=start, end=end,
+                                            progress=progress), person)
     _, info = open_video(path)
-    own = detector is None
-    detector = detector or MediaPipeDetector()
+    own = False
     sk = detector.skeleton
     kps, worlds, idx, missing = [], [], [], []
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)

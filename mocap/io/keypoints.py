@@ -34,6 +34,7 @@ class MultiPersonKeypoints:
     camera_names: list[str]
     frames: np.ndarray
     sources: list[str]
+    ids: np.ndarray | None = None  # (P,) tracked identities when the slots are people (mocap detect's NPZ)
 
     def single(self) -> Keypoints2D:
         """The only person (error if any view holds more than one: use ``select_person``)."""
@@ -146,16 +147,18 @@ def write_openpose_folders(kp: Keypoints2D, folder: str | Path) -> list[Path]:
     return write_openpose_people(kp.data[:, :, None], kp.camera_names, kp.frames, folder)
 
 
-def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, folder: str | Path) -> list[Path]:
+def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, folder: str | Path,
+                          ids=None) -> list[Path]:
     """Several people ``(C, T, P, J, 3)`` as OpenPose JSON: one ``<camera>_json`` folder per camera,
-    ``<camera>.NNNN.json`` per frame listing the people with any joint (missing joints -> 0, 0, 0)."""
+    ``<camera>.NNNN.json`` per frame listing the people with any joint (missing joints -> 0, 0, 0), with
+    ``person_id`` = ``[ids[p]]`` when tracked identities ``ids (P,)`` are given (else OpenPose's -1)."""
     out = []
     flat = np.nan_to_num(data, nan=0.0)
     for c, name in enumerate(camera_names):
         d = Path(folder) / f"{name}_json"
         d.mkdir(parents=True, exist_ok=True)
         for t, num in enumerate(frames):
-            people = [{"person_id": [-1], "pose_keypoints_2d": [round(float(v), 4) for v in flat[c, t, p].ravel()]}
+            people = [{"person_id": [int(ids[p]) if ids is not None else -1], "pose_keypoints_2d": [round(float(v), 4) for v in flat[c, t, p].ravel()]}
                       for p in np.flatnonzero((data[c, t, :, :, 2] > 0).any(-1))]
             with atomic_open(d / f"{name}.{int(num):04d}.json") as f:
                 json.dump({"version": 1.3, "people": people}, f)
@@ -193,6 +196,21 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
 
 
 _CSV_HEADER = ["camera", "frame", "joint", "x", "y", "confidence"]
+
+
+def write_people_npz(keypoints: np.ndarray, ids, skeleton: Skeleton, fps: float, frames, path: str | Path,
+                     camera: str = "video", world: np.ndarray | None = None) -> Path:
+    """Everyone seen in one video as ``.npz`` (atomic): ``people (T, P, J, 3)`` = x px, y px, confidence
+    (NaN, 0 where a person is not seen), ``person_ids (P,)``, ``world (T, P, J, 3)`` metres when given,
+    skeleton, fps, frames, camera name. :func:`read_keypoints` reads it (several people: as ``several``
+    says; :func:`mocap.detect.association.follow_person` takes the most present ID)."""
+    path = Path(path)
+    extra = {} if world is None else {"world": world}
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, people=keypoints, person_ids=np.asarray(ids, int), skeleton=skeleton.name, fps=fps,
+                                camera_names=np.array([camera]), frames=np.asarray(frames), units="px", **extra)
+    return path
 
 
 def write_keypoints(kp: Keypoints2D, path: str | Path) -> None:
@@ -240,6 +258,13 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
     if suffix == ".npz":
         try:
             z = np.load(path, allow_pickle=False)
+            if "people" in z.files:
+                multi = MultiPersonKeypoints(sanitize(np.asarray(z["people"], float)[None]), get_skeleton(str(z["skeleton"])),
+                                             float(fps or z["fps"]), [str(n) for n in z["camera_names"]], z["frames"],
+                                             [str(path)], np.asarray(z["person_ids"]))
+                if multi.data.ndim != 5 or multi.data.shape[-1] != 3 or len(multi.ids) != multi.data.shape[2]:
+                    raise ValueError(f"people array of shape {multi.data.shape[1:]}, expected (T, P, J, 3)")
+                return pick(multi)
             return Keypoints2D(z["data"], str(z["skeleton"]), float(fps or z["fps"]), [str(n) for n in z["camera_names"]],
                                z["frames"], str(path))
         except (OSError, ValueError, KeyError) as e:

@@ -48,20 +48,24 @@ def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
 
 def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 128,
           lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
-          own_rig: float = 0.2, init: str | Path | None = None, log=print) -> dict:
+          own_rig: float = 0.2, init: str | Path | None = None, norm: str | None = None, prefetch: bool = True,
+          log=print) -> dict:
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
     the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`); ``init``: start from
-    these weights (fine-tuning; their architecture and input normalisation are kept)."""
+    these weights (fine-tuning; their architecture is kept, and their input normalisation unless ``norm``
+    says otherwise: ``"robust"`` or ``"rms"``, see :data:`mocap.lift.model.NORMALISERS`); ``prefetch``: batches
+    are made by a second process while the network trains on the previous one (the same batches, in the same
+    order, as without: a step costs the slower of the two instead of their sum)."""
     torch = _torch()
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1 if prefetch else 2)
     train_clips, val_clips = split(load_clips(root))
     sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig)
     val = validation_set(val_clips, causal=causal)
-    start = load_model(init, fuse=False)[0] if init else None  # fine-tuning keeps its input normalisation
-    config = {"causal": causal, "norm": start.norm if start is not None else "robust"}
+    start = load_model(init, fuse=False)[0] if init else None
+    config = {"causal": causal, "norm": norm or (start.norm if start is not None else "robust")}
     model = build_model(**config)
     if start is not None:
         model.load_state_dict(start.state_dict())
@@ -70,8 +74,9 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     step, total, sched = 0, steps, None
     if steps:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.01)
+    batches = _prefetched(sampler, batch) if prefetch else iter(lambda: sampler.batch(batch), None)
     while True:
-        loss = _train_step(torch, model, opt, sampler.batch(batch))
+        loss = _train_step(torch, model, opt, next(batches))
         step += 1
         if step == 50 and not steps:
             per = (time.time() - t0) / 50
@@ -90,7 +95,7 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
             "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
             "minutes": round((time.time() - t0) / 60, 1), "metrics": evaluate_model(model, *val),
             "causal": causal, "pose_aug": pose_aug, "own_rig": own_rig, "norm": config["norm"], "lr": lr,
-            "init": Path(init).name if init else None,
+            "init": Path(init).name if init else None, "init_norm": start.norm if start is not None else None,
             "sources": sorted({c.source for c in train_clips}),
             "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.75-1.3 each; an own_rig "
                             "share on the clip's own proportions), mirror, yaw, camera distance 2.5-8 m, height 0.2-3 m, "
@@ -103,6 +108,27 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     with atomic_path(Path(out)) as tmp:
         torch.save({"state": state, "config": config, "card": card}, tmp)
     return card
+
+
+def _batch_worker(sampler, size: int, queue) -> None:
+    while True:
+        queue.put(sampler.batch(size))
+
+
+def _prefetched(sampler, size: int, depth: int = 4):
+    """Batches of ``size`` from ``sampler``, made ahead by one daemon process (forked: it has the clips
+    already): the same sequence as calling ``sampler.batch(size)`` in turn."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue(depth)
+    worker = ctx.Process(target=_batch_worker, args=(sampler, size, queue), daemon=True)
+    worker.start()
+    try:
+        while True:
+            yield queue.get()
+    finally:
+        worker.terminate()
 
 
 def _train_step(torch, model, opt, batch) -> float:

@@ -18,9 +18,13 @@ from ..retarget.solve import Retargeted, plant_feet, retarget
 
 @dataclass
 class VideoResult:
+    """What :func:`video_to_bvh` did: the (first) person's detection and animation, every file written
+    ``outputs`` as ``(person ID, path)``, and notes."""
+
     detection: Detection
     animation: Retargeted | None = None
     notes: list[str] = field(default_factory=list)
+    outputs: list[tuple[int, Path]] = field(default_factory=list)
 
 
 def lifted_motion(det: Detection, focal: float | None = None, model=None):
@@ -68,25 +72,80 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[
 
 def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,
                  units: str = "cm", stride: int = 1, resize: float | None = None, progress=None,
-                 method: str = "lifter", focal: float | None = None) -> VideoResult:
-    """Detect (MediaPipe) -> 3D (``method``: "lifter", our learned lifter with the root trajectory, or
-    "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones, smooth, gaps <= 0.5 s
-    filled) -> retarget to ``rig`` -> BVH (+ preview MP4)."""
+                 method: str = "lifter", focal: float | None = None, people: str | None = None,
+                 person: int | None = None) -> VideoResult:
+    """Detect everyone (:func:`mocap.detect.tracking.track_video`) -> for one person (``person`` ID, default
+    the most present) or, with ``people="all"``, for each: 3D (``method``: "lifter", our learned lifter with
+    the root trajectory, or "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones,
+    smooth, gaps <= 0.5 s filled) -> retarget to ``rig`` -> BVH (``out_p1.bvh``, ... with ``people="all"``)
+    (+ a preview MP4 with every person's ID and colour). A person's frames stay on the video's timeline;
+    where they are not seen, the root moves in a straight line between where they were last and next seen
+    and the pose is held. Files are written only once everyone is done; a video with nobody in it is an
+    error (nothing written)."""
+    from ..detect.detector import person_detection
+    from ..detect.tracking import track_video
+    from .multiview import person_path
+
     if method not in ("lifter", "world"):
         raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
+    if people not in (None, "all"):
+        raise MocapError(f"people must be 'all' or None, not {people!r}")
     model = None
     if method == "lifter":  # before detecting: a missing torch or weights file fails now, not minutes later
         from ..lift.model import load_model
         model = load_model()[0]
-    det = detect_video(video, stride=stride, resize=resize, progress=progress)
-    res = VideoResult(det)
+    seen = track_video(video, stride=stride, resize=resize, progress=progress)
+    first = person_detection(seen, person)  # the error for nobody / an unknown ID, before any work
+    ids = seen.ids if people == "all" else [first.person]
+    res = VideoResult(first)
+    res.notes += tracking_notes(seen)
+    done = []
+    for pid in ids:
+        det = first if pid == first.person else person_detection(seen, pid)
+        anim, notes = animate_person(det, method, model, focal, rig)
+        tag = f"p{pid}: " if len(ids) > 1 else ""
+        res.notes += [tag + n for n in notes]
+        done.append((pid, person_path(output, pid) if people == "all" else Path(output), anim))
+    for pid, path, anim in done:  # every person is ready: now write
+        write_bvh(anim.to_bvh(units), path)
+    res.animation = done[0][2]
+    res.outputs = [(pid, path) for pid, path, _ in done]
+    if preview:
+        from ..viz.preview import write_preview
+        anim = next(a for p, _, a in done if p == first.person) if any(p == first.person for p, _, _ in done) else done[0][2]
+        _, P = anim.global_transforms()
+        labelled = [(f"p{pid}", seen.keypoints[:, seen.index(pid)]) for pid in seen.ids]
+        write_preview(video, preview, first.keypoints.data[0], first.keypoints.skeleton, P, anim.to_motion().skeleton,
+                      first.keypoints.fps, stride, people=labelled)
+    return res
+
+
+def tracking_notes(seen) -> list[str]:
+    """What a user should know about a :class:`~mocap.detect.tracking.VideoPeople`."""
+    notes = []
+    counts = seen.present().sum(0)
+    if len(seen.ids) > 1:
+        notes.append(f"{len(seen.ids)} people followed: " + ", ".join(f"p{i} in {n} frames" for i, n in zip(seen.ids, counts)))
+    if seen.dropped:
+        notes.append(f"{len(seen.dropped)} short tracks (seen in under 0.25 s of frames: ghosts or someone passing) dropped")
+    rep = seen.report
+    if rep.reidentified:
+        notes.append("came back and kept their ID: " + ", ".join(f"p{i} at frame {f}" for i, f in rep.reidentified))
+    if rep.not_recognised:
+        notes.append("new IDs given while someone was missing (not recognised as them): "
+                     + ", ".join(f"p{i} at frame {f}" for i, f in rep.not_recognised))
+    if rep.too_many:
+        notes.append(f"more people than the tracker follows at once in {rep.too_many} detections (the first ones kept)")
+    return notes
+
+
+def animate_person(det: Detection, method: str, model, focal, rig: str) -> tuple[Retargeted, list[str]]:
+    """One person's detection -> 3D (lifter or world landmarks) -> upright -> refined -> retargeted, with
+    feet on the floor and the root carried straight across the frames where the person is not seen."""
+    notes = []
     T = det.keypoints.n_frames
-    found = T - len(det.missing_frames)
-    if found == 0:
-        res.notes.append("no person detected in any frame: nothing to animate, no BVH written")
-        return res
     if det.missing_frames:
-        res.notes.append(f"no person in {len(det.missing_frames)} of {T} frames ({100 * len(det.missing_frames) / T:.1f} %)")
+        notes.append(f"not seen in {len(det.missing_frames)} of {T} frames ({100 * len(det.missing_frames) / T:.1f} %)")
     if method == "lifter":
         world = lifted_motion(det, focal, model)
         conf = world.confidence
@@ -95,7 +154,7 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         conf = det.keypoints.confidence[0]
     world, tilt = upright(world)
     if tilt:
-        res.notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
+        notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
     ref = refine(world.positions, world.skeleton.rigid_bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
                  sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
     motion = replace(world, positions=ref.positions,
@@ -105,14 +164,19 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     # (~10 cm on the Pose2Sim demo with one constant floor offset): keep the lowest foot on the floor in
     # every frame (2 Hz smoothed); the lifter's horizontal root trajectory is kept
     plant_feet(anim)
-    write_bvh(anim.to_bvh(units), output)
-    res.animation = anim
-    if preview:
-        from ..viz.preview import write_preview
-        _, P = anim.global_transforms()
-        write_preview(video, preview, det.keypoints.data[0], det.keypoints.skeleton, P, anim.to_motion().skeleton,
-                      det.keypoints.fps, stride)
-    return res
+    bridge_root(anim, np.isfinite(ref.positions).all(-1).any(-1))
+    return anim, notes
+
+
+def bridge_root(anim: Retargeted, seen: np.ndarray) -> None:
+    """Frames where the person is not seen (``seen (T,)`` False): the root ``(T, 3)`` in a straight line
+    between the frames around them (held before the first and after the last), in place; a person who
+    leaves and comes back elsewhere does not teleport."""
+    t = np.arange(len(seen))
+    if seen.all() or not seen.any():
+        return
+    for k in range(3):
+        anim.root[:, k] = np.interp(t, t[seen], anim.root[seen, k])
 
 
 def detect_videos(videos: list[str | Path], progress=None) -> tuple[Keypoints2D, list[Detection]]:
@@ -125,3 +189,27 @@ def detect_videos(videos: list[str | Path], progress=None) -> tuple[Keypoints2D,
     data = np.concatenate([d.keypoints.data for d in dets])
     kp = Keypoints2D(data, dets[0].keypoints.skeleton, dets[0].keypoints.fps, [Path(v).stem for v in videos])
     return kp, dets
+
+
+def detect_videos_people(videos: list[str | Path], progress=None):
+    """Everyone in each camera's video (:func:`mocap.detect.tracking.track_video`) as one
+    :class:`~mocap.io.keypoints.MultiPersonKeypoints` ``(C, T, P, 33, 3)`` (P: the most people any view
+    followed; frames matched by index, synchronised cameras) for the multi-view association
+    (:func:`mocap.pipelines.multiview.triangulate_people`), and each view's :class:`VideoPeople`."""
+    from ..detect.tracking import track_video
+    from ..io.keypoints import MultiPersonKeypoints
+    from ..core.skeletons import MEDIAPIPE_33
+
+    seen = [track_video(v, progress=progress) for v in videos]
+    n = min(len(s.frames) for s in seen)
+    if any(len(s.frames) != n for s in seen):
+        counts = ", ".join(f"{Path(v).name}: {len(s.frames)}" for v, s in zip(videos, seen))
+        raise MocapError(f"videos have different frame counts ({counts}); trim them to the same frames", videos[0])
+    P = max(1, max(len(s.ids) for s in seen))
+    data = np.full((len(videos), n, P, 33, 3), np.nan)
+    data[..., 2] = 0.0
+    for c, s in enumerate(seen):
+        data[c, :, :len(s.ids)] = s.keypoints
+    multi = MultiPersonKeypoints(data, MEDIAPIPE_33, seen[0].fps, [Path(v).stem for v in videos], seen[0].frames,
+                                 [str(v) for v in videos])
+    return multi, seen

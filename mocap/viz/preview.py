@@ -20,13 +20,14 @@ def _colour(sk: Skeleton, a: int, b: int):
 
 
 def draw_skeleton_2d(img: np.ndarray, xy: np.ndarray, sk: Skeleton, valid: np.ndarray | None = None,
-                     thickness: int = 3) -> np.ndarray:
-    """Draw bones and joints of ``xy (J, 2)`` px on ``img`` (in place); invalid joints are skipped."""
+                     thickness: int = 3, colour: tuple[int, int, int] | None = None) -> np.ndarray:
+    """Draw bones and joints of ``xy (J, 2)`` px on ``img`` (in place); invalid joints are skipped. Bones
+    are blue on the left, red on the right, unless ``colour`` (BGR) gives one colour for all."""
     ok = np.isfinite(xy).all(-1) if valid is None else valid & np.isfinite(xy).all(-1)
     for a, b in sk.bone_indices:
         if ok[a] and ok[b]:
             cv2.line(img, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)),
-                     _colour(sk, a, b), thickness, cv2.LINE_AA)
+                     colour or _colour(sk, a, b), thickness, cv2.LINE_AA)
     for j in np.flatnonzero(ok):
         cv2.circle(img, tuple(np.round(xy[j]).astype(int)), thickness + 1, (255, 255, 255), -1, cv2.LINE_AA)
     return img
@@ -79,12 +80,35 @@ def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):
     return frames_bgr()
 
 
+def draw_people_2d(img: np.ndarray, people: list[tuple[str, np.ndarray]], sk: Skeleton, scale: float = 1.0,
+                   min_conf: float = 0.3) -> np.ndarray:
+    """Every person ``(label, keypoints (J, 3) px)`` drawn in their own tint (:data:`~mocap.viz.scene.TINTS`,
+    in list order) with their label above the head, on ``img`` (BGR, in place; coordinates times ``scale``)."""
+    from .scene import TINTS
+
+    for i, (label, kp) in enumerate(people):
+        ok = kp[:, 2] > min_conf
+        if not ok.any():
+            continue
+        colour = tuple(int(c) for c in np.clip(TINTS[i % len(TINTS)][::-1] * 255, 0, 255))  # RGB -> BGR
+        xy = kp[:, :2] * scale
+        draw_skeleton_2d(img, xy, sk, ok, thickness=2, colour=colour)
+        top = xy[ok][np.argmin(xy[ok, 1])]
+        org = (int(top[0]) - 12, max(16, int(top[1]) - 12))
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.7, colour, 2, cv2.LINE_AA)
+    return img
+
+
 def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, P3d: np.ndarray,
-                  sk3d: Skeleton, fps: float, stride: int = 1, solid: bool = True) -> Path:
+                  sk3d: Skeleton, fps: float, stride: int = 1, solid: bool = True,
+                  people: list[tuple[str, np.ndarray]] | None = None) -> Path:
     """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)``
     (Y-up m, joint 0 = the root/pelvis, floor at y = 0). The 3D view follows the pelvis and frames the
     body, so the person stays large and centred however far they walk. Rendered solid by open3d
-    when it runs here (and ``solid``), else drawn. Written atomically."""
+    when it runs here (and ``solid``), else drawn. With ``people`` (``(label, keypoints (T, J, 3))`` each),
+    every person is drawn on the video in their own colour with their label instead of ``kp2d`` alone.
+    Written atomically."""
     h = 540
     panels = _solid_panels(P3d, sk3d, fps, (h, h)) if solid else None
     if panels is None:
@@ -97,7 +121,10 @@ def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Sk
                 break
             s = h / img.shape[0]
             left = cv2.resize(img, (round(img.shape[1] * s), h), interpolation=cv2.INTER_AREA)
-            draw_skeleton_2d(left, kp2d[t, :, :2] * s, sk2d, kp2d[t, :, 2] > 0.3)
+            if people:
+                draw_people_2d(left, [(label, k[t]) for label, k in people], sk2d, s)
+            else:
+                draw_skeleton_2d(left, kp2d[t, :, :2] * s, sk2d, kp2d[t, :, 2] > 0.3)
             right = (next(panels) if panels is not None
                      else render_3d_panel(np.nan_to_num(P3d[min(t, len(P3d) - 1)]), sk3d, (h, h), extent, centre=centre[min(t, len(P3d) - 1)]))
             frame = np.concatenate([left, right], axis=1)
