@@ -8,7 +8,9 @@
 2. **finding people**: the person detector runs on one image rectangle per frame, in a cycle that alternates
    the whole frame with tiles of it (:meth:`mocap.detect.blazepose.BlazePose.detect`), so a person entering
    at full size is found within two frames and a small, distant one within one cycle, at the cost of one
-   detector call per frame; a detection on a person already followed is skipped;
+   detector call per frame; a detection on a person already followed is skipped, and so is one mostly inside
+   someone followed or with its hips on their torso (a person emerging from behind them is taken once mostly
+   out: a half-seen body gives a fit across both people);
 3. **one region per person**: when two regions end up on the same body (the landmarks agree), the one whose
    motion predicted this body best keeps it, the other is lost (a person walking behind another);
 4. **identities**: a new person is first compared with the people lost in the last ``reid_s`` seconds: their
@@ -45,7 +47,7 @@ def same_body(a: np.ndarray, b: np.ndarray, size: float, tol: float = 0.08, shar
     """Two keypoint sets ``(33, 3)`` on one body: at least ``share`` of the joints visible in both lie within
     ``tol`` x ``size`` px (the smaller ROI side) of each other. A region that slid onto half of someone
     (their head and shoulders, its hips at their waist) agrees on those joints; two people in contact
-    agree on hardly any. Also one body: hip centres within ``2 * tol`` x ``size`` and keypoint boxes
+    agree on hardly any. Also one body: hip centres within ``3 * tol`` x ``size`` and keypoint boxes
     overlapping by more than half (two fits of one person in a pose the model finds hard)."""
     both = (a[:, 2] >= min_conf) & (b[:, 2] >= min_conf)
     if both.sum() < 5:
@@ -53,12 +55,26 @@ def same_body(a: np.ndarray, b: np.ndarray, size: float, tol: float = 0.08, shar
     close = np.linalg.norm(a[both, :2] - b[both, :2], axis=-1) < tol * size
     if float(close.mean()) >= share:
         return True
-    if np.linalg.norm(body_centre(a) - body_centre(b)) >= 2 * tol * size:
+    if np.linalg.norm(body_centre(a) - body_centre(b)) >= 3 * tol * size:
         return False
     lo, hi = np.maximum(a[:, :2].min(0), b[:, :2].min(0)), np.minimum(a[:, :2].max(0), b[:, :2].max(0))
     inter = np.prod(np.maximum(hi - lo, 0))
     area = lambda k: np.prod(np.ptp(k[:, :2], axis=0))  # noqa: E731
     return inter / max(area(a) + area(b) - inter, 1e-9) > 0.5
+
+
+def inside_share(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the keypoint box of ``a (33, 3)`` that lies inside the keypoint box of ``b``."""
+    lo, hi = np.maximum(a[:, :2].min(0), b[:, :2].min(0)), np.minimum(a[:, :2].max(0), b[:, :2].max(0))
+    return float(np.prod(np.maximum(hi - lo, 0)) / max(np.prod(np.ptp(a[:, :2], axis=0)), 1e-9))
+
+
+def in_torso(point: np.ndarray, kp: np.ndarray, grow: float = 0.25) -> bool:
+    """``point (2,)`` px inside the box of the shoulders and hips of ``kp (33, 3)``, enlarged by ``grow``."""
+    t = kp[list(TORSO), :2]
+    lo, hi = t.min(0), t.max(0)
+    pad = grow * (hi - lo)
+    return bool(((point >= lo - pad) & (point <= hi + pad)).all())
 
 
 def body_height(kp: np.ndarray) -> float:
@@ -126,12 +142,13 @@ class PeopleTracker:
 
     def __init__(self, model: BlazePose | None = None, fps: float = 30.0, max_people: int = 8,
                  min_presence: float = 0.5, tiles: int = 2, reid_s: float = 10.0, appearance_max: float = 0.45,
-                 min_height: float = 0.04):
+                 min_height: float = 0.04, min_track_s: float = 0.25):
         self.model = model or BlazePose()
         self.fps, self.max_people, self.min_presence = fps, max_people, min_presence
         self.tiles, self.reid_frames, self.appearance_max = tiles, int(round(reid_s * fps)), appearance_max
         self.min_height = min_height  # share of the image's longer side a person must span (smaller: ghosts)
-        self.horizon = max(1, int(round(fps)))  # frames a lost person's motion is extrapolated
+        self.horizon = max(1, int(round(fps)))
+        self.min_seen = max(1, int(round(min_track_s * fps)))  # frames a lost person's motion is extrapolated
         self.active: list[Track] = []
         self.lost: list[Track] = []
         self.tracks: dict[int, Track] = {}
@@ -168,8 +185,11 @@ class PeopleTracker:
         return sum(np.linalg.norm(body_centre(o) - c) < 0.5 * size for o in others) <= 1
 
     def _lose(self, tr: Track) -> None:
+        """A region ends: a person followed for at least ``min_track_s`` may come back (kept for
+        re-identification); a shorter track (a ghost, a second region on someone) is forgotten."""
         tr.roi = None
-        self.lost.append(tr)
+        if tr.seen >= self.min_seen:
+            self.lost.append(tr)
 
     def _update(self, tr: Track, kp, roi, t, rgb, alone: bool = True) -> None:
         c = body_centre(kp)
@@ -217,8 +237,10 @@ class PeopleTracker:
                    and 0.5 < roi.size / tr.size < 2 for tr in self.active):
                 continue  # someone followed already
             kp, world, presence, nxt = self.model.landmarks(rgb, roi)
-            if presence < self.min_presence or body_height(kp) < self.min_height * max(rgb.shape[:2]) or any(same_body(kp, tr.kp, min(tr.size, nxt.size)) for tr in self.active):
-                continue
+            if presence < self.min_presence or body_height(kp) < self.min_height * max(rgb.shape[:2]) or any(
+                    same_body(kp, tr.kp, min(tr.size, nxt.size)) or inside_share(kp, tr.kp) > 0.6
+                    or in_torso(body_centre(kp), tr.kp) for tr in self.active):
+                continue  # nobody, a ghost, someone followed already, or mostly hidden behind them (wait)
             if len(self.active) >= self.max_people:
                 self.report.too_many += 1
                 continue
@@ -306,7 +328,7 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
 
     _, info = open_video(path)
     fps = info.fps / stride
-    tracker = tracker or PeopleTracker(fps=fps, **options)
+    tracker = tracker or PeopleTracker(fps=fps, min_track_s=min_track_s, **options)
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)
                     - int(round(start * info.fps))) // stride)
     per_frame, idx = [], []
