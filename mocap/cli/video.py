@@ -17,6 +17,8 @@ def cmd_detect(args) -> int:
 
     console = _console(args)
     out = Path(args.output)
+    if args.max_people < 1:
+        raise MocapError(f"--max-people must be >= 1, not {args.max_people}")
     if out.suffix.lower() not in (".npz", ".csv", ""):
         raise MocapError("keypoints are written as .npz, .csv or an OpenPose JSON folder (no suffix)", out)
     with _progress(console) as prog:

@@ -200,7 +200,8 @@ class BlazePose:
     # -- landmarks --------------------------------------------------------------------------------------
     def landmarks(self, rgb: np.ndarray, roi: Roi):
         """One person inside ``roi``: keypoints ``(33, 3)`` (x px, y px, visibility), world landmarks
-        ``(33, 3)`` m, presence (0-1) and the ROI for the next frame (from the auxiliary landmarks)."""
+        ``(33, 3)`` m, presence (0-1) and the auxiliary points ``(2, 2)`` px (hip centre, body-size point)
+        that give the next frame's ROI (:func:`roi_from_points`; MediaPipe smooths them first)."""
         n = LANDMARK_SIZE
         src = roi.corners()[:3].astype(np.float32)
         dst = np.array([[0, 0], [n, 0], [n, n]], np.float32)
@@ -215,8 +216,7 @@ class BlazePose:
         uv = refine_on_heatmap(pts[:, :2] / n, heat)  # (39, 2) normalised in the crop
         xy = (uv - 0.5) * roi.size @ _rot(roi.angle).T + [roi.cx, roi.cy]
         vis = 1 / (1 + np.exp(-np.clip(pts[:, 3], -50, 50)))
-        nxt = roi_from_points(xy[33], xy[34])
-        return np.concatenate([xy[:33], vis[:33, None]], -1), world, flag, nxt
+        return np.concatenate([xy[:33], vis[:33, None]], -1), world, flag, xy[33:35]
 
 
 def refine_on_heatmap(uv: np.ndarray, heat: np.ndarray, kernel: int = 7, min_conf: float = 0.5) -> np.ndarray:

@@ -92,8 +92,9 @@ def person_detection(people, person: int | None = None) -> Detection:
     """One person of a :class:`~mocap.detect.tracking.VideoPeople` (``person`` ID, default the most present)
     as a :class:`Detection`; an error naming the video when nobody was followed."""
     if not people.ids:
-        raise MocapError("no person detected in the video" + (f" (tracks under {len(people.dropped)} short ones "
-                         "dropped)" if people.dropped else ""), people.source)
+        raise MocapError("no person detected in the video" + (
+            f" ({len(people.dropped)} short tracks, each seen in fewer frames than 0.25 s, dropped: ghosts or "
+            "someone seen for a few frames)" if people.dropped else ""), people.source)
     pid = people.most_present() if person is None else int(person)
     k = people.index(pid)
     kp = people.keypoints[:, k]

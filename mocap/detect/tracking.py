@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .blazepose import MP_WORLD_TO_YUP, BlazePose, Roi, tile_rects
+from ..smooth.filters import OneEuro
+from .blazepose import MP_WORLD_TO_YUP, BlazePose, Roi, roi_from_points, tile_rects
 
 HIPS, SHOULDERS = (23, 24), (11, 12)
 TORSO = (11, 12, 24, 23)
@@ -123,6 +124,7 @@ class Track:
     first_seen: int
     appearance: np.ndarray | None = None
     seen: int = 1
+    aux: OneEuro | None = None  # smooths the points that place the next region (MediaPipe's setting)
 
     def predict(self, t: int, horizon: int) -> np.ndarray:
         """Hip centre at frame ``t``: constant velocity for at most ``horizon`` frames, then held."""
@@ -162,8 +164,8 @@ class PeopleTracker:
         """People in frame ``t`` of ``rgb`` ``(H, W, 3)`` RGB: ``[(id, keypoints (33, 3) px, world (33, 3) m)]``."""
         found = []
         for tr in self.active:
-            kp, world, presence, nxt = self.model.landmarks(rgb, tr.roi)
-            found.append((tr, kp, world, presence, nxt))
+            kp, world, presence, aux = self.model.landmarks(rgb, tr.roi)
+            found.append((tr, kp, world, presence, self._next_roi(tr, aux, kp)))
         keep = []
         for tr, kp, world, presence, nxt in found:
             if presence < self.min_presence:
@@ -178,6 +180,16 @@ class PeopleTracker:
         out += self._find_new(rgb, t)
         self.lost = [tr for tr in self.lost if t - tr.last_seen <= self.reid_frames]
         return out
+
+    def _next_roi(self, tr: Track, aux: np.ndarray, kp: np.ndarray) -> Roi:
+        """The region for the next frame from the auxiliary points, smoothed as MediaPipe's Pose does (One-Euro,
+        min cut-off 0.01 Hz, beta 10, speed in units of the person's size: the mean side of their keypoint
+        box): steady while the person stands, quick when they move."""
+        if tr.aux is None:
+            tr.aux = OneEuro(min_cutoff=0.01, beta=10.0, d_cutoff=1.0)
+        size = max(float(np.ptp(kp[:, :2], axis=0).mean()), 1.0)
+        p = tr.aux.filter(aux, 1.0 / self.fps, scale=size)
+        return roi_from_points(p[0], p[1])
 
     def _alone(self, kp, size, others) -> bool:
         """No other person's hip centre within a region side (the torso colours are this person's own)."""
@@ -225,7 +237,12 @@ class PeopleTracker:
         if self._rects is None:
             H, W = shape[:2]
             full = (0, 0, W, H)
-            self._rects = [r for tile in tile_rects(W, H, self.tiles) for r in (full, tile)] or [full]
+            coarse, fine = tile_rects(W, H, min(self.tiles, 1)), tile_rects(W, H, self.tiles)[len(tile_rects(W, H, min(self.tiles, 1))):]
+            # the whole image every other frame; between, the shorter-side squares every 4th frame and the
+            # half-size squares in turn
+            tiles = [t for k in range(max(len(fine), len(coarse))) for t in
+                     ([coarse[k % len(coarse)]] if coarse else []) + ([fine[k]] if k < len(fine) else [])]
+            self._rects = [r for tile in tiles for r in (full, tile)] or [full]
         r = self._rects[self._cycle % len(self._rects)]
         self._cycle += 1
         return r
@@ -236,7 +253,8 @@ class PeopleTracker:
             if any(np.hypot(roi.cx - tr.centre[0], roi.cy - tr.centre[1]) < 0.2 * tr.size
                    and 0.5 < roi.size / tr.size < 2 for tr in self.active):
                 continue  # someone followed already
-            kp, world, presence, nxt = self.model.landmarks(rgb, roi)
+            kp, world, presence, aux = self.model.landmarks(rgb, roi)
+            nxt = roi_from_points(aux[0], aux[1])
             if presence < self.min_presence or body_height(kp) < self.min_height * max(rgb.shape[:2]) or any(
                     same_body(kp, tr.kp, min(tr.size, nxt.size)) or inside_share(kp, tr.kp) > 0.6
                     or in_torso(body_centre(kp), tr.kp) for tr in self.active):

@@ -39,10 +39,25 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     f = focal or float(max(w, h))
     K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
     kp = lift_inputs(det.keypoints.data[0], det.keypoints.skeleton)
-    X = lift(kp, K, det.keypoints.fps, model) * [1, -1, -1]
+    X = np.full(kp.shape, np.nan)
+    for a, b in seen_runs(kp[..., 2].max(-1) > 0, int(round(0.5 * det.keypoints.fps))):
+        # each stretch the person is seen, lifted on its own: the network never looks at empty frames
+        X[a:b] = lift(kp[a:b], K, det.keypoints.fps, model) * [1, -1, -1]
     X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
     sk = skeleton_from_names(LIFT_JOINTS, "lift15")
     return Motion3D(X, sk, det.keypoints.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
+
+
+def seen_runs(seen: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """``seen (T,)`` bool -> ``[(start, stop)]`` stretches of seen frames, gaps of up to ``max_gap`` frames
+    bridged (the lifter's cleaning fills those)."""
+    idx = np.flatnonzero(seen)
+    if not len(idx):
+        return []
+    cut = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.r_[idx[0], idx[cut + 1]]
+    stops = np.r_[idx[cut], idx[-1]] + 1
+    return list(zip(starts.tolist(), stops.tolist()))
 
 
 def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[int, int], focal: float | None = None,

@@ -66,26 +66,41 @@ def gaussian(x: np.ndarray, fps: float | None = None, sigma: float = 2.0) -> np.
     return _restore(ndimage.gaussian_filter1d(flat, sigma, axis=0, mode="nearest"), nan, shape)
 
 
+class OneEuro:
+    """A streaming One-Euro filter (Casiez et al. 2012) over an array of values, one sample at a time:
+    ``min_cutoff``/``d_cutoff`` in Hz, ``beta`` raises the cut-off with speed (units of x per second).
+    ``filter(x, dt, scale)``: the filtered sample; the speed that raises the cut-off is measured in units of
+    ``scale`` (MediaPipe measures a landmark's speed in person sizes, so one setting holds near and far)."""
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0):
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.prev = self.dprev = None
+
+    @staticmethod
+    def alpha(fc, dt: float):
+        return 1.0 / (1.0 + 1.0 / (2 * np.pi * fc) / dt)
+
+    def filter(self, x: np.ndarray, dt: float, scale: float = 1.0) -> np.ndarray:
+        x = np.asarray(x, float)
+        if self.prev is None:
+            self.prev, self.dprev = x.copy(), np.zeros_like(x)
+            return x.copy()
+        a_d = self.alpha(self.d_cutoff, dt)
+        self.dprev = a_d * (x - self.prev) / (dt * scale) + (1 - a_d) * self.dprev
+        a = self.alpha(self.min_cutoff + self.beta * np.abs(self.dprev), dt)
+        self.prev = a * x + (1 - a) * self.prev
+        return self.prev.copy()
+
+
 def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0) -> np.ndarray:
-    """One-Euro filter (Casiez et al. 2012): causal, for live use. ``min_cutoff``/``d_cutoff`` in Hz,
-    ``beta`` raises the cut-off with speed (units of x per second), cutting lag on fast moves."""
+    """One-Euro filter (Casiez et al. 2012, :class:`OneEuro` over a whole sequence): causal, for live use.
+    ``min_cutoff``/``d_cutoff`` in Hz, ``beta`` raises the cut-off with speed (units of x per second),
+    cutting lag on fast moves."""
     flat, nan, shape = _bridge(x)
     out = np.empty_like(flat)
-    dt = 1.0 / fps
-
-    def alpha(fc):
-        tau = 1.0 / (2 * np.pi * fc)
-        return 1.0 / (1.0 + tau / dt)
-
-    prev, dprev = flat[0].copy(), np.zeros(flat.shape[1])
-    out[0] = prev
-    a_d = alpha(d_cutoff)
-    for t in range(1, len(flat)):  # sequential in time by definition; vectorised over joints
-        d = (flat[t] - prev) / dt
-        dprev = a_d * d + (1 - a_d) * dprev
-        a = alpha(min_cutoff + beta * np.abs(dprev))
-        prev = a * flat[t] + (1 - a) * prev
-        out[t] = prev
+    f = OneEuro(min_cutoff, beta, d_cutoff)
+    for t in range(len(flat)):  # sequential in time by definition; vectorised over joints
+        out[t] = f.filter(flat[t], 1.0 / fps)
     return _restore(out, nan, shape)
 
 
