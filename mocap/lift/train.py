@@ -54,10 +54,8 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
     the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`); ``init``: start from
-    these weights (fine-tuning; their architecture is kept, and their input normalisation unless ``norm``
-    says otherwise: ``"robust"`` or ``"rms"``, see :data:`mocap.lift.model.NORMALISERS`); ``prefetch``: batches
-    are made by a second process while the network trains on the previous one (the same batches, in the same
-    order, as without: a step costs the slower of the two instead of their sum)."""
+    these weights (architecture kept; input normalisation too unless ``norm``: ``"robust"`` or ``"rms"``);
+    ``prefetch``: batches made by a second process meanwhile (same batches, same order)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(1 if prefetch else 2)
