@@ -119,31 +119,26 @@ def detect_video(path: str | Path, detector: Detector | None = None, stride: int
         return person_detection(track_video(path, stride=stride, resize=resize, start=start, end=end,
                                             progress=progress), person)
     _, info = open_video(path)
-    own = False
     sk = detector.skeleton
     kps, worlds, idx, missing = [], [], [], []
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)
                     - int(round(start * info.fps))) // stride)
     with native_quiet():  # MediaPipe's graph threads log to stderr while frames are processed
-        try:
-            for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
-                scale = info.width / img.shape[1]
-                kp, world = detector(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-                if kp is None:
-                    kp = np.full((len(sk), 3), np.nan)
-                    kp[:, 2] = 0
-                    missing.append(i)
-                else:
-                    kp = kp.copy()
-                    kp[:, :2] *= scale
-                kps.append(kp)
-                worlds.append(np.full((len(sk), 3), np.nan) if world is None else world)
-                idx.append(i)
-                if progress:
-                    progress(k + 1, total)
-        finally:
-            if own:
-                detector.close()
+        for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
+            scale = info.width / img.shape[1]
+            kp, world = detector(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+            if kp is None:
+                kp = np.full((len(sk), 3), np.nan)
+                kp[:, 2] = 0
+                missing.append(i)
+            else:
+                kp = kp.copy()
+                kp[:, :2] *= scale
+            kps.append(kp)
+            worlds.append(np.full((len(sk), 3), np.nan) if world is None else world)
+            idx.append(i)
+            if progress:
+                progress(k + 1, total)
     if not idx:
         raise MocapError("no frame could be decoded in the requested range", path)
     fps = info.fps / stride

@@ -237,7 +237,8 @@ class PeopleTracker:
         if self._rects is None:
             H, W = shape[:2]
             full = (0, 0, W, H)
-            coarse, fine = tile_rects(W, H, min(self.tiles, 1)), tile_rects(W, H, self.tiles)[len(tile_rects(W, H, min(self.tiles, 1))):]
+            coarse = tile_rects(W, H, min(self.tiles, 1))
+            fine = tile_rects(W, H, self.tiles)[len(coarse):]
             # the whole image every other frame; between, the shorter-side squares every 4th frame and the
             # half-size squares in turn
             tiles = [t for k in range(max(len(fine), len(coarse))) for t in

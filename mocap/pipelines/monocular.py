@@ -127,7 +127,7 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     res.outputs = [(pid, path) for pid, path, _ in done]
     if preview:
         from ..viz.preview import write_preview
-        anim = next(a for p, _, a in done if p == first.person) if any(p == first.person for p, _, _ in done) else done[0][2]
+        anim = next(a for p, _, a in done if p == first.person)  # the first person is always among those done
         _, P = anim.global_transforms()
         labelled = [(f"p{pid}", seen.keypoints[:, seen.index(pid)]) for pid in seen.ids]
         write_preview(video, preview, first.keypoints.data[0], first.keypoints.skeleton, P, anim.to_motion().skeleton,
