@@ -8,7 +8,7 @@
 2. **finding people**: the person detector runs on one image rectangle per frame, in a cycle that alternates
    the whole frame with tiles of it (:meth:`mocap.detect.blazepose.BlazePose.detect`), so a person entering
    at full size is found within two frames and a small, distant one within one cycle, at the cost of one
-   detector call per frame; a detection on a person already followed is skipped, and so is one mostly inside
+   detector call per frame (the first frame gets every rectangle); a detection on a person already followed is skipped, and so is one mostly inside
    someone followed or with its hips on their torso (a person emerging from behind them is taken once mostly
    out: a half-seen body gives a fit across both people);
 3. **one region per person**: when two regions end up on the same body (the landmarks agree), the one whose
@@ -250,7 +250,12 @@ class PeopleTracker:
 
     def _find_new(self, rgb, t):
         out = []
-        for roi, _ in self.model.detect_rect(rgb, self._next_rect(rgb.shape)):
+        first = self._cycle == 0
+        rect = self._next_rect(rgb.shape)
+        # the first frame looks everywhere at once (the whole image and every tile): whoever is in view from
+        # the start is followed from the start, not when the cycle reaches their tile
+        rects = list(dict.fromkeys([rect] + self._rects)) if first else [rect]
+        for roi, _ in (d for r in rects for d in self.model.detect_rect(rgb, r)):
             if any(np.hypot(roi.cx - tr.centre[0], roi.cy - tr.centre[1]) < 0.2 * tr.size
                    and 0.5 < roi.size / tr.size < 2 for tr in self.active):
                 continue  # someone followed already

@@ -37,10 +37,9 @@ from ..core.motion import resample
 from ..io.motion import load_motion
 from ..errors import MocapError
 from ..core.motion import Motion3D
-from ..core.kinematics import bone_lengths as kinematic_bone_lengths
 from ..core.rotations import look_at_y as look_at
 from .clean import clean_keypoints
-from .joints import (BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
+from .joints import (bone_lengths, BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
                      LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion)
 
 # Never trained on: whole subjects (7 walking, the salsa follower) and whole clips of other activities.
@@ -134,11 +133,6 @@ def _load_clips(root: str) -> tuple[Clip, ...]:
 def split(clips: list[Clip]) -> tuple[list[Clip], list[Clip]]:
     val = [c for c in clips if c.name.startswith(VALIDATION)]
     return [c for c in clips if c not in val], val
-
-
-def bone_lengths(J: np.ndarray) -> np.ndarray:
-    """``(..., 15, 3)`` -> ``(..., 14)`` lengths of :data:`LIFT_BONES` (metres)."""
-    return kinematic_bone_lengths(J, BONE_INDEX)
 
 
 def clip_bones(J: np.ndarray) -> np.ndarray:

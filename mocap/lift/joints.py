@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.kinematics import bone_lengths as kinematic_bone_lengths
 from ..core.skeletons import derived_joint, get_skeleton, midpoint, skeleton_from_names
 from ..errors import MocapError
 from ..retarget.solve import source_targets
@@ -36,6 +37,11 @@ CANONICAL_STATURE = 1.72  # m, validation body (training draws 1.50-1.95)
 FPS = 30.0
 
 
+
+
+def bone_lengths(J: np.ndarray) -> np.ndarray:
+    """``(..., 15, 3)`` -> ``(..., 14)`` lengths of :data:`LIFT_BONES` (metres)."""
+    return kinematic_bone_lengths(J, BONE_INDEX)
 
 
 def joints_from_motion(motion) -> np.ndarray:

@@ -32,6 +32,8 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     trajectory. ``focal`` px defaults to the larger image side (about a 53 degree field of view);
     ``model`` defaults to the shipped weights (:func:`mocap.lift.model.load_model`)."""
     from ..lift.joints import LIFT_JOINTS, lift_inputs
+    from ..lift.clean import clean_keypoints
+    from ..lift.framing import anchor_in_picture
     from ..lift.model import lift
     from ..core.skeletons import skeleton_from_names
 
@@ -42,7 +44,10 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     X = np.full(kp.shape, np.nan)
     for a, b in seen_runs(kp[..., 2].max(-1) > 0, int(round(0.5 * det.keypoints.fps))):
         # each stretch the person is seen, lifted on its own: the network never looks at empty frames
-        X[a:b] = lift(kp[a:b], K, det.keypoints.fps, model) * [1, -1, -1]
+        # (and where part of the body is out of the picture, the root from the part that is in it)
+        fps = det.keypoints.fps
+        X[a:b] = anchor_in_picture(lift(kp[a:b], K, fps, model), clean_keypoints(kp[a:b], fps)[0], K, (w, h), fps)[0]
+    X = X * [1, -1, -1]
     X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
     sk = skeleton_from_names(LIFT_JOINTS, "lift15")
     return Motion3D(X, sk, det.keypoints.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")

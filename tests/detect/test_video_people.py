@@ -57,7 +57,7 @@ def test_pose2sim_subject_and_bystander_are_separate_tracks(legacy, tracked):
         assert step.max() < 40.0
         if cam in (1, 2):  # the bystander: one track most of the time (a second short one may appear)
             assert max(seen.present()[:, seen.index(p)].mean() for p in others) > 0.7
-        assert all(g > 250 for g in gaps)
+        assert all(g > 0.3 * np.median(height) for g in gaps)  # another body, never a second fit on the subject
 
 
 T = 240
@@ -97,9 +97,7 @@ def test_composite_clips_everyone_found_no_identity_switch(clips, name):
     print(f"{name}: {len(seen.ids)} tracks for {true.shape[1]} people; found {np.round(s['found'], 3)} of the frames "
           f"where fully visible; IDs per person {s['ids']}; switches {s['switches']}; re-identified "
           f"{seen.report.reidentified}; new IDs while someone was missing {seen.report.not_recognised}")
-    # measured: 99.2-100 % side by side and crossing; the person coming back in from the edge is found late
-    # (91-95 % of their fully visible frames): the acceptance's 95 % is not met there yet
-    assert min(s["found"]) >= (0.9 if name == "leave_and_return" else 0.95)
+    assert min(s["found"]) >= 0.95
     assert s["switches"] == 0 and not s["shared_ids"]
     assert len(seen.ids) == true.shape[1]
     assert [i for i, _ in seen.report.reidentified] == [s["ids"][k - 1][0] for k in back] or (
@@ -107,8 +105,6 @@ def test_composite_clips_everyone_found_no_identity_switch(clips, name):
     assert not seen.report.not_recognised
 
 
-@pytest.mark.xfail(strict=True, reason="measured 24 m/s for the person leaving through the edge: the lifter's "
-                   "depth for a half-visible body jumps (known, open)")
 def test_video2bvh_people_all_one_file_each_root_never_teleports(clips, tmp_path, capsys):
     """--people all on the clip where one person leaves and comes back: one BVH per person, each opens, and no
     root moves faster than 10 m/s between frames (also across the frames where the person was away)."""
