@@ -159,36 +159,34 @@ def test_training_runs_and_writes_loadable_weights(tmp_path):
     assert card["joints"] == LIFT_JOINTS and card["metrics"]["mpjpe_mm"] > 0
 
 
-def test_real_frame_rates_do_not_drag_missing_joints(shipped):
-    """The same motion at 25, 29.97, 30, 50, 59.94 and 60 fps with 5 % of joints missing: resampling to
-    the network's 30 fps never interpolates towards a missing joint's placeholder (it stays missing), so
-    the answer barely depends on the frame rate. (Interpolating across them cost +27 mm at 29.97 fps.)"""
-    from mocap.core.motion import resample_array
+def test_missing_joints_are_never_resampled_towards_their_placeholder():
+    """Resampling to the network's 30 fps never interpolates towards a missing joint's placeholder: it stays
+    missing. (Interpolating across them cost +27 mm at 29.97 fps.)"""
     from mocap.lift.model import resample_keypoints
 
-    # the resampler itself: a missing sample is not blended into its neighbours
     seq = np.zeros((3, 1, 3))
     seq[:, 0] = [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [2.0, 2.0, 1.0]]
     r = resample_keypoints(seq, np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.5, 1.0, 2.0]))
     np.testing.assert_array_equal(r[:, 0, 2], [1.0, 0.0, 0.0, 1.0])
+
+
+def test_the_same_clip_at_real_frame_rates_lifts_alike(shipped):
+    """Whole held-out clips (salsa, dance, karate, jump, soccer, run/leap) filmed at 25, 29.97, 30, 50, 59.94 and
+    60 fps, detector-like 2D (sigma 3 px, 2 % outliers at normal confidence, 2 % missing, no ears), through the
+    whole inference path at their own rate: the mean PA-MPJPE differs by at most 2 mm between frame rates.
+    (Measured: 52.5 / 51.8 / 51.9 / 51.5 / 51.3 / 51.5 mm; spread 0.9-1.3 mm over three noise draws.)"""
+    from mocap.lift.data import activity
+    from mocap.lift.train import evaluate_clips
+
     model, _ = shipped
     _, val = split(load_clips(need(LIFT_VALIDATION)))
-    X30 = np.concatenate([c.joints[:300] for c in val[:4]])
-    rng = np.random.default_rng(0)
-    K = np.array([[1000.0, 0, 640], [0, 1000.0, 360], [0, 0, 1]])
-    pa = {}
-    for fps in (25.0, 29.97, 30.0, 50.0, 59.94, 60.0):
-        t = np.arange(0, (len(X30) - 1) / 30.0, 1 / fps)
-        Xc = resample_array(X30, np.arange(len(X30)) / 30.0, t) * [1, -1, -1] + [0, 1.2, 4.0]
-        uv = Xc[..., :2] / Xc[..., 2:] * 1000 + [640, 360] + rng.normal(0, 2, Xc.shape[:-1] + (2,))
-        conf = np.ones(uv.shape[:-1])
-        miss = rng.random(conf.shape) < 0.05
-        conf[miss], uv[miss] = 0, np.nan
-        out = lift(np.concatenate([uv, conf[..., None]], -1), K, fps, model)
-        pa[fps] = 1000 * procrustes_errors(out, Xc).mean()
+    clips = [c for c in val if activity(c.name) not in ("walk", "other")]
+    assert len({activity(c.name) for c in clips}) >= 5
+    pa = {fps: np.mean([r["pa_mm"] for r in evaluate_clips(model, clips, fps=fps)])
+          for fps in (25.0, 29.97, 30.0, 50.0, 59.94, 60.0)}
     print("PA-MPJPE mm by frame rate:", {k: round(v, 1) for k, v in pa.items()})
-    assert abs(pa[29.97] - pa[30.0]) < 6.0 and abs(pa[59.94] - pa[60.0]) < 3.0
-    assert max(pa.values()) - min(pa.values()) < 14.0
+    assert max(pa.values()) - min(pa.values()) <= 2.0
+    assert max(pa.values()) < 60.0
 
 
 def test_outliers_at_normal_confidence_barely_cost(shipped):
