@@ -347,7 +347,7 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
     in fewer than ``min_track_s`` seconds of frames are dropped (listed in ``dropped``) and the remaining IDs
     renumbered 1, 2, ... by first appearance."""
     from ..errors import MocapError
-    from ..io.video import frames, open_video
+    from ..io.video import frames, open_video, read_ahead
     from ..runtime import native_quiet
 
     _, info = open_video(path)
@@ -357,9 +357,10 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
                     - int(round(start * info.fps))) // stride)
     per_frame, idx = [], []
     with native_quiet():
-        for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
-            scale = info.width / img.shape[1]
-            people = tracker.step(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), k)
+        decoded = ((i, cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for i, img in frames(path, stride, start, end, resize))
+        for k, (i, rgb) in enumerate(read_ahead(decoded)):  # the next frames decode while this one is tracked
+            scale = info.width / rgb.shape[1]
+            people = tracker.step(rgb, k)
             per_frame.append([(pid, kp * [scale, scale, 1.0], world) for pid, kp, world in people])
             idx.append(i)
             if progress:

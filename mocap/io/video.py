@@ -65,3 +65,43 @@ def frames(path: str | Path, stride: int = 1, start: float = 0.0, end: float | N
             i += 1
     finally:
         cap.release()
+
+
+def read_ahead(items: Iterator, depth: int = 4) -> Iterator:
+    """The items of ``items`` produced by a background thread up to ``depth`` ahead: decoding the next frames
+    (OpenCV releases the GIL) overlaps with the work on this one. Exceptions reach the consumer; stopping early
+    stops the thread."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put((done, e))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if isinstance(item, tuple) and len(item) == 2 and item[0] is done:
+                if item[1] is not None:
+                    raise item[1]
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)
