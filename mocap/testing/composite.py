@@ -23,6 +23,13 @@ from ..io.atomic import atomic_path
 from ..io.video import frames
 
 
+# Source columns (px) around the subject of each bundled Pose2Sim camera (cam01 without its bystander): 640 px
+# (about 360 clip px in a 1080p clip) hold the whole body; the narrow 569 px (320 clip px) ones fit six people
+# across 1920 px, cutting off outstretched arms.
+SUBJECT_STRIPS = {1: (129, 640), 2: (194, 560), 3: (238, 640), 4: (201, 640)}
+NARROW_STRIPS = {1: (165, 569), 3: (274, 569), 4: (237, 569)}
+
+
 @dataclass
 class Strip:
     """One person: ``video`` and the source column span ``x0``-``x0 + width`` (px of the source) to cut."""

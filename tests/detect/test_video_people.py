@@ -11,8 +11,7 @@ pytest.importorskip("mediapipe")
 pytest.importorskip("ai_edge_litert")
 pytestmark = [pytest.mark.video, pytest.mark.slow]
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
-# a vertical strip around the subject of each camera (source px), without the bystander of cam01
-STRIPS = {1: (129, 640), 3: (238, 640), 4: (201, 640), 2: (194, 560)}
+from mocap.testing.composite import NARROW_STRIPS, SUBJECT_STRIPS as STRIPS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +172,7 @@ def test_bad_input_nobody_a_flash_too_many(tmp_path, capsys):
             assert rc == 2 and err[-1].startswith("error: ") and name in err[-1] and cause in err[-1]
             assert not list(tmp_path.glob("o*"))
     six = np.tile(np.arange(6) * 320.0, (90, 1))
-    x0 = {0: 165, 2: 274, 3: 237}  # 569 source px (320 in the clip) around each subject, no bystander
-    make_clip(tmp_path / "six.mp4", [Strip(VIDEOS[c], x0[c], 569) for c in (0, 2, 3, 0, 2, 3)], six)
+    make_clip(tmp_path / "six.mp4", [Strip(VIDEOS[c - 1], *NARROW_STRIPS[c]) for c in (1, 3, 4, 1, 3, 4)], six)
     from mocap.detect.tracking import track_video
     seen = track_video(tmp_path / "six.mp4")
     print("six people:", seen.ids, seen.present().mean(0).round(2))
