@@ -21,6 +21,7 @@ WEIGHTS = Path(__file__).parents[1] / "models" / "lifter.pt"
 CAUSAL_WEIGHTS = Path(__file__).parents[1] / "models" / "lifter_causal.pt"  # live variant: no look-ahead
 DILATIONS = (1, 3, 9)
 ROLLS_DEG = (-20.0, 20.0)  # test-time ensemble (see predict): chosen on the validation clips (MPJPE)
+CHUNK = 2048  # output frames per network pass: the activations stay in cache (about 2x faster on a long sequence)
 
 
 def _torch():
@@ -166,7 +167,7 @@ def merge_views(out: np.ndarray, rolls: np.ndarray, mirror: bool = True) -> tupl
     J = len(LIFT_JOINTS)
     rel = out[..., : J * 3].reshape(out.shape[:-1] + (J, 3))
     rel = rel - rel[..., :1, :]
-    rel = np.einsum("v...k,vkl->v...l", rel, rolls)  # row vectors: x @ R = R^T x
+    rel = rel @ rolls.reshape((len(rolls),) + (1,) * (rel.ndim - 3) + (3, 3))  # row vectors: x @ R = R^T x
     if mirror:
         n = len(rolls) // 2
         rel[n:] = rel[n:][..., FLIP, :] * [-1, 1, 1]
@@ -179,15 +180,18 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) ->
     A test-time ensemble: the network lifts the sequence as seen by cameras rolled by each of
     ``rolls_deg`` and, with ``mirror``, also mirrored (:func:`ensemble_views`, one batched pass); the
     answers, mapped back to this camera, are averaged. On the Pose2Sim demo this removes a large part
-    of the network's error on poses the captures lack (see the README)."""
+    of the network's error on poses the captures lack (see the README). Long sequences run in pieces of
+    :data:`CHUNK` frames (each with its receptive field around it), all views of a piece in one batch."""
     torch = _torch()
-    r = receptive_field() // 2
-    before, after = (2 * r, 0) if getattr(model, "causal", False) else (r, r)
+    rf = receptive_field() - 1
+    before, after = (rf, 0) if getattr(model, "causal", False) else (rf // 2, rf // 2)
+    T = len(seq)
     seq = np.concatenate([np.repeat(seq[:1], before, 0), seq, np.repeat(seq[-1:], after, 0)]).astype(np.float32)
     views, rolls = ensemble_views(seq, rolls_deg, mirror)  # (V, T + pad, J, 3)
     inp = torch.from_numpy(np.ascontiguousarray(views.reshape(len(views), len(seq), -1).transpose(0, 2, 1)))
     with torch.no_grad():
-        out = model(inp).numpy().transpose(0, 2, 1)  # (V, T, J * 3 + 1)
+        out = torch.cat([model(inp[:, :, s:s + CHUNK + rf]) for s in range(0, T, CHUNK)], 2)
+    out = out.numpy().transpose(0, 2, 1)  # (V, T, J * 3 + 1)
     rel, depth = merge_views(out, rolls.astype(np.float32), mirror)
     return rel.astype(float), depth.astype(float)
 
