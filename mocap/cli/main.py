@@ -8,7 +8,7 @@ import warnings
 
 from .. import runtime
 from ..errors import MocapError
-from . import calibrate, demo, lift, motion, triangulate, video, view
+from . import calibrate, demo, lift, live, motion, triangulate, video, view
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     motion.add_convert(sub)         # convert
     video.add_commands(sub)         # detect, video2bvh
     lift.add_commands(sub)          # lift, lifter
+    live.add_commands(sub)          # live, blender-addon
     motion.add_commands(sub)        # smooth, info
     calibrate.add_commands(sub)     # board, calibrate
     view.add_commands(sub)          # view, render

@@ -36,18 +36,28 @@ def upright(motion: "Motion3D", max_tilt_deg: float = 40.0) -> tuple["Motion3D",
     camera's pitch and roll, which a single camera cannot tell from a lean); heading kept, rotation
     about the pelvis' mean position. Returns ``(motion, tilt removed in degrees)``; a median tilt
     beyond ``max_tilt_deg`` (someone lying, crawling, cartwheeling most of the clip) is left as is."""
-    u = body_up(motion.positions, motion.skeleton)
-    up = np.array([0.0, 1.0, 0.0]) if motion.up == "y" else np.array([0.0, 0.0, 1.0])
-    if u is None:
+    R, angle = upright_rotation(motion.positions, motion.skeleton, motion.up, max_tilt_deg)
+    if R is None:
         return motion, 0.0
-    angle = float(np.degrees(np.arccos(np.clip(u @ up, -1, 1))))
-    if angle < 0.5 or angle > max_tilt_deg:
-        return motion, 0.0
-    axis = np.cross(u, up)
-    axis /= np.linalg.norm(axis)
-    R = axis_angle(axis, np.radians(angle))
     c = np.nanmean(motion.positions.reshape(-1, 3), axis=0)
     return replace(motion, positions=(motion.positions - c) @ R.T + c), angle
+
+
+def upright_rotation(positions: np.ndarray, skeleton: Skeleton, up: str = "y", max_tilt_deg: float = 40.0
+                     ) -> tuple[np.ndarray | None, float]:
+    """The rotation ``(3, 3)`` (smallest, heading kept) that turns the median body axis of ``positions
+    (T, J, 3)`` to ``up`` ("y" or "z"), and its angle in degrees; ``(None, 0)`` when the axis is unknown, under
+    0.5 degrees or beyond ``max_tilt_deg`` (see :func:`upright`)."""
+    u = body_up(positions, skeleton)
+    axis_up = np.array([0.0, 1.0, 0.0]) if up == "y" else np.array([0.0, 0.0, 1.0])
+    if u is None:
+        return None, 0.0
+    angle = float(np.degrees(np.arccos(np.clip(u @ axis_up, -1, 1))))
+    if angle < 0.5 or angle > max_tilt_deg:
+        return None, 0.0
+    axis = np.cross(u, axis_up)
+    axis /= np.linalg.norm(axis)
+    return axis_angle(axis, np.radians(angle)), angle
 
 
 def root_track(positions: np.ndarray, fps: float, smooth_s: float = 0.25) -> np.ndarray:

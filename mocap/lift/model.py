@@ -174,8 +174,11 @@ def merge_views(out: np.ndarray, rolls: np.ndarray, mirror: bool = True) -> tupl
     return rel.mean(0), np.exp(out[..., -1].mean(0))
 
 
-def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pad: bool = True
+            ) -> tuple[np.ndarray, np.ndarray]:
     """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m.
+    Without ``pad`` the ends are not padded: ``T`` >= the receptive field gives answers for its last
+    ``T - 26`` frames (causal) or its middle ones (live use: one window in, the newest frame out).
 
     A test-time ensemble: the network lifts the sequence as seen by cameras rolled by each of
     ``rolls_deg`` and, with ``mirror``, also mirrored (:func:`ensemble_views`, one batched pass); the
@@ -185,7 +188,11 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True) ->
     torch = _torch()
     rf = receptive_field() - 1
     before, after = (rf, 0) if getattr(model, "causal", False) else (rf // 2, rf // 2)
-    T = len(seq)
+    if not pad:
+        if len(seq) <= rf:
+            raise MocapError(f"predict without padding needs more than {rf} frames, not {len(seq)}")
+        before = after = 0
+    T = len(seq) - (0 if pad else rf)
     seq = np.concatenate([np.repeat(seq[:1], before, 0), seq, np.repeat(seq[-1:], after, 0)]).astype(np.float32)
     views, rolls = ensemble_views(seq, rolls_deg, mirror)  # (V, T + pad, J, 3)
     inp = torch.from_numpy(np.ascontiguousarray(views.reshape(len(views), len(seq), -1).transpose(0, 2, 1)))

@@ -1,0 +1,422 @@
+"""Live: a camera, a video file or a stream -> a rig pose per frame, sent over VMC and recorded to BVH.
+
+Each frame as it comes: capture (a thread that keeps only the newest frame; older ones not yet taken are
+*dropped* and counted, so a slow machine never builds a backlog) -> the multi-person detector and tracker
+(:class:`mocap.detect.tracking.PeopleTracker`, one person followed) -> the causal lifter on the last 27 frames
+resampled to 30 fps (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood
+upright and on the floor (both fixed from the first second) -> retargeting to a rig (proportions measured
+over the first second, then fixed) -> a VMC bundle
+(:mod:`mocap.io.vmc`) -> sent. Latency is measured from the moment a frame is captured to the moment its
+packet is sent, and per stage. :func:`run_live` stops at the end of a file or stream, after ``max_frames``,
+or on Ctrl-C / SIGTERM (the caller turns SIGTERM into KeyboardInterrupt); the recording is written then,
+atomically, up to the last frame sent.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.motion import Motion3D
+from ..errors import MocapError
+
+STAGES = ("detect", "lift", "retarget", "send")
+
+
+@dataclass
+class LiveOptions:
+    """What :func:`run_live` does: ``source`` a camera index (``0``), a video file or a stream URL; files play at
+    their own frame rate as a camera would deliver them unless ``realtime`` is off (then every frame is taken,
+    as fast as the machine goes); ``vmc`` ``(host, port)`` to send to (None: do not send); ``record`` a BVH
+    path; ``rig`` its naming; ``focal`` px (default: the larger image side); ``weights`` the causal lifter;
+    ``max_frames`` / ``max_seconds`` stop early."""
+
+    source: str | int
+    vmc: tuple[str, int] | None = ("127.0.0.1", 39539)
+    record: Path | None = None
+    rig: str = "mixamo"
+    units: str = "cm"
+    realtime: bool = True
+    focal: float | None = None
+    weights: Path | None = None
+    max_frames: int | None = None
+    max_seconds: float | None = None
+
+
+@dataclass
+class LiveResult:
+    """What happened: frames captured, processed, dropped (never processed: the machine was behind), with
+    nobody in view, packets sent and refused (nothing listening); latency in ms per frame processed, end to
+    end (capture -> sent, ``"total"``) and per stage (:data:`STAGES`); why it stopped; the recording and notes."""
+
+    captured: int = 0
+    processed: int = 0
+    dropped: int = 0
+    nobody: int = 0
+    sent: int = 0
+    refused: int = 0
+    latency: dict = field(default_factory=lambda: {k: [] for k in ("total",) + STAGES})
+    stopped: str = ""
+    recording: Path | None = None
+    recorded_frames: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def latency_summary(self) -> dict:
+        """``{stage: (median, p95)}`` ms."""
+        return {k: (float(np.median(v)), float(np.percentile(v, 95))) for k, v in self.latency.items() if v}
+
+
+class FrameSource:
+    """Frames from a camera index, a file or a stream, read by a background thread. Only the newest frame is
+    kept: :meth:`get` returns it with its index and capture time (``time.perf_counter()``), and a frame replaced
+    before it was taken counts as dropped. A file plays at its own frame rate when ``realtime``; otherwise the
+    reader waits for each frame to be taken (nothing dropped)."""
+
+    def __init__(self, source: str | int, realtime: bool = True):
+        self.name = str(source)
+        src = int(source) if isinstance(source, int) or str(source).isdigit() else str(source)
+        if isinstance(src, str) and "://" not in src and not Path(src).exists():
+            raise MocapError("no such file", src)
+        from ..runtime import native_quiet
+
+        with native_quiet():  # FFmpeg's own complaints about a bad file; our message says it once
+            self.cap = cv2.VideoCapture(src)
+            ok, first = self.cap.read() if self.cap.isOpened() else (False, None)
+        if not ok:
+            self.cap.release()
+            raise MocapError("cannot open as a camera, video file or stream (nothing could be read)", self.name)
+        self.live_device = isinstance(src, int) or "://" in str(src)
+        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not 1.0 <= self.fps <= 1000.0:
+            self.fps = 30.0
+        self.size = (first.shape[1], first.shape[0])
+        self.realtime = realtime or self.live_device
+        self.captured = self.dropped = 0
+        self.ended = False
+        self.error: str | None = None
+        self._slot = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._first = first
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "FrameSource":
+        self._thread.start()
+        return self
+
+    def _put(self, item) -> None:
+        with self._cond:
+            if not self.realtime:
+                while self._slot is not None and not self._stop.is_set():
+                    self._cond.wait(0.05)
+            if self._stop.is_set():
+                return  # the run is over: this frame was never offered
+            if self._slot is not None:
+                self.dropped += 1
+            self._slot = item
+            self.captured += 1
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        i, img = 0, self._first
+        try:
+            while not self._stop.is_set():
+                if self.realtime and not self.live_device:  # a file: deliver frame i at its time
+                    wait = t0 + i / self.fps - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
+                self._put((i, time.perf_counter(), img))
+                ok, img = self.cap.read()
+                if not ok:
+                    break
+                i += 1
+        except Exception as e:  # noqa: BLE001 - a broken stream ends the run with a message, not a traceback
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            with self._cond:
+                self.ended = True
+                self._cond.notify_all()
+
+    def get(self, timeout: float = 5.0):
+        """``(index, capture time, BGR image)`` of the newest frame not yet taken; None once the source ended
+        (or nothing came for ``timeout`` s from a live device)."""
+        with self._cond:
+            end = time.perf_counter() + timeout
+            while self._slot is None and not self.ended:
+                left = end - time.perf_counter()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 0.1))
+            item, self._slot = self._slot, None
+            self._cond.notify_all()
+            return item
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout=2.0)
+        self.cap.release()
+
+
+class VMCSender:
+    """VMC bundles over UDP to ``(host, port)``. The socket is connected, so a receiver that is not listening on
+    this machine shows as refused packets (counted), not as silence."""
+
+    def __init__(self, host: str, port: int):
+        self.address = f"{host}:{port}"
+        try:
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.connect((host, int(port)))
+        except OSError as e:
+            raise MocapError(f"cannot send to {host}:{port} ({e.strerror or e})") from None
+        self.sent = self.refused = 0
+
+    def send(self, data: bytes) -> bool:
+        try:
+            self.sock.send(data)
+        except (ConnectionRefusedError, ConnectionResetError):
+            self.refused += 1
+            return False
+        except OSError as e:
+            raise MocapError(f"sending to {self.address} failed ({e.strerror or e})") from None
+        self.sent += 1
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class PoseStream:
+    """The per-frame chain after detection: 2D of one person (MediaPipe-33 px) -> causal lifter on the last
+    27 frames at 30 fps -> One-Euro -> upright and floor (fixed after ``settle_s``) -> retargeted rig pose."""
+
+    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0):
+        from ..lift.joints import FPS, LIFT_JOINTS
+        from ..lift.model import receptive_field
+        from ..core.skeletons import skeleton_from_names
+        from ..smooth.filters import OneEuro
+
+        self.model, self.K, self.rig = model, K, rig
+        self.fps, self.window = FPS, receptive_field()
+        self.skeleton = skeleton_from_names(LIFT_JOINTS, "lift15")
+        self.t: list[float] = []
+        self.kp: list[np.ndarray] = []
+        self.poses: list[np.ndarray] = []  # (15, 3) Y-up, smoothed, before uprighting
+        self.euro = OneEuro(min_cutoff=1.5, beta=0.5, d_cutoff=1.0)
+        self.settle_s = settle_s
+        self.R = np.eye(3)
+        self.floor = 0.0
+        self.lowest: list[float] = []
+        self.proportions = None
+        self._last_t = None
+
+    def lift(self, kp33: np.ndarray, t: float) -> np.ndarray:
+        """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
+        from ..lift.clean import clean_keypoints
+        from ..lift.joints import lift_inputs
+        from ..lift.model import predict, resample_keypoints
+
+        self.t.append(t)
+        self.kp.append(lift_inputs(kp33[None], "mediapipe_33")[0])
+        keep = int(np.searchsorted(self.t, t - 2.0 * self.window / self.fps))  # about 2 windows of history
+        del self.t[:keep], self.kp[:keep]
+        t_src = np.asarray(self.t)
+        t_win = t - np.arange(self.window)[::-1] / self.fps
+        seq = np.stack(self.kp)
+        if len(seq) > 1:
+            seq = resample_keypoints(seq, t_src, t_win)  # times before the first frame take the first frame
+        else:
+            seq = np.repeat(seq, self.window, 0)
+        seq, _ = clean_keypoints(seq, self.fps)
+        xy = (seq[..., :2] - self.K[:2, 2]) / np.array([self.K[0, 0], self.K[1, 1]])
+        conf = np.where(np.isfinite(xy).all(-1), seq[..., 2], 0.0)
+        inp = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
+        rel, depth = predict(self.model, inp[-self.window:], pad=False)  # one window: the last frame's answer
+        root = np.array([inp[-1, 0, 0] * depth[-1], inp[-1, 0, 1] * depth[-1], depth[-1]])
+        X = (rel[-1] + root) * [1.0, -1.0, -1.0]  # camera frame -> Y-up (x, -y, -z)
+        dt = 1.0 / self.fps if self._last_t is None else max(t - self._last_t, 1e-3)
+        self._last_t = t
+        return self.euro.filter(X, dt)
+
+    def pose(self, X: np.ndarray, t: float):
+        """``(15, 3)`` Y-up metres -> ``(local (J, 3, 3), root (3,), offsets (J, 3))`` of the rig."""
+        from ..core.posture import upright_rotation
+        from ..retarget.solve import FEET, measure, retarget, role_index, source_targets
+
+        self.poses.append(X)
+        settling = self.proportions is None or len(self.poses) <= self.settle_s * self.fps
+        if settling:  # the first second: body axis, floor and proportions from every frame so far
+            P = np.stack(self.poses)
+            self.R = upright_rotation(P, self.skeleton, "y")[0]
+            self.R = np.eye(3) if self.R is None else self.R
+            motion = Motion3D(P @ self.R.T, self.skeleton, self.fps, up="y")
+            self.proportions = measure(source_targets(motion))
+        anim = retarget(Motion3D(self.poses[-1][None] @ self.R.T, self.skeleton, self.fps, up="y"), self.rig,
+                        proportions=self.proportions, ground=False)
+        if settling:  # the floor: the lowest foot over the first second
+            _, G = anim.global_transforms()
+            feet = [role_index()[r] for r in FEET]
+            self.lowest.append(float(G[0, feet, 1].min()))
+            self.floor = float(np.percentile(self.lowest, 5))
+        del self.poses[:-max(1, int(self.settle_s * self.fps) + 1)]
+        root = anim.root[-1] - [0.0, self.floor, 0.0]
+        return anim.local[-1], root, anim.offsets, anim
+
+
+def _follow(people, current: int | None) -> tuple[int | None, np.ndarray | None]:
+    """The person to follow among ``[(id, keypoints (33, 3), world)]``: the current one while seen, otherwise
+    the tallest in view."""
+    if not people:
+        return current, None
+    for pid, kp, _ in people:
+        if pid == current:
+            return pid, kp
+    pid, kp, _ = max(people, key=lambda p: float(np.ptp(p[1][:, 1])))
+    return pid, kp
+
+
+class _Chain:
+    """One live run's state after capture: the tracker, the person followed, the pose stream, the sender and what
+    was sent (for the recording)."""
+
+    def __init__(self, model, src: FrameSource, opts: LiveOptions, sender: VMCSender | None):
+        from ..detect.tracking import PeopleTracker
+        from ..retarget.rigs import ROLES
+        from ..runtime import native_quiet
+
+        w, h = src.size
+        f = opts.focal or float(max(w, h))
+        with native_quiet():
+            self.tracker = PeopleTracker(fps=src.fps, max_people=4)
+        self.stream = PoseStream(model, np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), opts.rig)
+        self.src, self.sender, self.fps = src, sender, src.fps
+        self.roles = [r for r, _ in ROLES]
+        self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)
+        self.offsets, self.person = None, None
+
+    def process(self, item, res: LiveResult) -> None:
+        """One captured frame ``(index, capture time, BGR image)``: detect, lift, retarget, send; latency noted."""
+        from ..io.vmc import encode_bundle, frame_messages
+        from ..runtime import native_quiet
+
+        i, t_cap, img = item
+        with native_quiet():
+            people = self.tracker.step(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), i)
+        t_det = time.perf_counter()
+        self.person, kp = _follow(people, self.person)
+        res.processed += 1
+        if kp is None:
+            res.nobody += 1
+            return
+        X = self.stream.lift(kp, i / self.fps)
+        t_lift = time.perf_counter()
+        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps)
+        t_ret = time.perf_counter()
+        self.sent.append((i, local, root))  # recorded before it goes out: a stop in between loses nothing sent
+        if self.sender is not None:
+            self.sender.send(encode_bundle(frame_messages(self.roles, local, root, self.offsets, i / self.fps)))
+        t_sent = time.perf_counter()
+        for k, (a, b) in zip(("total",) + STAGES, [(t_cap, t_sent), (t_cap, t_det), (t_det, t_lift),
+                                                    (t_lift, t_ret), (t_ret, t_sent)]):
+            res.latency[k].append(1000 * (b - a))
+
+
+def _why_stop(res: LiveResult, opts: LiveOptions, stop, t_start: float) -> str | None:
+    if opts.max_frames is not None and res.processed >= opts.max_frames:
+        return f"after {opts.max_frames} frames"
+    if opts.max_seconds is not None and time.perf_counter() - t_start >= opts.max_seconds:
+        return f"after {opts.max_seconds:g} s"
+    if stop is not None and stop.is_set():
+        return "stopped (interrupted)"
+    return None
+
+
+def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = None) -> LiveResult:
+    """Run the live chain (module docstring) until the source ends, a limit is reached, ``stop`` is set (checked
+    between frames: what was sent is what is recorded) or KeyboardInterrupt. ``on_frame(result)`` is called
+    after each processed frame (progress display). The recording, if asked for, is written at the end whatever
+    stopped the run (nothing when no frame was sent)."""
+    import torch
+
+    from ..io.vmc import encode_bundle
+    from ..lift.model import CAUSAL_WEIGHTS, load_model
+
+    model = load_model(opts.weights or CAUSAL_WEIGHTS)[0]  # a missing torch or weights fails before capture
+    if opts.vmc:
+        encode_bundle([])  # and so does a missing python-osc
+    src = FrameSource(opts.source, opts.realtime)
+    try:
+        sender = VMCSender(*opts.vmc) if opts.vmc else None
+    except MocapError:
+        src.close()
+        raise
+    res, chain = LiveResult(), _Chain(model, src, opts, sender)
+    threads, t_start = torch.get_num_threads(), time.perf_counter()
+    torch.set_num_threads(1)  # one 27-frame window per frame: a second thread only waits (6 ms instead of 30)
+    src.start()
+    try:
+        while (why := _why_stop(res, opts, stop, t_start)) is None:
+            item = src.get()
+            if item is None:
+                why = (f"the stream failed ({src.error})" if src.error else
+                       "the source ended" if src.ended else "no frame for 5 s")
+                break
+            chain.process(item, res)
+            if on_frame is not None:
+                res.captured, res.dropped = src.captured, src.dropped
+                on_frame(res)
+        res.stopped = why
+    except KeyboardInterrupt:
+        res.stopped = "stopped (interrupted)"
+    finally:
+        torch.set_num_threads(threads)
+        src.close()
+        res.captured, res.dropped = src.captured, src.dropped
+        if sender is not None:
+            res.sent, res.refused = sender.sent, sender.refused
+            sender.close()
+        if opts.record and chain.sent:
+            res.recording = Path(opts.record)
+            res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts)
+    res.notes += _notes(res, opts)
+    return res
+
+
+def _record(frames, offsets, stream: PoseStream, fps: float, opts: LiveOptions) -> int:
+    """The sent poses as a BVH at the source's frame rate (a frame not processed holds the pose before it),
+    written atomically. Returns the number of frames written."""
+    from ..io.bvh import write_bvh
+    from ..retarget.rigs import get_rig
+    from ..retarget.solve import Retargeted
+
+    idx = np.array([i for i, _, _ in frames])
+    take = np.searchsorted(idx, np.arange(idx[0], idx[-1] + 1), side="right") - 1
+    local = np.stack([l for _, l, _ in frames])[take]
+    root = np.stack([r for _, _, r in frames])[take]
+    anim = Retargeted(get_rig(opts.rig), local, root, offsets, fps, stream.proportions,
+                      np.zeros(local.shape[:2], bool))
+    write_bvh(anim.to_bvh(opts.units), opts.record)
+    return len(local)
+
+
+def _notes(res: LiveResult, opts: LiveOptions) -> list[str]:
+    notes = []
+    if res.processed == 0:
+        notes.append("no frame was processed")
+    if res.nobody:
+        notes.append(f"nobody in view in {res.nobody} of {res.processed} processed frames (nothing sent for them)")
+    if res.dropped:
+        notes.append(f"{res.dropped} of {res.captured} frames dropped: the machine was behind the source")
+    if res.refused:
+        notes.append(f"{res.refused} of {res.sent + res.refused} packets refused: nothing is listening at "
+                     f"{opts.vmc[0]}:{opts.vmc[1]}")
+    if opts.record and not res.recorded_frames:
+        notes.append(f"nothing recorded: no pose was made ({opts.record} not written)")
+    return notes
