@@ -184,3 +184,47 @@ def test_blender_addon_zip(tmp_path, capsys):
     assert not (tmp_path / "addon.txt").exists()
     if os.name == "posix":
         assert (tmp_path / "mocap_vmc.zip").stat().st_size > 1000
+
+
+@pytest.mark.bpy
+def test_live_into_the_blender_addon(tmp_path):
+    """`mocap live` streaming into the Blender add-on's receiver (loaded in bpy): the armature, imported from the
+    rig the run recorded, takes the last pose sent, bone heads within 1 cm of the recording's last frame."""
+    import importlib.util
+
+    bpy = pytest.importorskip("bpy")
+    from conftest import FILE_TO_BLENDER
+    from mocap.cli.live import ADDON
+    from mocap.io.bvh import read_bvh
+    from mocap.pipelines.live import LiveOptions, run_live
+
+    spec = importlib.util.spec_from_file_location("mocap_vmc_live", ADDON / "__init__.py")
+    addon = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(addon)
+    rx = addon.Receiver("127.0.0.1", 0)
+    port = rx.sock.getsockname()[1]
+    try:
+        res = run_live(LiveOptions(need(DEMO), vmc=("127.0.0.1", port), record=tmp_path / "take.bvh", units="m",
+                                   realtime=False, max_frames=12))
+        assert res.sent == 12 and res.recorded_frames == 12
+        time.sleep(0.2)
+        bones = rx.poll()
+        assert rx.frames == 12 and rx.errors == 0 and len(bones) == 22
+    finally:
+        rx.close()
+    bvh = read_bvh(tmp_path / "take.bvh")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_anim.bvh(filepath=str(tmp_path / "take.bvh"), global_scale=1.0, axis_forward="-Z", axis_up="Y")
+    arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
+    arm.animation_data_clear()
+    for pb in arm.pose.bones:  # back to the rest pose (T-pose) before the stream poses it
+        pb.rotation_mode = "QUATERNION"
+        pb.rotation_quaternion, pb.location = (1, 0, 0, 0), (0, 0, 0)
+    addon.apply_pose(arm, bones)
+    bpy.context.view_layer.update()
+    _, G = bvh.global_transforms()
+    worst = max(float(np.linalg.norm(np.array(arm.matrix_world @ arm.pose.bones[name].head)
+                                     - FILE_TO_BLENDER @ G[-1, j])) for j, name in enumerate(bvh.names)
+                if name in arm.pose.bones)
+    print(f"live -> Blender add-on: last pose within {1000 * worst:.3f} mm of the recording")
+    assert worst < 0.01
