@@ -18,7 +18,9 @@ def cmd_triangulate(args) -> int:
     people = _people(args.people)
     job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
                            args.refine, args.threshold, args.min_confidence, args.smooth, args.rig, people,
-                           args.one_file)
+                           args.one_file, args.sync, args.sync_method)
+    if args.sync and args.videos:
+        raise MocapError("--sync works with --keypoints (run `mocap detect` on each video first)")
     if people != 1 or args.one_file:
         return _triangulate_people(console, job, args.videos)
     if args.videos:
@@ -119,6 +121,37 @@ def _summary(console: Console, res) -> None:
                   f"{100 * res.motion.valid.mean():.1f} % of points triangulated")
 
 
+def cmd_sync(args) -> int:
+    from ..io.calibration import read_calibration
+    from ..io.keypoints import keypoint_folders, read_openpose_folders
+    from ..io.offsets import offsets_path, write_offsets
+    from ..triangulate.sync import synchronise
+
+    console = _console(args)
+    rig = read_calibration(args.calib)
+    folders = keypoint_folders(args.keypoints)
+    if len(folders) != len(rig):
+        raise MocapError(f"{len(folders)} keypoint folders but {len(rig)} cameras in the calibration", args.calib)
+    multi = read_openpose_folders(folders, args.skeleton, args.fps)
+    ref = rig.names.index(args.reference) if args.reference in rig.names else 0
+    if args.reference and args.reference not in rig.names:
+        raise MocapError(f"no camera {args.reference!r} in the calibration ({', '.join(rig.names)})", args.calib)
+    with console.status("timing the cameras"):
+        res = synchronise(list(multi.data), rig, [args.fps] * len(rig), args.method, ref, args.max_offset)
+    out = args.output or offsets_path(args.calib)
+    write_offsets(res.to_dict(), out)
+    table = Table(title=f"time offsets to {res.reference} ({res.method})", title_justify="left")
+    for col in ("camera", "offset (frames)", "offset (ms)", "confidence"):
+        table.add_column(col, justify="left" if col == "camera" else "right")
+    for n, o, f, c in zip(res.cameras, res.offsets_s, res.fps, res.confidence):
+        table.add_row(n, "-" if o is None else f"{o * f:+.2f}", "-" if o is None else f"{1000 * o:+.1f}", f"{c:.2f}")
+    console.print(table)
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+    console.print(f"wrote {out}: use it with mocap triangulate --sync {out}", soft_wrap=True)
+    return 0
+
+
 def add_commands(sub) -> None:
     t = sub.add_parser("triangulate", help="multi-camera 2D keypoints + calibration -> 3D (TRC/CSV/NPZ)")
     t.add_argument("--calib", required=True, help="calibration: Pose2Sim/anipose .toml, Qualisys .qca.txt, intri.yml")
@@ -140,5 +173,24 @@ def add_commands(sub) -> None:
                    "by first appearance); N: the N most present; default 1: the most present person, to -o itself")
     t.add_argument("--one-file", action="store_true", help="with --people: all people in one .npz (positions K x T x J x 3)")
     t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")
+    t.add_argument("--sync", default=None, metavar="auto|FILE",
+                   help="unsynchronised cameras: 'auto' finds each camera's time offset from the people in view, or "
+                        "give the offsets file `mocap sync` wrote")
+    t.add_argument("--sync-method", choices=["geometric", "motion"], default="geometric",
+                   help="with --sync auto: agreement of the views (default) or motion correlation (no calibration needed)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)
+
+    sy = sub.add_parser("sync", help="each camera's time offset (sub-frame) to a reference camera, from the people in view")
+    sy.add_argument("--calib", required=True, help="calibration (the geometric method uses it; names the cameras)")
+    sy.add_argument("--keypoints", nargs="+", required=True, help="OpenPose JSON folders, one per camera (or their parent)")
+    sy.add_argument("-o", "--output", default=None, help="offsets .toml (default: <calibration>_offsets.toml beside it)")
+    sy.add_argument("--fps", type=float, default=30.0, help="frame rate of the keypoints (default 30)")
+    sy.add_argument("--method", choices=["geometric", "motion"], default="geometric",
+                    help="geometric: the offsets that make the views agree (default); motion: correlate the main "
+                         "person's vertical speed (no calibration needed; one person)")
+    sy.add_argument("--reference", default=None, help="camera whose clock the others follow (default: the first)")
+    sy.add_argument("--max-offset", type=float, default=2.0, help="largest offset searched, s (default 2)")
+    sy.add_argument("--skeleton", default=None)
+    sy.add_argument("-q", "--quiet", action="store_true")
+    sy.set_defaults(func=cmd_sync)

@@ -35,22 +35,45 @@ class TriangulationJob:
     rig: str = "mixamo"
     people: int | str = 1
     one_file: bool = False
+    sync: str | None = None  # None: synchronised; "auto": offsets from the people in view; or an offsets file
+    sync_method: str = "geometric"
 
 
-def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints]:
+def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
     rig = read_calibration(job.calib)
     folders = keypoint_folders(job.keypoints)
     multi = read_openpose_folders(folders, job.skeleton, job.fps)
     if len(folders) != len(rig):
         raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)
-    return rig, multi
+    notes = []
+    if job.sync:
+        multi, res = synchronised(multi, rig, job.sync, job.sync_method)
+        notes.append("time offsets (" + ("found from the people in view" if job.sync == "auto" else job.sync) + "): "
+                     + ", ".join(f"{n} {'-' if o is None else f'{o:+.2f} frames'}"
+                                 for n, o in zip(res.cameras, res.offsets_frames)))
+        notes += res.warnings
+    return rig, multi, notes
+
+
+def synchronised(multi: MultiPersonKeypoints, rig: CameraRig, sync: str, method: str = "geometric"):
+    """``multi`` with every camera on the reference camera's clock (:func:`mocap.triangulate.sync.apply_offsets`):
+    offsets found from the people in view (``sync="auto"``) or read from an offsets file. Returns the shifted
+    keypoints and the :class:`~mocap.triangulate.sync.SyncResult` (its warnings name cameras left out)."""
+    from ..io.offsets import read_offsets
+    from ..triangulate.sync import SyncResult, apply_offsets, synchronise
+
+    data = list(multi.data)
+    if sync == "auto":
+        res = synchronise(data, rig, [multi.fps] * len(data), method)
+    else:
+        res = SyncResult.from_dict(read_offsets(sync), rig.names)
+    return replace(multi, data=apply_offsets(data, res)), res
 
 
 def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
     """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
-    rig, multi = _inputs(job)
-    notes = []
+    rig, multi, notes = _inputs(job)
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
         notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
@@ -146,8 +169,9 @@ def person_path(output: str | Path, pid: int) -> Path:
 
 def run_people(job: TriangulationJob, progress=None) -> PeopleResult:
     """Read calibration + OpenPose folders, then :func:`triangulate_people`."""
-    rig, multi = _inputs(job)
-    return triangulate_people(multi, rig, job, progress)
+    rig, multi, notes = _inputs(job)
+    res = triangulate_people(multi, rig, job, progress)
+    return replace(res, notes=notes + res.notes)
 
 
 def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: TriangulationJob, progress=None) -> PeopleResult:
