@@ -99,6 +99,9 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
                           refine=job.refine, progress=progress)
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
+    if not job.sync:  # errors that grow with speed in one camera: a timing problem, say so
+        from ..triangulate.sync import timing_notes
+        res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
     if job.smooth:
         res = refine_triangulation(res, kp, rig)
     valid = res.motion.valid[span]
