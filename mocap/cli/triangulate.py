@@ -123,21 +123,19 @@ def _summary(console: Console, res) -> None:
 
 def cmd_sync(args) -> int:
     from ..io.calibration import read_calibration
-    from ..io.keypoints import keypoint_folders, read_openpose_folders
     from ..io.offsets import offsets_path, write_offsets
     from ..triangulate.sync import synchronise
 
     console = _console(args)
     rig = read_calibration(args.calib)
-    folders = keypoint_folders(args.keypoints)
-    if len(folders) != len(rig):
-        raise MocapError(f"{len(folders)} keypoint folders but {len(rig)} cameras in the calibration", args.calib)
-    multi = read_openpose_folders(folders, args.skeleton, args.fps)
-    ref = rig.names.index(args.reference) if args.reference in rig.names else 0
+    if bool(args.keypoints) == bool(args.videos):
+        raise MocapError("give --keypoints (OpenPose JSON folders) or --videos, one per camera")
     if args.reference and args.reference not in rig.names:
         raise MocapError(f"no camera {args.reference!r} in the calibration ({', '.join(rig.names)})", args.calib)
+    ref = rig.names.index(args.reference) if args.reference else 0
+    views, fps, notes = _sync_views(console, args, rig)
     with console.status("timing the cameras"):
-        res = synchronise(list(multi.data), rig, [args.fps] * len(rig), args.method, ref, args.max_offset)
+        res = synchronise(views, rig, fps, args.method, ref, args.max_offset)
     out = args.output or offsets_path(args.calib)
     write_offsets(res.to_dict(), out)
     table = Table(title=f"time offsets to {res.reference} ({res.method})", title_justify="left")
@@ -146,10 +144,42 @@ def cmd_sync(args) -> int:
     for n, o, f, c in zip(res.cameras, res.offsets_s, res.fps, res.confidence):
         table.add_row(n, "-" if o is None else f"{o * f:+.2f}", "-" if o is None else f"{1000 * o:+.1f}", f"{c:.2f}")
     console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
     console.print(f"wrote {out}: use it with mocap triangulate --sync {out}", soft_wrap=True)
     return 0
+
+
+def _sync_views(console, args, rig):
+    """Per camera ``(T_c, P, J, 3)`` detections, frame rates and notes, from JSON folders or from videos (everyone
+    detected; frame times read from the container: dropped frames are reported)."""
+    if args.keypoints:
+        from ..io.keypoints import keypoint_folders, read_openpose_folders
+
+        folders = keypoint_folders(args.keypoints)
+        if len(folders) != len(rig):
+            raise MocapError(f"{len(folders)} keypoint folders but {len(rig)} cameras in the calibration", args.calib)
+        multi = read_openpose_folders(folders, args.skeleton, args.fps, unequal=True)
+        return list(multi.data), [args.fps] * len(rig), []
+    from ..detect.tracking import track_video
+    from ..io.video import dropped_frames, frame_times
+
+    if len(args.videos) != len(rig):
+        raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+    views, fps, notes = [], [], []
+    with _progress(console) as prog:
+        for v in args.videos:
+            task = prog.add_task(f"detecting people in {v}", total=1)
+            seen = track_video(v, progress=lambda d, t: prog.update(task, completed=d, total=t))
+            views.append(seen.keypoints)
+            fps.append(seen.fps)
+            gaps = dropped_frames(frame_times(v), seen.fps)
+            if gaps:
+                notes.append(f"{v}: {sum(n for _, n in gaps)} frames missing in {len(gaps)} places by the container's "
+                             f"timestamps (first before frame {gaps[0][0]}): offsets hold for the frames before it")
+    return views, fps, notes
 
 
 def add_commands(sub) -> None:
@@ -183,7 +213,9 @@ def add_commands(sub) -> None:
 
     sy = sub.add_parser("sync", help="each camera's time offset (sub-frame) to a reference camera, from the people in view")
     sy.add_argument("--calib", required=True, help="calibration (the geometric method uses it; names the cameras)")
-    sy.add_argument("--keypoints", nargs="+", required=True, help="OpenPose JSON folders, one per camera (or their parent)")
+    sy.add_argument("--keypoints", nargs="+", help="OpenPose JSON folders, one per camera (or their parent)")
+    sy.add_argument("--videos", nargs="+", help="or the videos, one per camera (everyone detected; frame rates and "
+                                                "dropped frames from the files)")
     sy.add_argument("-o", "--output", default=None, help="offsets .toml (default: <calibration>_offsets.toml beside it)")
     sy.add_argument("--fps", type=float, default=30.0, help="frame rate of the keypoints (default 30)")
     sy.add_argument("--method", choices=["geometric", "motion"], default="geometric",

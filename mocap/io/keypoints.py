@@ -62,13 +62,14 @@ def guess_openpose_skeleton(flat: np.ndarray) -> Skeleton:
 
 
 def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | None = None,
-                          fps: float = 30.0, camera_names: list[str] | None = None) -> MultiPersonKeypoints:
+                          fps: float = 30.0, camera_names: list[str] | None = None,
+                          unequal: bool = False) -> MultiPersonKeypoints:
     """One folder of OpenPose JSON files per camera (one file per frame, frame number last in the name).
 
     Frames are matched across cameras by their number. Files without ``people`` or with a person
     lacking ``pose_keypoints_2d`` are tolerated (no detection). Raises :class:`MocapError` naming the
     folder or file for a missing/empty folder, unreadable JSON, a wrong keypoint count, or cameras
-    with different frame counts.
+    with different frame counts (unless ``unequal``: unsynchronised cameras, the shorter ones padded).
     """
     folders = [Path(f) for f in folders]
     per_cam: list[dict[int, list[np.ndarray]]] = []
@@ -86,9 +87,10 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
         per_cam.append(frames)
     n_joints = n_joints[0]
     counts = [len(f) for f in per_cam]
-    if len(set(counts)) > 1:
+    if len(set(counts)) > 1 and not unequal:
         detail = ", ".join(f"{fo.name}: {n}" for fo, n in zip(folders, counts))
-        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames",
+        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames, or "
+                         "synchronise them (mocap sync, triangulate --sync)",
                          folders[counts.index(min(counts))])
     if n_joints is None:
         raise MocapError("no person detected in any file", folders[0])

@@ -67,6 +67,27 @@ def frames(path: str | Path, stride: int = 1, start: float = 0.0, end: float | N
         cap.release()
 
 
+def frame_times(path: str | Path) -> np.ndarray:
+    """``(T,)`` each frame's presentation time in seconds from the container (what a variable-rate phone video or a
+    camera that dropped frames records), read without decoding the images."""
+    cap, _ = open_video(path)
+    times = []
+    try:
+        while cap.grab():
+            times.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+    finally:
+        cap.release()
+    return np.asarray(times)
+
+
+def dropped_frames(times: np.ndarray, fps: float) -> list[tuple[int, int]]:
+    """Gaps in frame times ``(T,)`` s at nominal ``fps``: ``[(frame index after the gap, frames missing)]`` where
+    consecutive frames lie more than 1.5 frame periods apart."""
+    gaps = np.diff(np.asarray(times, float)) * fps
+    idx = np.flatnonzero(gaps > 1.5)
+    return [(int(i + 1), int(round(gaps[i])) - 1) for i in idx]
+
+
 def read_ahead(items: Iterator, depth: int = 4) -> Iterator:
     """The items of ``items`` produced by a background thread up to ``depth`` ahead: decoding the next frames
     (OpenCV releases the GIL) overlaps with the work on this one. Exceptions reach the consumer; stopping early

@@ -42,7 +42,7 @@ class TriangulationJob:
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
     rig = read_calibration(job.calib)
     folders = keypoint_folders(job.keypoints)
-    multi = read_openpose_folders(folders, job.skeleton, job.fps)
+    multi = read_openpose_folders(folders, job.skeleton, job.fps, unequal=bool(job.sync))
     if len(folders) != len(rig):
         raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)

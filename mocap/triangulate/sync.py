@@ -202,14 +202,16 @@ def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: floa
               min_joints: int = 4) -> tuple[float, int]:
     """Reference detections ``xa (N, Pa, J, 2)`` and the other camera's at the matching times ``xb (N, Pb, J, 2)``
     (normalised, NaN where missing) -> the cost of this timing and how many reference detections found a partner.
-    Each reference detection is paired with the detection that agrees best (lowest median epipolar distance over
-    the joints both have, at least ``min_joints``); the cost is the mean over reference detections and their
-    joints of the pair's epipolar distance capped at ``cap_px`` (a detection without a partner, a joint the
-    partner lacks: the cap). Every joint counts, so the moving ones, which tell the timing, weigh in."""
+    Only times when both cameras see someone count (who is in view when is no cue: only geometry is). Each
+    reference detection is paired with the detection that agrees best (lowest median epipolar distance over the
+    joints both have, at least ``min_joints``); the cost is the mean over reference detections and their joints of
+    the pair's epipolar distance capped at ``cap_px`` (a detection without a partner, a joint the partner lacks:
+    the cap). Every joint counts, so the moving ones, which tell the timing, weigh in."""
     d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)  # (N, Pa, Pb, J)
     n = np.isfinite(d).sum(-1)
     med = np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)  # (N, Pa, Pb)
     seen = np.isfinite(xa[..., 0]).sum(-1) >= min_joints  # (N, Pa)
+    seen &= (np.isfinite(xb[..., 0]).sum(-1) >= min_joints).any(-1)[:, None]  # only times when b sees someone too
     if not med.shape[-1] or not seen.any():
         return np.inf, 0
     b = np.argmin(med, -1)
