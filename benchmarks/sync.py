@@ -23,10 +23,9 @@ def main():
     ap.add_argument("--draws", type=int, default=6)
     args = ap.parse_args()
     from conftest import CALIB, TRIAL
-    from mocap.core.motion import resample_array
     from mocap.io.calibration import read_calibration
     from mocap.io.keypoints import keypoint_folders, read_openpose_folders
-    from mocap.testing.scenes import crowd, detections, ring_rig
+    from mocap.testing.scenes import crowd, ring_rig, unsynchronised
     from mocap.triangulate.sync import geometric_offsets, motion_offsets
     import importlib.util
     spec = importlib.util.spec_from_file_location("test_sync", ROOT / "tests" / "triangulate" / "test_sync.py")
@@ -48,12 +47,7 @@ def main():
     srig = ring_rig(4)
     for k in range(max(1, args.draws // 3)):
         true = np.r_[0, rng.uniform(-30, 30, 3)]
-        views = []
-        for c in range(4):
-            t = np.arange(X.shape[1]) - true[c]
-            Xs = np.stack([resample_array(x, np.arange(X.shape[1]), np.clip(t, 0, X.shape[1] - 1)) for x in X])
-            Xs[:, (t < 0) | (t > X.shape[1] - 1)] = np.nan
-            views.append(detections(srig, Xs, outliers=0.10, seed=100 * k + c)[0][c])
+        views = unsynchronised(srig, X, true / 60.0, [60.0] * 4, seed=100 * k, outliers=0.10)
         cases.append(("3 people, 10 % outliers", views, srig, true, False))
     print(f"{'inputs':<26} {'method':<30} {'mean error':>11} {'worst':>8} {'undecided':>10} {'s/run':>7}")
     for label in ("Pose2Sim trial", "3 people, 10 % outliers"):

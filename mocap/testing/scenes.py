@@ -184,3 +184,21 @@ def as_coco(X: np.ndarray) -> np.ndarray:
                                                                                       "hip", "knee", "ankle")
                                                                   for s in ("left", "right")]
     return np.stack(cols, -2)
+
+
+def unsynchronised(rig, X, offsets_s, fps, scene_fps: float = 60.0, seed: int = 0, **detector):
+    """What unsynchronised cameras give for people ``X (K, T, J, 3)`` (truth at ``scene_fps``): camera ``c`` films at
+    ``fps[c]`` and its frame ``u`` shows the moment ``u / fps[c] - offsets_s[c]`` (the truth interpolated between its
+    samples; nobody outside it). Returns one ``(T_c, K + 1, J, 3)`` array per camera, as :func:`detections` makes
+    them (``detector``: its options, e.g. ``outliers=0.10``; camera ``c`` drawn with seed ``seed + c``)."""
+    from ..core.motion import resample_array
+
+    T = X.shape[1]
+    views = []
+    for c in range(len(rig)):
+        u = np.arange(int(T * fps[c] / scene_fps))
+        t = (u / fps[c] - offsets_s[c]) * scene_fps  # the moment camera c's frame u shows, in truth frames
+        Xs = np.stack([resample_array(x, np.arange(T), np.clip(t, 0, T - 1)) for x in X])
+        Xs[:, (t < 0) | (t > T - 1)] = np.nan
+        views.append(detections(rig, Xs, seed=seed + c, **detector)[0][c])
+    return views
