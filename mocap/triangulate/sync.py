@@ -252,10 +252,10 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     costs, counts = map(np.array, zip(*(cost(k) for k in whole)))
     costs = np.where(counts >= min_pairs, costs, np.inf)
     if not np.isfinite(costs).any():
-        return None, 0.0, (whole, costs)
+        return None, 0.0, (whole, costs), 0.0
     k = int(np.argmin(costs))
     if not np.isfinite(costs[max(k - 2, 0):k + 3]).all() or k < 2 or k > len(whole) - 3:
-        return None, 0.0, (whole, costs)  # the lowest cost where the overlap runs out: not a minimum
+        return None, 0.0, (whole, costs), 0.0  # the lowest cost where the overlap runs out: not a minimum
     far = (np.abs(whole - whole[k]) >= 3) & np.isfinite(costs)
     second = costs[far].min() if far.any() else np.inf
     conf = float(1 - costs[k] / second) if np.isfinite(second) and second > 0 else 0.0
@@ -264,8 +264,8 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     near = whole[k] + np.arange(-3, 4)
     common = np.all([(t_a * fps[b] + o >= 0) & (t_a * fps[b] + o <= len(xb_all) - 1) for o in near], 0)
     k0 = near[int(np.argmin([cost(o, common)[0] for o in near[1:-1]])) + 1]
-    best = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap_px)
-    return float((k0 + best) / fps[b]), conf, (whole, costs)
+    best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap_px)
+    return float((k0 + best) / fps[b]), conf, (whole, costs), precision * fps[b] ** 2
 
 
 def signed_epipolar(xa: np.ndarray, xb: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -292,7 +292,7 @@ def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, 
     med = nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1)
     med = np.where(np.isfinite(med), med, np.inf)
     if not med.size or not np.isfinite(med).any():
-        return 0.0
+        return 0.0, 0.0
     pick = np.argmin(med, -1)[:, :, None, None, None]  # (N, Pa, 1, 1, 1)
     track = {0: np.take_along_axis(frames[0][:, None], pick, 2)[:, :, 0]}  # (N, Pa, J, 2)
     for m in (1, 2, -1, -2):  # followed outwards, frame by frame
@@ -311,9 +311,9 @@ def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, 
     r, g = r * fb, (vel * normal).sum(-1) * fb  # px, px per frame
     ok = np.isfinite(r) & np.isfinite(g) & (np.abs(r) < cap_px) & (np.abs(g) < 0.5 * cap_px)
     if ok.sum() < 10:
-        return 0.0
+        return 0.0, 0.0
     scale = 1.4826 * np.median(np.abs(r[ok])) + 1e-6
-    delta = 0.0
+    delta, den = 0.0, 0.0
     for _ in range(iterations):  # r re-measured where delta puts b (between frames), g and the scale kept
         if delta:
             r = signed_epipolar(xa, at(delta), E)[0] * fb
@@ -326,7 +326,7 @@ def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, 
         delta = float(np.clip(delta + step, -1.0, 1.0))
         if abs(step) < 1e-3:
             break
-    return delta
+    return delta, float(den / scale ** 2)  # the offset and its precision (1 / variance, frames^-2)
 
 
 def solve_offsets(pairs: dict, C: int, reference: int, max_residual_s: float) -> list[float | None]:
@@ -373,8 +373,9 @@ def geometric_offsets(data: list[np.ndarray], rig: CameraRig, fps: list[float], 
                       min_confidence: float = 0.05, max_frames: int = 1500) -> SyncResult:
     """Offsets by geometric agreement (module docstring): ``data`` one ``(T_c, P_c, J, 3)`` array per camera of
     ``rig``, ``fps`` per camera. Every pair of cameras is timed (:func:`pair_offset`) and the offsets solved
-    together (:func:`solve_offsets`), so a camera that agrees poorly with the reference is timed through the
-    others. ``cap_px`` defaults to 3 % of the larger image side; at most ``max_frames`` frames per camera are
+    together (:func:`solve_offsets`, each pair weighted by the precision of its sub-frame fit), so a camera that
+    agrees poorly with the reference is timed through the others; a camera most of whose pairs disagree with
+    the solution by more than half a frame is warned about. ``cap_px`` defaults to 3 % of the larger image side; at most ``max_frames`` frames per camera are
     used for the search (evenly spread)."""
     C = len(data)
     names = rig.names
@@ -386,16 +387,22 @@ def geometric_offsets(data: list[np.ndarray], rig: CameraRig, fps: list[float], 
             need = max(10, int(min_overlap_s * fps[a]))
             step = max(1, len(norm[a]) // max_frames)
             cap = cap_px or 0.03 * max(max(rig[a].size), max(rig[b].size))
-            off, conf, curve = pair_offset(norm, rig, fps, a, b, max_offset_s, cap, need // step, step)
+            off, conf, curve, precision = pair_offset(norm, rig, fps, a, b, max_offset_s, cap, need // step, step)
             res.curves[(names[a], names[b])] = curve
             if off is not None and conf >= min_confidence:
-                pairs[(a, b)] = (off, conf)
+                pairs[(a, b)] = (off, precision)
                 conf_of[[a, b]] = np.maximum(conf_of[[a, b]], conf)
     offsets = solve_offsets(pairs, C, reference, 0.5 / max(fps))
     res.offsets_s = offsets
     res.confidence = [float(c) if o is not None else 0.0 for c, o in zip(conf_of, offsets)]
     res.confidence[reference] = 1.0
     for c, o in enumerate(offsets):
+        misfit = [abs(offsets[b] - offsets[a] - d) * max(fps) for (a, b), (d, _) in pairs.items()
+                  if c in (a, b) and offsets[a] is not None and offsets[b] is not None]
+        if o is not None and len(misfit) >= 2 and np.median(misfit) > 0.5:  # most of its pairs, not one bad pair
+            res.warnings.append(f"{names[c]}: offset {o * fps[c]:+.2f} frames, but its timings against the other "
+                                f"cameras disagree by up to {max(misfit):.1f} frames (its views agree poorly with "
+                                f"theirs): check it")
         if o is None:
             res.warnings.append(f"{names[c]}: no offset: its views and the others' agree about as well at several "
                                 f"offsets within {max_offset_s:g} s, or too little is seen together (fewer than "

@@ -51,10 +51,9 @@ def test_pose2sim_integer_shifts(trial):
 
 
 def test_pose2sim_fractional_shifts_and_triangulation(trial):
-    """Fractional shifts made by interpolating the 2D tracks: recovered within 0.15 frame on cam_02 and cam_04 and
-    within 0.5 on cam_03 (whose views agree worst with the others: 24 px median epipolar distance to cam_01 where
-    cam_02's is 7); triangulating the shifted views after re-synchronising gives the unshifted trial's
-    (synchronised the same way) within 1 mm median."""
+    """Fractional shifts made by interpolating the 2D tracks: recovered within 0.15 frame on every camera;
+    triangulating the shifted views after re-synchronising gives the unshifted trial's (synchronised the same way)
+    within 1 mm median."""
     from mocap.core.keypoints import Keypoints2D
     from mocap.triangulate import triangulate
     from mocap.triangulate.sync import SyncResult
@@ -67,8 +66,7 @@ def test_pose2sim_fractional_shifts_and_triangulation(trial):
         res = geometric_offsets([shifted(single.data[c], s[c]) for c in range(4)], rig, [60.0] * 4)
         err = np.array(res.offsets_frames, float) - base + s
         print(f"shifts {np.round(s, 2)}: error {np.round(err, 3)} frames")
-        worst = max(worst, float(np.abs(err[[1, 3]]).max()))
-        assert abs(err[2]) < 0.5
+        worst = max(worst, float(np.abs(err).max()))
     assert worst < 0.15
     s = (0, 5, -12, 30)
     data = [shifted(single.data[c], s[c]) for c in range(4)]
