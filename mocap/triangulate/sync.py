@@ -198,6 +198,17 @@ def sample_tracked(data: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
+def typical_residual(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, min_joints: int = 4) -> float:
+    """The median, over reference detections ``xa (N, Pa, J, 2)`` that find a partner in ``xb (N, Pb, J, 2)``, of
+    the partner's median epipolar distance (px): how well the two views agree where they agree."""
+    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)
+    n = np.isfinite(d).sum(-1)
+    med = np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)
+    best = med.min(-1) if med.shape[-1] else np.full(med.shape[:2], np.inf)
+    best = best[np.isfinite(best)]
+    return float(np.median(best)) if best.size else np.nan
+
+
 def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, cap_px: float,
               min_joints: int = 4) -> tuple[float, int]:
     """Reference detections ``xa (N, Pa, J, 2)`` and the other camera's at the matching times ``xb (N, Pb, J, 2)``
@@ -230,32 +241,45 @@ def _undistorted(rig: CameraRig, data: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int, b: int, max_offset_s: float,
-                cap_px: float, min_pairs: int, step: int = 1) -> tuple[float | None, float, tuple]:
+                cap_px: float, min_pairs: int, step: int = 1, min_cap_px: float = 8.0) -> tuple:
     """Camera ``b``'s offset to camera ``a`` (``offset_s[b] - offset_s[a]``, s) by geometric agreement, its
     confidence (how much lower the best whole-frame cost is than the best one 3 or more frames away) and the
     whole-frame curve ``(offsets in b's frames, cost)``. ``norm``: per camera ``(T, P, J, 2)`` normalised
-    coordinates with ordered slots; every ``step``-th frame of ``a`` is used. None when fewer than ``min_pairs``
-    detections of ``a`` find a partner at every offset."""
+    coordinates; every ``step``-th frame of ``a`` is used. None when fewer than ``min_pairs`` detections of ``a``
+    find a partner at every offset. The distances are capped at ``cap_px`` for a first search, then at 3 times the
+    typical residual found at its minimum (at least ``min_cap_px``): as tight as the detector and calibration
+    allow, so that the moving joints' misfit stands out. Also returns the precision of the sub-frame fit."""
     E = essential(rig, a, b)
     fa, fb = rig[a].focal, rig[b].focal
     xa = norm[a][::step]
     t_a = np.arange(0, len(norm[a]), step) / fps[a]
     xb_all = np.concatenate([norm[b], np.ones(norm[b].shape[:-1] + (1,))], -1)
 
-    def cost(off_frames, keep=None):  # the frames of a inside b's clip at this offset (and in ``keep``) count
+    cap = [cap_px]
+
+    def at(off_frames, keep=None):  # the frames of a inside b's clip at this offset (and in ``keep``), b there
         u = t_a * fps[b] + off_frames
         inside = (u >= 0) & (u <= len(xb_all) - 1) & (True if keep is None else keep)
-        return pair_cost(xa[inside], sample_tracked(xb_all, u[inside])[..., :2], E, fa, fb, cap_px)
+        return xa[inside], sample_tracked(xb_all, u[inside])[..., :2]
+
+    def cost(off_frames, keep=None):
+        return pair_cost(*at(off_frames, keep), E, fa, fb, cap[0])
 
     K = int(np.ceil(max_offset_s * fps[b]))
     whole = np.arange(-K, K + 1)
-    costs, counts = map(np.array, zip(*(cost(k) for k in whole)))
-    costs = np.where(counts >= min_pairs, costs, np.inf)
-    if not np.isfinite(costs).any():
-        return None, 0.0, (whole, costs), 0.0
-    k = int(np.argmin(costs))
-    if not np.isfinite(costs[max(k - 2, 0):k + 3]).all() or k < 2 or k > len(whole) - 3:
-        return None, 0.0, (whole, costs), 0.0  # the lowest cost where the overlap runs out: not a minimum
+    for rounds in range(2):  # the cap: generous first, then 3x the typical residual found at that minimum
+        costs, counts = map(np.array, zip(*(cost(k) for k in whole)))
+        costs = np.where(counts >= min_pairs, costs, np.inf)
+        if not np.isfinite(costs).any():
+            return None, 0.0, (whole, costs), 0.0
+        k = int(np.argmin(costs))
+        if not np.isfinite(costs[max(k - 2, 0):k + 3]).all() or k < 2 or k > len(whole) - 3:
+            return None, 0.0, (whole, costs), 0.0  # the lowest cost where the overlap runs out: not a minimum
+        typical = typical_residual(*at(whole[k]), E, fa, fb)
+        new_cap = float(np.clip(4.0 * typical, min_cap_px, cap_px))
+        if rounds or not np.isfinite(new_cap) or abs(new_cap - cap[0]) < 0.1 * cap[0]:
+            break
+        cap[0] = new_cap
     far = (np.abs(whole - whole[k]) >= 3) & np.isfinite(costs)
     second = costs[far].min() if far.any() else np.inf
     conf = float(1 - costs[k] / second) if np.isfinite(second) and second > 0 else 0.0
@@ -264,7 +288,7 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     near = whole[k] + np.arange(-3, 4)
     common = np.all([(t_a * fps[b] + o >= 0) & (t_a * fps[b] + o <= len(xb_all) - 1) for o in near], 0)
     k0 = near[int(np.argmin([cost(o, common)[0] for o in near[1:-1]])) + 1]
-    best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap_px)
+    best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap[0])
     return float((k0 + best) / fps[b]), conf, (whole, costs), precision * fps[b] ** 2
 
 
