@@ -10,8 +10,8 @@ Two methods:
   lies closest to its epipolar lines (median over joints of the symmetric epipolar distance, px); the offset's
   cost is the mean of those distances, each capped at ``cap_px`` (outlier joints, false and unmatched people
   weigh the same at every offset). Several people, missing joints and false detections need no association.
-  Whole frames are searched first, then the other camera's 2D tracks are interpolated between frames
-  (:func:`order_slots` keeps each slot on one body) to place the minimum to a fraction of a frame.
+  Whole frames are searched first, then the paired detection is followed over the neighbouring frames
+  (:func:`match_nearest`) to place the minimum to a fraction of a frame (:func:`subframe`).
 - **motion** (no calibration, :func:`motion_offsets`, the approach of Pose2Sim's synchronisation): the lag that
   best correlates the summed vertical speed of the main person's joints between two cameras, refined by a
   parabola through the correlation peak. It needs one dominant person and motion that is not periodic.
@@ -198,12 +198,19 @@ def sample_tracked(data: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
+def pair_distances(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, min_joints: int = 1):
+    """Every reference detection ``xa (N, Pa, J, 2)`` against every detection ``xb (N, Pb, J, 2)`` of the other
+    camera at the same times: per-joint epipolar distances ``(N, Pa, Pb, J)`` px and their median over the joints
+    both have ``(N, Pa, Pb)`` (inf with fewer than ``min_joints``)."""
+    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)
+    n = np.isfinite(d).sum(-1)
+    return d, np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)
+
+
 def typical_residual(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, min_joints: int = 4) -> float:
     """The median, over reference detections ``xa (N, Pa, J, 2)`` that find a partner in ``xb (N, Pb, J, 2)``, of
     the partner's median epipolar distance (px): how well the two views agree where they agree."""
-    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)
-    n = np.isfinite(d).sum(-1)
-    med = np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)
+    _, med = pair_distances(xa, xb, E, fa, fb, min_joints)
     best = med.min(-1) if med.shape[-1] else np.full(med.shape[:2], np.inf)
     best = best[np.isfinite(best)]
     return float(np.median(best)) if best.size else np.nan
@@ -218,9 +225,7 @@ def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: floa
     joints both have, at least ``min_joints``); the cost is the mean over reference detections and their joints of
     the pair's epipolar distance capped at ``cap_px`` (a detection without a partner, a joint the partner lacks:
     the cap). Every joint counts, so the moving ones, which tell the timing, weigh in."""
-    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)  # (N, Pa, Pb, J)
-    n = np.isfinite(d).sum(-1)
-    med = np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)  # (N, Pa, Pb)
+    d, med = pair_distances(xa, xb, E, fa, fb, min_joints)  # (N, Pa, Pb, J), (N, Pa, Pb)
     seen = np.isfinite(xa[..., 0]).sum(-1) >= min_joints  # (N, Pa)
     seen &= (np.isfinite(xb[..., 0]).sum(-1) >= min_joints).any(-1)[:, None]  # only times when b sees someone too
     if not med.shape[-1] or not seen.any():
@@ -312,9 +317,7 @@ def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, 
     beyond ``cap_px`` and speeds beyond half of it (an outlier joint in a neighbouring frame) left out.
     ``xb_all (T, Pb, J, 3)``: b's normalised detections with a 1 in the last channel."""
     frames = {m: sample(xb_all, u0 + m)[..., :2] for m in (-2, -1, 0, 1, 2)}
-    d = epipolar_px(xa[:, :, None], frames[0][:, None], E, 1.0, 1.0)  # (N, Pa, Pb, J), pairing only
-    med = nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1)
-    med = np.where(np.isfinite(med), med, np.inf)
+    _, med = pair_distances(xa, frames[0], E, 1.0, 1.0)  # (N, Pa, Pb), pairing only
     if not med.size or not np.isfinite(med).any():
         return 0.0, 0.0
     pick = np.argmin(med, -1)[:, :, None, None, None]  # (N, Pa, 1, 1, 1)
