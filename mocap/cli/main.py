@@ -8,7 +8,7 @@ import warnings
 
 from .. import runtime
 from ..errors import MocapError
-from . import calibrate, demo, lift, live, motion, triangulate, video, view
+from . import batch, calibrate, demo, lift, live, motion, triangulate, video, view
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_commands(sub)     # board, calibrate
     view.add_commands(sub)          # view, render
     demo.add_commands(sub)          # demo
+    batch.add_commands(sub)         # batch
     _add_verbose(p)
     return p
 
