@@ -141,3 +141,34 @@ def import_open3d():
         raise MocapError(f"3D viewing needs open3d-cpu==0.20.0 ({hint}): {e}") from None
     o3d.utility.set_verbosity_level(o3d.utility.VerbosityLevel.Debug if _VERBOSE else o3d.utility.VerbosityLevel.Error)
     return o3d
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP turned into an interrupt (:func:`stop_on_signals`): the work stops as on Ctrl-C
+    (atomic writes drop their temporary files, long runs keep what they finished); ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While the block runs in the main thread, SIGTERM and SIGHUP raise :class:`Terminated` (as Ctrl-C raises
+    KeyboardInterrupt); the previous handlers come back afterwards. Elsewhere it does nothing."""
+    import signal
+
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, frame):
+            raise Terminated(signum)
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            old[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .. import runtime
 from ..errors import MocapError
 from .session import Session
 from .tasks import Task, plan, read_record, run_task, sweep_temporaries, task_spec, up_to_date
@@ -58,6 +57,7 @@ class BatchResult:
     tasks: list[TaskResult]
     trial_errors: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
+    signal: int = 0  # what interrupted it: 2 (Ctrl-C), 15 (SIGTERM), 1 (SIGHUP)
     seconds: float = 0.0
 
     def failed_trials(self) -> dict[str, str]:
@@ -198,11 +198,11 @@ def run_session(session: Session, opts: BatchOptions, on_event=None, verbose: bo
         pool = LocalPool(opts.jobs, opts.cpus_per_task)
     else:
         pool = RayPool(None if opts.ray in ("", "local") else opts.ray, opts.jobs, opts.cpus_per_task, verbose)
-    with _terminate_as_interrupt():
+    with runtime.stop_on_signals():
         try:
             _drive(tasks, result, pool, opts.force, on_event or (lambda kind, res: None))
-        except KeyboardInterrupt:
-            result.interrupted = True
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (runtime.Terminated)
+            result.interrupted, result.signal = True, getattr(e, "signum", 2)
         finally:
             pool.close(kill=result.interrupted)
             sweep_temporaries(outputs)
@@ -271,23 +271,3 @@ def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, on_event) 
                 upstream[task_of[tid].trial.name][r.stage] = record
             on_event("end", r)
 
-
-class _terminate_as_interrupt:
-    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while the session runs (so they stop it as
-    Ctrl-C does: workers stopped, temporary files removed)."""
-
-    def __enter__(self):
-        self._old = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                self._old[sig] = signal.signal(sig, self._raise)
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        return False

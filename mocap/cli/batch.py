@@ -47,7 +47,7 @@ def cmd_batch(args) -> int:
                   f"wrote {csv_path} and {md_path}", soft_wrap=True)
     if result.interrupted:
         console.print("interrupted: finished outputs kept, nothing half-written left; run again to go on")
-        return 130
+        return 128 + result.signal
     return 1 if failed else 0
 
 

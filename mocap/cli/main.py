@@ -8,11 +8,12 @@ import warnings
 
 from .. import runtime
 from ..errors import MocapError
+from .checks import Parser, check_numbers
 from . import batch, calibrate, demo, lift, live, motion, triangulate, video, view
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mocap", description="2D keypoints to animation-ready 3D.")
+    p = Parser(prog="mocap", description="2D keypoints to animation-ready 3D.")
     sub = p.add_subparsers(dest="command", required=True)
     triangulate.add_commands(sub)   # triangulate
     motion.add_convert(sub)         # convert
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_commands(sub)          # demo
     batch.add_commands(sub)         # batch
     _add_verbose(p)
+    check_numbers(p)
     return p
 
 
@@ -46,13 +48,24 @@ def main(argv: list[str] | None = None) -> int:
     if not loud:  # third-party deprecation and runtime warnings; our own still show
         warnings.filterwarnings("ignore", module=r"^(?!mocap\b)")
     try:
-        return args.func(args)
+        with runtime.stop_on_signals():
+            return args.func(args)
     except MocapError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except runtime.Terminated as e:  # SIGTERM / SIGHUP: outputs in progress were dropped, finished ones kept
+        print(f"terminated ({e})", file=sys.stderr)
+        return 128 + e.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: not enough memory for this input (nothing was written)", file=sys.stderr)
+        return 2
+    except OSError as e:  # disk full, read-only folder, a path that is a folder: the file and the cause
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

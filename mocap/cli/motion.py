@@ -32,7 +32,10 @@ def cmd_smooth(args) -> int:
     from ..smooth.clean import clean_motion
     from ..smooth.metrics import bone_length_cv, jitter
 
+    from ..io.atomic import check_output
+
     console = _console(args)
+    check_output(args.output, args.input)
     m = load_motion(args.input)
     params = {}
     for kv in args.param or []:

@@ -15,8 +15,12 @@ def cmd_detect(args) -> int:
     from ..io.keypoints import write_keypoints, write_openpose_people, write_people_npz
     from ..pipelines.monocular import tracking_notes
 
+    from ..io.atomic import check_output
+
     console = _console(args)
     out = Path(args.output)
+    if out.suffix:
+        check_output(out, args.video)
     if args.max_people < 1:
         raise MocapError(f"--max-people must be >= 1, not {args.max_people}")
     if out.suffix.lower() not in (".npz", ".csv", ""):

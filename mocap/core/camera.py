@@ -70,8 +70,13 @@ class Camera:
         self.dist = np.asarray(self.dist, dtype=float).ravel()
         self.R = np.asarray(self.R, dtype=float).reshape(3, 3)
         self.t = np.asarray(self.t, dtype=float).ravel()
-        self.size = (int(round(float(self.size[0]))), int(round(float(self.size[1]))))
+        w, h = (float(v) for v in self.size)
+        if not (np.isfinite([w, h]).all() and 1 <= w <= 1e6 and 1 <= h <= 1e6):
+            raise MocapError(f"camera {self.name}: image size must be finite and positive (width, height px), not {self.size}")
+        self.size = (int(round(w)), int(round(h)))
         problems = []
+        if self.t.size != 3:
+            raise MocapError(f"camera {self.name}: translation needs 3 values, got {self.t.size}")
         if not (np.isfinite(self.K).all() and np.isfinite(self.R).all() and np.isfinite(self.t).all()
                 and np.isfinite(self.dist).all()):
             problems.append("non-finite values")

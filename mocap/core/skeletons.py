@@ -308,6 +308,12 @@ def skeleton_from_names(names: list[str], name: str = "custom") -> Skeleton:
     taken from the registered layouts wherever both ends are present.
     """
     names = [str(n) for n in names]
+    seen = set()
+    repeated = [n for n in names if n in seen or seen.add(n)]
+    if repeated:
+        raise MocapError(f"joint name {repeated[0]!r} appears more than once: names must be unique")
+    if not names:
+        raise MocapError("no joint names")
     for sk in set(SKELETONS.values()):
         if list(sk.names) == names or list(sk.joints) == names:
             return sk

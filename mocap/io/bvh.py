@@ -21,6 +21,7 @@ from .atomic import atomic_open
 from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import Skeleton
+from .guard import reader
 
 _AXES = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 _POS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
@@ -32,7 +33,8 @@ class BVH:
 
     names: ``J`` joint names (end sites named ``<parent>_End``); parents: ``(J,)`` int, -1 for roots.
     offsets: ``(J, 3)``; channels: per joint the channel names; frame_time: seconds.
-    values: ``(T, total_channels)`` the MOTION block as read.
+    values: ``(T, total_channels)`` the MOTION block as read. total_frames: frames in the file; step: ``values``
+    holds every step-th of them (1 unless :func:`read_bvh` was asked for fewer frames of a long file).
     """
 
     names: list[str]
@@ -41,6 +43,8 @@ class BVH:
     channels: list[list[str]]
     frame_time: float
     values: np.ndarray
+    total_frames: int | None = None
+    step: int = 1
 
     @property
     def fps(self) -> float:
@@ -92,32 +96,39 @@ class BVH:
         return Motion3D(pos[:, keep] * scale, sk, self.fps, up=up, joint_names=names)
 
 
-def read_bvh(path: str | Path) -> BVH:
-    """Parse a BVH file; a malformed file raises :class:`MocapError` with the line number."""
+@reader("BVH file")
+def read_bvh(path: str | Path, max_frames: int | None = None) -> BVH:
+    """Parse a BVH file, streaming it (memory: the values kept, not the text); a malformed file raises
+    :class:`MocapError` with the line number. ``max_frames`` keeps at most that many frames, evenly spaced over
+    the file (for summaries of very long files: ``total_frames`` then says how many the file holds)."""
     path = Path(path)
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError as e:
-        raise MocapError(f"cannot read ({e})", path) from None
 
     def fail(msg, ln):
         raise MocapError(f"line {ln + 1}: {msg}", path)
 
-    h = _Hierarchy(fail)
-    i = 0
-    while i < len(lines):
-        tok = lines[i].split()
-        if tok and tok[0].upper() == "MOTION":
-            break
-        if tok:
-            h.line(tok, i)
-        i += 1
-    if i >= len(lines) or not h.names:
-        raise MocapError("no HIERARCHY/MOTION section", path)
-    if h.stack:
-        fail("unclosed '{' before MOTION", i)
-    frame_time, values = _motion_section(lines, i, sum(len(c) for c in h.channels), fail)
-    return BVH(h.names, np.array(h.parents), np.array(h.offsets, dtype=float), h.channels, frame_time, values)
+    try:
+        with open(path, errors="replace") as f:
+            h, i = _Hierarchy(fail), -1
+            for i, line in enumerate(f):
+                tok = line.split()
+                if tok and tok[0].upper() == "MOTION":
+                    break
+                if tok:
+                    h.line(tok, i)
+            else:
+                raise MocapError("no HIERARCHY/MOTION section", path)
+            if not h.names:
+                raise MocapError("no HIERARCHY/MOTION section", path)
+            if h.stack:
+                fail("unclosed '{' before MOTION", i)
+            n_frames, frame_time = _motion_header(f, i, fail)
+            step = max(1, -(-n_frames // max_frames)) if max_frames else 1
+            values = _motion_rows(f, i + 3, n_frames, sum(len(c) for c in h.channels), step, fail,
+                                  path.stat().st_size)
+    except OSError as e:
+        raise MocapError(f"cannot read ({e.strerror or e})", path) from None
+    return BVH(h.names, np.array(h.parents), np.array(h.offsets, dtype=float), h.channels, frame_time, values,
+               n_frames, step)
 
 
 class _Hierarchy:
@@ -136,7 +147,10 @@ class _Hierarchy:
         if key in ("ROOT", "JOINT") or (key == "END" and len(tok) > 1 and tok[1].upper() == "SITE"):
             if key != "ROOT" and not stack:
                 fail(f"{tok[0]} outside any joint", i)
-            self.names.append(" ".join(tok[1:]) if key != "END" else f"{self.names[stack[-1]]}_End")
+            name = " ".join(tok[1:]) if key != "END" else f"{self.names[stack[-1]]}_End"
+            if name in self.names:
+                fail(f"joint name {name!r} appears twice", i)
+            self.names.append(name)
             self.parents.append(stack[-1] if stack and key != "ROOT" else -1)
             self.offsets.append([0.0, 0.0, 0.0])
             self.channels.append([])
@@ -177,30 +191,67 @@ class _Hierarchy:
         chans = tok[2:]
         if len(chans) != n or any(c not in _AXES and c not in _POS for c in chans):
             self.fail(f"bad CHANNELS list {' '.join(chans)!r}", i)
+        if len(set(chans)) != len(chans):
+            self.fail(f"CHANNELS repeats an axis: {' '.join(chans)!r}", i)
         self.channels[self.stack[-1]] = chans
 
 
-def _motion_section(lines: list[str], i: int, n_ch: int, fail) -> tuple[float, np.ndarray]:
-    """``Frames:``/``Frame Time:`` after the MOTION line ``i`` and the ``(T, n_ch)`` channel values."""
+def _motion_header(f, i: int, fail) -> tuple[int, float]:
+    """``Frames: N`` and ``Frame Time: dt`` from the two lines after the MOTION line ``i``."""
     try:
-        n_frames = int(lines[i + 1].split(":")[1])
-        frame_time = float(lines[i + 2].split(":")[1])
-    except (IndexError, ValueError):
+        n_frames = int(next(f).split(":")[1])
+        frame_time = float(next(f).split(":")[1])
+    except (IndexError, ValueError, StopIteration):
         fail("expected 'Frames: N' and 'Frame Time: dt' after MOTION", i + 1)
-    rows = [ln for ln in lines[i + 3:] if ln.strip()]
-    if len(rows) < n_frames:
-        fail(f"Frames: {n_frames} but only {len(rows)} frame lines", i + 1)
-    try:
-        values = np.array([np.array(r.split(), dtype=float) for r in rows[:n_frames]])
-    except ValueError:
-        bad = next(k for k, r in enumerate(rows) if not _floats_ok(r))
-        fail("non-numeric frame value", i + 3 + bad)
-    if values.ndim != 2 or values.shape[1] != n_ch:
-        k = next((k for k, r in enumerate(rows[:n_frames]) if len(r.split()) != n_ch), 0)
-        fail(f"frame has {len(rows[k].split())} values, the hierarchy has {n_ch} channels", i + 3 + k)
-    if frame_time <= 0:
-        fail("Frame Time must be > 0", i + 2)
-    return frame_time, values
+    if n_frames <= 0:
+        fail(f"Frames: {n_frames}: the file holds no motion", i + 1)
+    if not (np.isfinite(frame_time) and frame_time > 0):
+        fail("Frame Time must be a number > 0", i + 2)
+    return n_frames, frame_time
+
+
+def _motion_rows(f, first: int, n_frames: int, n_ch: int, step: int, fail, file_size: int,
+                 chunk: int = 4096) -> np.ndarray:
+    """Every ``step``-th of the ``n_frames`` frame rows (``n_ch`` numbers each), parsed a chunk at a time into
+    one array: at most what the file can hold is allocated, whatever ``Frames:`` claims."""
+    cap = -(-min(n_frames, file_size // max(1, 2 * n_ch) + 1) // step)  # a row takes >= 2 bytes a value
+    out = np.empty((cap, n_ch))
+    kept, frame, buf, where = 0, 0, [], []
+
+    def flush():
+        nonlocal kept
+        try:
+            block = np.array(buf, dtype=float)
+        except ValueError:
+            k = next((ln for ln, row in zip(where, buf) if not _floats_ok(" ".join(row))), where[0])
+            fail("non-numeric frame value", k)
+        bad = ~np.isfinite(block).all(1)
+        if bad.any():
+            fail("frame value is not finite (nan or inf)", where[int(np.flatnonzero(bad)[0])])
+        out[kept:kept + len(block)] = block
+        kept += len(block)
+        buf.clear()
+        where.clear()
+
+    for ln, line in enumerate(f, start=first):
+        if frame >= n_frames:
+            break
+        if not line.strip():
+            continue
+        if frame % step == 0:
+            tok = line.split()
+            if len(tok) != n_ch:
+                fail(f"frame has {len(tok)} values, the hierarchy has {n_ch} channels", ln)
+            buf.append(tok)
+            where.append(ln)
+            if len(buf) == chunk:
+                flush()
+        frame += 1
+    if buf:
+        flush()
+    if frame < n_frames:
+        fail(f"Frames: {n_frames} but only {frame} frame lines", first - 2)
+    return out[:kept]
 
 
 def _floats_ok(row: str) -> bool:

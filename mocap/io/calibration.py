@@ -17,6 +17,7 @@ import numpy as np
 from ..core.camera import Camera, CameraRig, rodrigues_to_matrix
 from ..errors import MocapError
 from .atomic import atomic_open, atomic_path
+from .guard import reader
 
 # Qualisys stores intrinsics in sub-pixel units of 1/64 px; Pose2Sim's converter also divides the
 # distortion coefficients by 64, and files converted by it (like the Pose2Sim demo's) depend on
@@ -38,10 +39,11 @@ def camera_fields_errors(path, label: str):
         yield
     except MocapError as e:
         raise MocapError(e.cause, path) from None
-    except (AttributeError, KeyError, ValueError, TypeError) as e:
+    except (AttributeError, KeyError, ValueError, TypeError, IndexError, OverflowError, cv2.error) as e:
         raise MocapError(f"{label} is incomplete or malformed ({type(e).__name__}: {e})", path) from None
 
 
+@reader("calibration")
 def read_calibration(path: str | Path) -> CameraRig:
     """Read any supported calibration file (by extension/content)."""
     path = Path(path)
@@ -78,6 +80,7 @@ def write_calibration(rig: CameraRig, path: str | Path) -> None:
 
 
 # ---------------------------------------------------------------- TOML (Pose2Sim / anipose)
+@reader("TOML calibration")
 def read_toml(path: str | Path) -> CameraRig:
     """Pose2Sim/anipose TOML: one table per camera (``[cam_01]`` or ``[cam_0]``), ordered numerically."""
     path = Path(path)
@@ -122,12 +125,13 @@ def write_toml(rig: CameraRig, path: str | Path, error: float = 0.0) -> None:
 
 
 # ---------------------------------------------------------------- Qualisys
+@reader("Qualisys calibration")
 def read_qca(path: str | Path, binning_factor: float = 1.0) -> CameraRig:
     """Qualisys ``.qca.txt`` export (XML): positions in mm, intrinsics in 1/64 px."""
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as e:
+    except (OSError, ET.ParseError, LookupError, UnicodeError, ValueError) as e:  # LookupError: unknown encoding
         raise MocapError(f"not a readable Qualisys calibration ({e})", path) from None
     cams = []
     for i, cam in enumerate(root.findall("cameras/camera")):
@@ -193,36 +197,53 @@ def _yml_pair(path: Path) -> tuple[Path, Path]:
     return folder / "intri.yml", folder / "extri.yml"
 
 
+@reader("OpenCV calibration")
 def read_opencv_yml(path: str | Path) -> CameraRig:
     """EasyMocap ``intri.yml`` (``K_<name>``, ``dist_<name>``) + ``extri.yml`` (``R_<name>``/``Rot_<name>``, ``T_<name>``)."""
     intri, extri = _yml_pair(Path(path))
     for p in (intri, extri):
         if not p.exists():
             raise MocapError("missing (OpenCV calibrations come as intri.yml + extri.yml)", p)
-    fi, fe = cv2.FileStorage(str(intri), cv2.FILE_STORAGE_READ), cv2.FileStorage(str(extri), cv2.FILE_STORAGE_READ)
+    fi, fe = _file_storage(intri), _file_storage(extri)
     try:
-        names_node = fi.getNode("names")
-        names = [names_node.at(i).string() for i in range(names_node.size())]
-        if not names:
-            raise MocapError("no 'names' list", intri)
-        cams = []
-        for n in names:
-            K, dist = fi.getNode(f"K_{n}").mat(), fi.getNode(f"dist_{n}").mat()
-            rot, rvec, T = fe.getNode(f"Rot_{n}").mat(), fe.getNode(f"R_{n}").mat(), fe.getNode(f"T_{n}").mat()
-            if K is None:
-                raise MocapError(f"no K_{n}", intri)
-            if T is None or (rot is None and rvec is None):
-                raise MocapError(f"no R_{n}/Rot_{n} or T_{n}", extri)
-            R = rot if rot is not None else rodrigues_to_matrix(rvec)
-            W, H = fi.getNode(f"W_{n}"), fi.getNode(f"H_{n}")
-            size = (W.real(), H.real()) if not W.empty() and not H.empty() else (2 * K[0, 2], 2 * K[1, 2])
-            try:
-                cams.append(Camera(n, K, np.zeros(5) if dist is None else dist.ravel(), R, T.ravel(), size))
-            except MocapError as e:
-                raise MocapError(e.cause, intri) from None
+        return _yml_cameras(fi, fe, intri, extri)
+    except (cv2.error, SystemError, UnicodeDecodeError) as e:  # OpenCV's parser fails late on damaged nodes
+        raise MocapError(f"not a readable OpenCV calibration ({str(e).strip().splitlines()[-1][:200]})", intri) from None
     finally:
         fi.release()
         fe.release()
+
+
+def _file_storage(path: Path):
+    """An OpenCV FileStorage open for reading; a file OpenCV cannot parse is a MocapError naming it."""
+    try:
+        fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
+    except (cv2.error, SystemError, UnicodeDecodeError) as e:
+        raise MocapError(f"not a readable OpenCV YAML/XML file ({str(e).strip().splitlines()[-1][:200]})", path) from None
+    if not fs.isOpened():
+        raise MocapError("not a readable OpenCV YAML/XML file", path)
+    return fs
+
+
+def _yml_cameras(fi, fe, intri: Path, extri: Path) -> CameraRig:
+    """The cameras of an open intri.yml / extri.yml pair (names, K, dist, W, H; Rot or R, T)."""
+    names_node = fi.getNode("names")
+    names = [names_node.at(i).string() for i in range(names_node.size())]
+    if not names:
+        raise MocapError("no 'names' list", intri)
+    cams = []
+    for n in names:
+        K, dist = fi.getNode(f"K_{n}").mat(), fi.getNode(f"dist_{n}").mat()
+        rot, rvec, T = fe.getNode(f"Rot_{n}").mat(), fe.getNode(f"R_{n}").mat(), fe.getNode(f"T_{n}").mat()
+        if K is None:
+            raise MocapError(f"no K_{n}", intri)
+        if T is None or (rot is None and rvec is None):
+            raise MocapError(f"no R_{n}/Rot_{n} or T_{n}", extri)
+        W, H = fi.getNode(f"W_{n}"), fi.getNode(f"H_{n}")
+        with camera_fields_errors(intri, f"camera {n}"):
+            R = rot if rot is not None else rodrigues_to_matrix(rvec)
+            size = (W.real(), H.real()) if not W.empty() and not H.empty() else (2 * K[0, 2], 2 * K[1, 2])
+            cams.append(Camera(n, K, np.zeros(5) if dist is None else dist.ravel(), R, T.ravel(), size))
     return CameraRig(cams, str(intri))
 
 

@@ -28,13 +28,16 @@ def describe(path: str | Path) -> str:
         return "\n".join(lines)
     if path.suffix.lower() == ".bvh":
         from .bvh import read_bvh
-        from .motion import load_motion
+        from .motion import guess_bvh_units
 
-        bvh = read_bvh(path)
-        m = load_motion(path)
-        return (f"{path}: BVH, {bvh.n_frames} frames at {bvh.fps:g} fps ({bvh.n_frames / bvh.fps:.2f} s), "
+        bvh = read_bvh(path, max_frames=2000)  # a long file is summarised from 2000 frames spread over it
+        n, fps = bvh.total_frames, bvh.fps
+        _, pos = bvh.global_transforms()
+        height = float(np.nanmedian(np.ptp(pos[..., 1], axis=1)))
+        height *= guess_bvh_units(height)
+        return (f"{path}: BVH, {n} frames at {fps:g} fps ({n / fps:.2f} s), "
                 f"{int((~bvh.end_sites).sum())} joints + {int(bvh.end_sites.sum())} end sites, root {bvh.names[0]}; "
-                f"body height {np.nanmedian(np.ptp(m.positions[..., 1], axis=1)):.2f} m with the guessed units")
+                f"body height {height:.2f} m with the guessed units")
     if path.suffix.lower() in READERS and path.suffix.lower() != ".npz" or (
             path.suffix.lower() == ".npz" and "positions" in np.load(path).files):
         m = read_motion(path)

@@ -20,6 +20,7 @@ from ..core.keypoints import Keypoints2D, sanitize
 from ..core.skeletons import BODY_25, BODY_25B, COCO_17, HALPE_26, MEDIAPIPE_33, Skeleton, get_skeleton
 from .atomic import atomic_open, atomic_path
 from .calibration import natural_key
+from .guard import reader
 
 _BY_COUNT = {17: COCO_17, 26: HALPE_26, 33: MEDIAPIPE_33}
 
@@ -61,6 +62,7 @@ def guess_openpose_skeleton(flat: np.ndarray) -> Skeleton:
     return BODY_25 if np.median(np.linalg.norm(p[:, 8, :2] - mid, axis=1) / scale) < 0.25 else BODY_25B
 
 
+@reader("OpenPose JSON folder")
 def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | None = None,
                           fps: float = 30.0, camera_names: list[str] | None = None,
                           unequal: bool = False) -> MultiPersonKeypoints:
@@ -126,6 +128,8 @@ def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:
     if not isinstance(doc, dict):
         raise MocapError("not an OpenPose keypoint file (top level is not an object)", f)
     people = []
+    if not isinstance(doc.get("people") or [], list):
+        raise MocapError(f"'people' must be a list of people, not {type(doc['people']).__name__}", f)
     for person in doc.get("people") or []:
         flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
         if not flat:
@@ -168,6 +172,7 @@ def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, fol
     return out
 
 
+@reader("COCO keypoint file")
 def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skeleton = "coco_17") -> MultiPersonKeypoints:
     """COCO keypoint results: a JSON list of ``{image_id, keypoints: [x, y, v]*J, score}``; one camera."""
     path = Path(path)
@@ -180,14 +185,22 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
     if not isinstance(doc, list) or not all(isinstance(d, dict) and "keypoints" in d for d in doc):
         raise MocapError("not a COCO results list (entries need 'image_id' and 'keypoints')", path)
     skeleton = get_skeleton(skeleton)
+    bad = next((n for n, d in enumerate(doc) if not isinstance(d.get("image_id", 0), (int, str))), None)
+    if bad is not None:
+        raise MocapError(f"entry {bad}: 'image_id' must be a number or a name", path)
     ids = sorted({d.get("image_id", 0) for d in doc}, key=natural_key)
     index = {i: n for n, i in enumerate(ids)}
     per_frame: dict[int, list] = {}
-    for d in doc:
-        arr = np.asarray(d["keypoints"], dtype=float).reshape(-1, 3)
+    for n, d in enumerate(doc):
+        try:
+            arr = np.asarray(d["keypoints"], dtype=float).reshape(-1, 3)
+            score = float(d.get("score", 1.0))
+        except (TypeError, ValueError):
+            raise MocapError(f"entry {n}: 'keypoints' must be x, y, v numbers per joint and 'score' a number",
+                             path) from None
         if len(arr) != len(skeleton):
             raise MocapError(f"{len(arr)} keypoints but skeleton {skeleton.name} has {len(skeleton)}", path)
-        per_frame.setdefault(index[d.get("image_id", 0)], []).append((d.get("score", 1.0), arr))
+        per_frame.setdefault(index[d.get("image_id", 0)], []).append((score, arr))
     P = max((len(v) for v in per_frame.values()), default=1)
     data = np.full((1, len(ids), P, len(skeleton), 3), np.nan)
     for t, people in per_frame.items():
@@ -238,6 +251,7 @@ def write_keypoints(kp: Keypoints2D, path: str | Path) -> None:
         raise MocapError("keypoints are written as .npz or .csv", path)
 
 
+@reader("keypoint file")
 def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None,
                    several: str | Callable[[MultiPersonKeypoints], Keypoints2D] = "error") -> Keypoints2D:
     """Read ``.npz``/``.csv`` written by :func:`write_keypoints`, an OpenPose JSON folder or COCO results.
@@ -269,8 +283,10 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
                 return pick(multi)
             return Keypoints2D(z["data"], str(z["skeleton"]), float(fps or z["fps"]), [str(n) for n in z["camera_names"]],
                                z["frames"], str(path))
-        except (OSError, ValueError, KeyError) as e:
-            raise MocapError(f"not a mocap keypoint .npz ({e})", path) from None
+        except MocapError as e:
+            raise MocapError(e.cause, path) from None
+        except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file
+            raise MocapError(f"not a mocap keypoint .npz ({type(e).__name__}: {e})", path) from None
     if suffix == ".csv":
         return _read_keypoints_csv(path, skeleton, fps or 30.0)
     if suffix == ".json":
@@ -279,11 +295,19 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
 
 
 def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise MocapError(f"cannot read as CSV ({e})", path) from None
     if not rows or [h.strip().lower() for h in rows[0]] != _CSV_HEADER:
         raise MocapError(f"CSV header must be {','.join(_CSV_HEADER)}", path)
     rows = rows[1:]
+    for lineno, r in enumerate(rows, start=2):
+        if len(r) != len(_CSV_HEADER) or not r[1].strip().lstrip("-").isdigit():
+            raise MocapError(f"line {lineno}: expected camera, frame (a whole number), joint, x, y, confidence", path)
+    if not rows:
+        raise MocapError("no keypoint rows after the header", path)
     cams = list(dict.fromkeys(r[0] for r in rows))
     frames = sorted({int(r[1]) for r in rows})
     joints = list(dict.fromkeys(r[2] for r in rows))

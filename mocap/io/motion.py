@@ -14,6 +14,7 @@ from ..errors import MocapError
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import get_skeleton, skeleton_from_names
 from .atomic import atomic_open, atomic_path
+from .guard import reader
 
 
 
@@ -46,6 +47,7 @@ def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m
             f.write(f"{t + 1}\t{t / m.fps!r}\t" + "\t".join(_num(v) for v in pos[t].ravel()) + "\n")
 
 
+@reader("TRC file")
 def read_trc(path: str | Path, up: str = "y") -> Motion3D:
     """Read a TRC file; returns metres with ``up`` as the file's vertical axis ('y' for OpenSim files)."""
     path = Path(path)
@@ -91,6 +93,7 @@ def write_csv(motion: Motion3D, path: str | Path, units: str = "m") -> None:
             w.writerow([repr(t / motion.fps)] + [_num(v) for v in (motion.positions[t] * s).ravel()])
 
 
+@reader("motion CSV")
 def read_csv(path: str | Path) -> Motion3D:
     path = Path(path)
     try:
@@ -104,20 +107,42 @@ def read_csv(path: str | Path) -> Motion3D:
                 k, v = part.split("=", 1)
                 meta[k.strip()] = v.strip()
         lines = lines[1:]
-    rows = list(csv.reader(lines))
-    if not rows or rows[0][0] != "time" or (len(rows[0]) - 1) % 3:
+    rows = [r for r in csv.reader(lines) if r]
+    if not rows or rows[0][0] != "time" or len(rows[0]) < 4 or (len(rows[0]) - 1) % 3:
         raise MocapError("CSV header must be time, <joint>_x, <joint>_y, <joint>_z, ...", path)
     names = [h[:-2] for h in rows[0][1::3]]
+    width = len(rows[0])
+    for n, r in enumerate(rows[1:], start=2):
+        if len(r) != width:
+            raise MocapError(f"row {n}: {len(r)} values, the header has {width}", path)
     try:
-        data = np.array([[float(c) if c else np.nan for c in r[1:]] for r in rows[1:]], dtype=float)
+        data = np.array([[float(c) if c else np.nan for c in r] for r in rows[1:]], dtype=float).reshape(-1, width)
     except ValueError as e:
         raise MocapError(f"non-numeric value ({e})", path) from None
-    t = np.array([float(r[0]) for r in rows[1:]])
-    fps = float(meta.get("fps", 1.0 / np.median(np.diff(t)) if len(t) > 1 else 30.0))
-    pos = data.reshape(len(rows) - 1, len(names), 3) * _scale(meta.get("units", "m"), path)
+    if not len(data):
+        raise MocapError("no frame rows after the header", path)
+    t = data[:, 0]
+    steps = np.diff(t)
+    fps = _number(meta["fps"], "fps", path) if "fps" in meta else (
+        1.0 / float(np.median(steps)) if len(t) > 1 and np.isfinite(steps).all() and np.median(steps) > 0 else 30.0)
+    if not (np.isfinite(fps) and 0 < fps <= 100_000):
+        raise MocapError(f"frame rate {fps:g} is not a frame rate", path)
+    pos = data[:, 1:].reshape(len(data), len(names), 3) * _scale(meta.get("units", "m"), path)
+    pos[~np.isfinite(pos).all(-1)] = np.nan
     sk = meta.get("skeleton")
-    skeleton = get_skeleton(sk) if sk and sk != "custom" and len(get_skeleton(sk)) == len(names) else skeleton_from_names(names)
-    return Motion3D(pos, skeleton, fps, up=meta.get("up", "y"), joint_names=names)
+    skeleton = get_skeleton(sk) if sk and sk.lower() in _registered() and len(get_skeleton(sk)) == len(names) \
+        else skeleton_from_names(names)
+    up = meta.get("up", "y")
+    if up not in ("x", "y", "z"):
+        raise MocapError(f"up axis {up!r}: expected x, y or z", path)
+    return Motion3D(pos, skeleton, fps, up=up, joint_names=names)
+
+
+def _number(text: str, what: str, path) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise MocapError(f"{what} {text!r} is not a number", path) from None
 
 
 def write_npz(motion: Motion3D, path: str | Path) -> None:
@@ -140,12 +165,14 @@ def write_people_npz(motions: list[Motion3D], ids: list[int], path: str | Path) 
                                 joint_names=np.array(m.names), fps=m.fps, up=m.up, units="m", skeleton=m.skeleton.name)
 
 
+@reader("motion NPZ")
 def read_people_npz(path: str | Path) -> tuple[list[int], list[Motion3D]]:
     """IDs and motions of every person in an NPZ (a single-person NPZ gives one, with ID 1)."""
     ids, motions, _ = _read_npz(path)
     return ids, motions
 
 
+@reader("motion NPZ")
 def read_npz(path: str | Path) -> Motion3D:
     ids, motions, several = _read_npz(path)
     if several:
@@ -167,10 +194,17 @@ def _read_npz(path: str | Path) -> tuple[list[int], list[Motion3D], bool]:
         ids = [int(i) for i in z["ids"]] if several else [1]
         if not several:
             positions, confidence = positions[None], confidence[None]
-        return ids, [Motion3D(p, skeleton, float(z["fps"]), c, str(z["up"]), names)
-                     for p, c in zip(positions, confidence)], several
-    except (OSError, ValueError, KeyError) as e:
-        raise MocapError(f"not a mocap motion .npz ({e})", path) from None
+        fps, up = float(z["fps"]), str(z["up"])
+        if positions.shape[-2:] != (len(names), 3) or confidence.shape != positions.shape[:-1]:
+            raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} do not fit "
+                             f"{len(names)} joint names")
+        if not (np.isfinite(fps) and 0 < fps <= 100_000) or up not in ("x", "y", "z"):
+            raise ValueError(f"fps {fps:g} / up axis {up!r}")
+        return ids, [Motion3D(p, skeleton, fps, c, up, names) for p, c in zip(positions, confidence)], several
+    except MocapError as e:
+        raise MocapError(e.cause, path) from None
+    except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file
+        raise MocapError(f"not a mocap motion .npz ({type(e).__name__}: {e})", path) from None
 
 
 def write_c3d(motion: Motion3D, path: str | Path, units: str = "mm", up: str = "z") -> None:
@@ -194,22 +228,41 @@ def write_c3d(motion: Motion3D, path: str | Path, units: str = "mm", up: str = "
         c.write(str(tmp))
 
 
+@reader("C3D file")
 def read_c3d(path: str | Path, up: str = "z") -> Motion3D:
-    """C3D points (any units in POINT:UNITS) -> metres; ``up`` is the file's vertical axis (Z for labs)."""
+    """C3D points (any units in POINT:UNITS) -> metres; ``up`` is the file's vertical axis (Z for labs).
+
+    Read with the pure-Python ``c3d`` package: a corrupt file is a :class:`MocapError` (ezc3d, which writes our
+    C3D files, can crash or loop forever in native code on a damaged one, beyond any error handling)."""
+    import io
+    import logging
+
     path = Path(path)
     try:
-        import ezc3d
-        c = ezc3d.c3d(str(path))
+        import c3d
     except ImportError:
-        raise MocapError("reading C3D needs ezc3d (pip install 'mocap-pipeline[c3d]')", path) from None
-    except Exception as e:  # ezc3d raises plain RuntimeError/ValueError on corrupt files
-        raise MocapError(f"not a readable C3D file ({e})", path) from None
-    names = [str(n) for n in c["parameters"]["POINT"]["LABELS"]["value"]]
-    units = (c["parameters"]["POINT"].get("UNITS", {}).get("value") or ["mm"])[0]
-    pos = c["data"]["points"][:3].transpose(2, 1, 0) * _scale(units, path)
-    res = c["data"]["meta_points"]["residuals"][0].T
-    pos[res < 0] = np.nan
-    fps = float(c["parameters"]["POINT"]["RATE"]["value"][0])
+        raise MocapError("reading C3D needs the c3d package (pip install 'mocap-pipeline[c3d]')", path) from None
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise MocapError(f"cannot read ({e.strerror})", path) from None
+    logging.getLogger("c3d").setLevel(logging.CRITICAL)  # it logs what it then raises
+    try:
+        r = c3d.Reader(io.BytesIO(data))
+        names = [str(n).strip() for n in r.point_labels]
+        frames = [p[:, :4].astype(float) for _, p, _ in r.read_frames()]
+        fps = float(r.point_rate)
+        units = r.get("POINT:UNITS").string_value.strip() if r.get("POINT:UNITS") is not None else "mm"
+    except Exception as e:  # struct/assert/index errors of a damaged file, wherever the parser meets them
+        raise MocapError(f"not a readable C3D file ({type(e).__name__}: {e})", path) from None
+    if not frames or not names or any(f.shape != (len(names), 4) for f in frames):
+        raise MocapError(f"C3D holds {len(frames)} frames of {len(names)} labelled points: nothing to read", path)
+    if not (np.isfinite(fps) and 0 < fps <= 100_000):
+        raise MocapError(f"POINT:RATE is {fps:g}, not a frame rate", path)
+    pts = np.stack(frames)  # (T, J, 4): x, y, z, residual (-1: missing)
+    pos = pts[..., :3] * _scale(units or "mm", path)
+    pos[pts[..., 3] < 0] = np.nan
+    pos[~np.isfinite(pos).all(-1)] = np.nan
     return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
 
 
@@ -222,6 +275,7 @@ READERS = {".trc": read_trc, ".csv": read_csv, ".npz": read_npz, ".c3d": read_c3
 WRITERS = {".trc": write_trc, ".csv": write_csv, ".npz": write_npz, ".c3d": write_c3d}
 
 
+@reader("3D motion file")
 def read_motion(path: str | Path) -> Motion3D:
     """Read any supported 3D file by extension."""
     path = Path(path)
@@ -253,6 +307,7 @@ def guess_bvh_units(body_height: float) -> float:
     return 1.0
 
 
+@reader("3D motion file")
 def load_motion(path: str | Path, in_units: str | float = "auto") -> Motion3D:
     """Any 3D file (TRC, CSV, NPZ, C3D or BVH) as a Motion3D in metres; BVH units from ``in_units``
     ("auto" guesses from the body's height)."""

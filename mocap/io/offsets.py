@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import MocapError
 from .atomic import atomic_path
+from .guard import reader
 
 
 def offsets_path(calib: str | Path) -> Path:
@@ -39,6 +40,7 @@ def write_offsets(doc: dict, path: str | Path) -> None:
         tmp.write_text("\n".join(lines))
 
 
+@reader("offsets file")
 def read_offsets(path: str | Path) -> dict:
     """Read an offsets file (module docstring); a missing or malformed file raises :class:`MocapError` naming it."""
     path = Path(path)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..core.motion import Motion3D, resample
 from ..errors import MocapError
+from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..io.motion import load_motion, write_motion
 from ..retarget.solve import Retargeted, retarget
@@ -13,7 +16,9 @@ from ..retarget.solve import Retargeted, retarget
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
                  fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
     """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``
-    (units cm unless ``units``); other formats keep the joints (metres unless ``units``)."""
+    (units cm unless ``units``); other formats keep the joints (metres unless ``units``). ``out`` may not be
+    ``inp`` (refused before anything is read or written)."""
+    check_output(out, inp)
     motion = load_motion(inp, in_units)
     if motion.n_frames == 0:
         raise MocapError("motion has no frames", inp)
@@ -25,8 +30,11 @@ def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: 
 def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: str | None = None,
               **retarget_kwargs) -> Motion3D | Retargeted:
     """Write ``motion`` in the format of ``out``'s extension: BVH is retargeted to ``rig`` (cm unless
-    ``units``), the others keep the joints (metres unless ``units``). Returns what was written."""
+    ``units``), the others keep the joints (metres unless ``units``). Returns what was written. A motion with
+    no valid point at all is an error, not an empty file."""
     out = Path(out)
+    if motion.n_frames == 0 or not np.isfinite(motion.positions).all(-1).any():
+        raise MocapError("nothing to write: no frame has a valid point", out)
     if out.suffix.lower() == ".bvh":
         r = retarget(motion, rig, **retarget_kwargs)
         write_bvh(r.to_bvh(units or "cm"), out)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..detect.detector import Detection, detect_video
 from ..errors import MocapError
@@ -76,6 +77,7 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[
     from ..io.keypoints import read_keypoints
     from .convert import write_any
 
+    check_output(output, keypoints)
     notes = []
     kp = read_keypoints(keypoints, skeleton=skeleton, fps=fps, several=follow_person)
     if kp.n_cameras != 1:
@@ -108,6 +110,9 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
 
     if method not in ("lifter", "world"):
         raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
+    check_output(output, video)
+    if preview:
+        check_output(preview, video, output)
     if people not in (None, "all"):
         raise MocapError(f"people must be 'all' or None, not {people!r}")
     model = None

@@ -246,7 +246,7 @@ def test_sigterm_stops_cleanly_and_a_rerun_finishes(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + signal.SIGTERM, err
     assert not list(root.rglob(".*.tmp*")) and not list(root.rglob(".pose.tmp*"))
     done = statuses(run_session(read_session(root), BatchOptions(jobs=2)))
     assert any(v == "up to date" for v in done.values()) and all(v in ("done", "up to date") for v in done.values())

@@ -1,0 +1,104 @@
+"""Every numeric command-line option checked before any work starts: a finite number in its range, or one
+``error: mocap CMD: argument --opt: what is wrong and what is expected`` line and exit code 2.
+
+:data:`RANGES` holds each option's range (per command where the same name means different things); the
+parser's ``type=float`` / ``type=int`` options are given a checking type by :func:`check_numbers`, and a test
+makes sure no numeric option is left without a range.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+INF = math.inf
+# option -> (low, high, low included, high included); "cmd --opt" overrides "--opt"
+RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "--fps": (0, 10_000, False, True),
+    "--min-confidence": (0, 1, True, False),
+    "--threshold": (0, 10_000, False, True),
+    "--focal": (0, 1e6, False, True),
+    "--max-offset": (0, 3600, False, True),
+    "--stride": (1, 10_000, True, True),
+    "--resize": (16, 100_000, True, True),
+    "--start": (0, INF, True, False),
+    "--end": (0, INF, False, False),
+    "--max-people": (1, 1000, True, True),
+    "--jobs": (1, 1024, True, True),
+    "--cpus-per-task": (0, 1024, False, True),
+    "--minutes": (0, 100_000, False, True),
+    "--seed": (-INF, INF, False, False),
+    "--steps": (1, 1e9, True, True),
+    "--lr": (0, 1, False, True),
+    "--pose-aug": (0, 1, True, True),
+    "--frames": (1, 1e12, True, True),
+    "--seconds": (0, 1e9, False, True),
+    "--max-gap": (0, 3600, True, True),
+    "--frame": (0, 1e12, True, True),
+    "--size": (16, 16_384, True, True),
+    "--dpi": (1, 2400, True, True),
+    "--squares": (2, 200, True, True),
+    "--square-mm": (0, 10_000, False, True),
+    "--marker-mm": (0, 10_000, False, True),
+    "--every": (0, 3600, False, True),
+    "--origin-frame": (0, 1e12, True, True),
+    "--height": (0.1, 10, False, True),          # a person's standing height, m (convert, calibrate)
+    "lift --width": (16, 100_000, True, True),    # image size, px
+    "lift --height": (16, 100_000, True, True),
+}
+
+
+def _describe(lo, hi, lo_in, hi_in) -> str:
+    if hi == INF and lo == -INF:
+        return "a finite number"
+    if hi == INF:
+        return f"{'>=' if lo_in else '>'} {lo:g}"
+    if lo == -INF:
+        return f"{'<=' if hi_in else '<'} {hi:g}"
+    return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+
+
+def checked(kind: type, limits: tuple[float, float, bool, bool]):
+    """An argparse ``type``: ``kind`` (int or float) parsed from the text, finite and within ``limits``."""
+    lo, hi, lo_in, hi_in = limits
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {'whole number' if kind is int else 'number'} "
+                                             f"{_describe(*limits)}, not {text!r}") from None
+        ok = math.isfinite(value) and (lo < value or (lo_in and value == lo)) and (value < hi or (hi_in and value == hi))
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {'a whole number ' if kind is int else ''}"
+                                             f"{_describe(*limits)}, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def check_numbers(parser: argparse.ArgumentParser, command: str = "") -> list[str]:
+    """Give every ``type=float`` / ``type=int`` option of ``parser`` and its subcommands a checking type from
+    :data:`RANGES`; returns the options that have none (a test keeps this empty)."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                missing += check_numbers(child, name)
+        elif action.type in (int, float) and action.option_strings:
+            opt = max(action.option_strings, key=len)
+            limits = RANGES.get(f"{command} {opt}") or RANGES.get(opt)
+            if limits is None:
+                missing.append(f"{command} {opt}")
+            else:
+                action.type = checked(action.type, limits)
+    return missing
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage dump): ``error: mocap CMD: what`` and exit code 2."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
