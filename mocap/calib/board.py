@@ -48,6 +48,9 @@ class Board:
                              f"{self.square * 1000:g} mm")
         if self.kind == "charuco" and not 0 < self.marker < self.square:
             raise MocapError("a ChArUco marker must be smaller than its square")
+        if self.kind == "charuco" and not (self.dictionary.startswith("DICT_") and hasattr(cv2.aruco, self.dictionary)):
+            known = ", ".join(n for n in dir(cv2.aruco) if n.startswith("DICT_") and not n.endswith("_ORIGINAL"))
+            raise MocapError(f"unknown ArUco dictionary {self.dictionary!r} (known: {known})")
 
     @property
     def inner(self) -> tuple[int, int]:

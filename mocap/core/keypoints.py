@@ -62,14 +62,14 @@ class Keypoints2D:
         """``(C, T, J)`` confidence (0 where missing)."""
         return self.data[..., 2]
 
-def sanitize(data: np.ndarray) -> np.ndarray:
+def sanitize(data: np.ndarray, copy: bool = True) -> np.ndarray:
     """Normalise missing values: non-finite or non-positive confidence -> NaN xy, confidence 0.
 
     OpenPose writes (0, 0, 0) for an undetected joint; NaN/inf coordinates or confidences and
     negative confidences are treated as missing too. Confidences above 1 are kept (some tools
-    write heatmap scores); they only weight the triangulation.
+    write heatmap scores); they only weight the triangulation. ``copy=False`` cleans a float array in place.
     """
-    data = np.array(data, dtype=float)
+    data = np.array(data, dtype=float) if copy else np.asarray(data, dtype=float)
     conf = data[..., 2]
     bad = ~np.isfinite(conf) | (conf <= 0) | ~np.isfinite(data[..., :2]).all(axis=-1)
     data[bad, :2] = np.nan

@@ -81,15 +81,23 @@ class Motion3D:
         return list(self.joint_names or self.skeleton.names)
 
 
+MAX_RESAMPLE_GB = 4.0  # resample refuses to build more than this (a typo like --fps 1e9 is not an OOM kill)
+
+
 def resample(motion: Motion3D, fps: float) -> Motion3D:
     """Linear resampling of positions (and confidence) to ``fps`` over the same time span (NaN stays
     NaN where either neighbour is NaN)."""
-    if fps <= 0:
-        raise MocapError(f"fps must be > 0, got {fps}")
+    if not (np.isfinite(fps) and fps > 0):
+        raise MocapError(f"fps must be a finite number > 0, got {fps}")
     if abs(fps - motion.fps) < 1e-9:
         return motion
     t_old = motion.times
-    t_new = np.arange(0, t_old[-1] + 1e-9, 1.0 / fps)
+    n_new = int(t_old[-1] * fps + 1e-6) + 1
+    size_gb = n_new * max(1, motion.positions[0].size) * 8 * 2 / 1e9  # positions + interpolation scratch
+    if size_gb > MAX_RESAMPLE_GB:
+        raise MocapError(f"resampling {motion.n_frames} frames to {fps:g} fps would make {n_new} frames "
+                         f"(~{size_gb:.0f} GB); ask for a lower frame rate")
+    t_new = np.arange(n_new) / fps
     return replace(motion, positions=resample_array(motion.positions, t_old, t_new),
                    confidence=resample_array(motion.confidence, t_old, t_new), fps=fps)
 

@@ -89,6 +89,9 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
     return cost
 
 
+BIRTH_PAIRS = 5  # epipolar partners per detection and view pair tried as a new person (see _Tracker._births)
+
+
 @dataclass
 class TrackingOptions:
     """Options of :func:`track_people` (distances in metres, times in seconds).
@@ -217,10 +220,15 @@ class _Tracker:
 
     # -- per frame
     def step(self, t: int) -> None:
-        xy, conf = self.xy[:, t], self.conf[:, t]
+        """Frame ``t``, on the slots that hold a detection in some view only (a crowd in one frame costs that
+        frame, not every frame); ``_record`` maps them back to the file's slots."""
+        self.slots = np.flatnonzero((self.conf[:, t] > 0).any(axis=(0, 2)))
+        if not self.slots.size:
+            return
+        xy, conf = self.xy[:, t][:, self.slots], self.conf[:, t][:, self.slots]
         usable = (conf > 0).sum(-1) >= self.o.min_joints  # (C, P)
         w = np.where(usable[..., None], conf, 0.0)
-        claimed = np.zeros((self.C, self.P), bool)
+        claimed = np.zeros(usable.shape, bool)
         updated = np.zeros(len(self.pose), bool)
         if len(self.pose):
             unseen_s = (t - self.last) / self.fps
@@ -292,6 +300,7 @@ class _Tracker:
         L = bone_lengths(X, self.bones)
         self.bone_sum[ks] += np.nan_to_num(L)
         self.bone_n[ks] += np.isfinite(L)
+        views = np.where(views >= 0, self.slots[np.maximum(views, 0)], -1)  # this frame's slots -> the file's
         for i, k in enumerate(ks):
             self.assign[k][:, t] = views[:, i]
             self.seen[k][t] = True
@@ -310,7 +319,11 @@ class _Tracker:
     def _births(self, t, xy, w, free, updated) -> None:
         C, J = self.C, self.J
         epi = pairwise_costs(xy[:, None], w[:, None], self.rig)[:, :, 0]  # (C, C, P, P) px
-        a, b, p, q = np.nonzero(np.triu(np.ones((C, C), bool), 1)[:, :, None, None] & (epi < self.epi)
+        # each detection pairs with its BIRTH_PAIRS best epipolar partners in another view at most: a crowd in
+        # one frame costs O(C^2 P) hypotheses, not O(C^2 P^2) (no change up to BIRTH_PAIRS people)
+        best = (np.argsort(np.argsort(epi, axis=-1), axis=-1) < BIRTH_PAIRS) \
+            & (np.argsort(np.argsort(epi, axis=-2), axis=-2) < BIRTH_PAIRS)
+        a, b, p, q = np.nonzero(np.triu(np.ones((C, C), bool), 1)[:, :, None, None] & (epi < self.epi) & best
                                 & free[:, None, :, None] & free[None, :, None, :])
         if not a.size:
             return
@@ -322,7 +335,8 @@ class _Tracker:
         hx[b, cand], hw[b, cand] = xy[b, q], w[b, q]
         H, _, _ = triangulate_robust(hx.reshape(C, -1, 2), hw.reshape(C, -1), self.Rt, self.focals, self.thr, 2)
         H = H.reshape(n, J, 3)
-        cost = robust_distance(depth_offsets(H, xy, self.Rt), w[:, None], self.o.min_joints)  # (C, n, P)
+        cost = np.concatenate([robust_distance(depth_offsets(H[i:i + 256], xy, self.Rt), w[:, None], self.o.min_joints)
+                               for i in range(0, n, 256)], axis=1)  # (C, n, P), a block of hypotheses at a time
         cost = np.where(free[:, None], cost, UNSEEN)
         best = cost.min(-1)
         support = (best < self.o.gate_m).sum(0)

@@ -5,6 +5,8 @@ All readers return a :class:`~mocap.core.camera.CameraRig` in metres with OpenCV
 """
 from __future__ import annotations
 
+import json
+
 import re
 from contextlib import contextmanager
 import tomllib
@@ -115,7 +117,7 @@ def write_toml(rig: CameraRig, path: str | Path, error: float = 0.0) -> None:
     """Pose2Sim-style TOML (``[cam_01]`` tables; floats written with full precision)."""
     lines = []
     for i, c in enumerate(rig):
-        lines += [f"[cam_{i + 1:02d}]", f'name = "{c.name}"', f"size = {_vec(c.size)}",
+        lines += [f"[cam_{i + 1:02d}]", f"name = {json.dumps(c.name)}", f"size = {_vec(c.size)}",
                   "matrix = [ " + ", ".join(_vec(row) for row in c.K) + "]",
                   f"distortions = {_vec(c.dist)}", f"rotation = {_vec(c.rvec)}",
                   f"translation = {_vec(c.t)}", f"fisheye = {'true' if c.fisheye else 'false'}", ""]
@@ -250,6 +252,9 @@ def _yml_cameras(fi, fe, intri: Path, extri: Path) -> CameraRig:
 def write_opencv_yml(rig: CameraRig, folder: str | Path) -> None:
     """Write ``intri.yml`` and ``extri.yml`` into ``folder`` (EasyMocap layout, distortion as 1x5)."""
     intri, extri = _yml_pair(Path(folder) if Path(folder).is_dir() or not Path(folder).suffix else Path(folder))
+    bad = next((c.name for c in rig if not re.fullmatch(r"[A-Za-z0-9_]+", c.name)), None)
+    if bad is not None:
+        raise MocapError(f"camera name {bad!r}: OpenCV YAML keys take letters, digits and _ only", intri)
     if any(c.fisheye for c in rig) or any(len(c.dist) > 5 for c in rig):
         raise MocapError("intri.yml holds only k1 k2 p1 p2 k3 (no fisheye, no rational model)", intri)
     with atomic_path(intri) as ti, atomic_path(extri) as te:

@@ -115,7 +115,7 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
         raise MocapError(f"files hold {n_joints} keypoints per person, skeleton {skeleton.name} has {len(skeleton)}",
                          folders[0])
     names = camera_names or [re.sub(r"_json$", "", f.name) for f in folders]
-    return MultiPersonKeypoints(sanitize(data), skeleton, fps, names, np.array(numbers), [str(f) for f in folders])
+    return MultiPersonKeypoints(sanitize(data, copy=False), skeleton, fps, names, np.array(numbers), [str(f) for f in folders])
 
 
 def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:

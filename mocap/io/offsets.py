@@ -9,6 +9,8 @@ has ``decided = false`` and no offset. Plain data in and out::
 """
 from __future__ import annotations
 
+import json
+
 import tomllib
 from pathlib import Path
 
@@ -27,9 +29,9 @@ def write_offsets(doc: dict, path: str | Path) -> None:
     """Write the offsets ``doc`` (module docstring) as TOML, atomically."""
     lines = ["# Camera time offsets written by `mocap sync`. Camera c's frame u shows the reference's time tau when",
              "# u = (tau + offset_s) * fps; with equal frame rates reference frame t is frame t + offset_frames.",
-             "[sync]", f'reference = "{doc["reference"]}"', f'method = "{doc["method"]}"', ""]
-    for cam in doc["cameras"]:
-        lines += [f'[cameras."{cam["name"]}"]', f'fps = {float(cam["fps"])!r}']
+             "[sync]", f'reference = {json.dumps(str(doc["reference"]))}', f'method = {json.dumps(str(doc["method"]))}', ""]
+    for cam in doc["cameras"]:  # names as TOML basic strings (JSON's escapes are TOML's)
+        lines += [f'[cameras.{json.dumps(str(cam["name"]))}]', f'fps = {float(cam["fps"])!r}']
         if cam["offset_s"] is None:
             lines += ["decided = false"]
         else:

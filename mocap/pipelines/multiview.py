@@ -91,6 +91,7 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     retargeted to ``job.rig``)."""
     if len(rig) != kp.n_cameras:
         raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
+    check_views(rig, job.calib)
     if job.mode == "pose2sim":
         res = triangulate_pose2sim(kp, rig, likelihood_threshold=job.min_confidence,
                                    reproj_threshold=job.threshold_px or 15.0)
@@ -104,6 +105,12 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
         res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
     if job.smooth:
         res = refine_triangulation(res, kp, rig)
+    if not res.motion.valid.any():
+        seen = ((kp.confidence >= job.min_confidence) & (kp.confidence > 0)).any(-1)  # (C, T)
+        usable = int((seen.sum(0) >= 2).sum())
+        raise MocapError(f"no point could be triangulated ({usable} of {kp.n_frames} frames have a detection at "
+                         f"confidence >= {job.min_confidence:g} in 2 or more views); nothing written",
+                         job.keypoints[0] if job.keypoints else job.calib)
     valid = res.motion.valid[span]
     missing = int((~valid).sum())
     if missing:
@@ -111,6 +118,18 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     if job.output:
         write_any(res.motion, job.output, job.rig)
     return res
+
+
+def check_views(rig: CameraRig, where=None) -> None:
+    """Triangulation needs two cameras some distance apart: one camera, or cameras all at the same place (a
+    calibration copied for every camera), is an error naming the calibration."""
+    if len(rig) < 2:
+        raise MocapError(f"triangulation needs 2 or more cameras, the calibration has {len(rig)} "
+                         "(one camera: mocap lift or video2bvh)", where)
+    centres = np.array([c.center for c in rig])
+    if np.linalg.norm(centres[:, None] - centres[None], axis=-1).max() < 0.01:
+        raise MocapError("all cameras are at the same place (no baseline, no depth): is the same camera copied "
+                         "for every view?", where)
 
 
 def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig) -> TriangulationResult:

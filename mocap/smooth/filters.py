@@ -168,10 +168,26 @@ FILTERS = {"butterworth": butterworth, "savgol": savgol, "median": median, "gaus
            "one_euro": one_euro, "kalman": kalman_rts}
 
 
+ZERO_OK = {"beta"}  # filter parameters that may be 0 (One-Euro's speed coefficient); the others must be > 0
+
+
 def smooth(x: np.ndarray, fps: float, name: str = "butterworth", **params) -> np.ndarray:
     """Apply the filter called ``name`` (see :data:`FILTERS`) with its parameters."""
     try:
         f = FILTERS[name]
     except KeyError:
         raise MocapError(f"unknown filter {name!r}; known: {', '.join(FILTERS)}") from None
+    import inspect
+
+    sig = inspect.signature(f).parameters
+    known = [p for p in sig if p not in ("x", "fps")]
+    for k, v in list(params.items()):
+        if k not in known:
+            raise MocapError(f"filter {name} has no parameter {k!r} (its parameters: {', '.join(known)})")
+        whole = sig[k].annotation in (int, "int")
+        low_ok = v >= 0 if k in ZERO_OK else v > 0
+        if not np.isfinite(v) or not low_ok or (whole and (v != int(v) or v < 1)):
+            raise MocapError(f"filter {name}: {k} must be a {'whole number >= 1' if whole else 'finite number'} "
+                             f"{'>= 0' if k in ZERO_OK else '> 0'}, not {v:g}")
+        params[k] = int(v) if whole else float(v)
     return f(x, fps, **params)
