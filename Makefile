@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-shared demo venv system clean bench
+.PHONY: test test-shared demo venv system clean bench fuzz
 
 system:
 	@bash tools/system-deps.sh
@@ -28,6 +28,11 @@ test-shared: venv
 
 demo: venv
 	$(VENV)/bin/mocap demo -o demo_out
+
+# Opt-in: the mutation fuzzer at length (tests/hostile/test_fuzz.py runs 400 inputs per reader in make test).
+FUZZ_INPUTS ?= 100000
+fuzz: venv
+	$(PY) -m mocap.testing.fuzz --inputs $(FUZZ_INPUTS)
 
 bench: venv
 	$(PY) benchmarks/triangulation.py

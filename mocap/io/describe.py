@@ -8,10 +8,12 @@ import numpy as np
 from ..errors import MocapError
 from .calibration import read_calibration
 from .keypoints import keypoint_folders, read_keypoints, read_openpose_folders
+from .guard import reader
 from .motion import READERS, read_motion
 
 
 
+@reader("calibration, keypoint or motion file")
 def describe(path: str | Path) -> str:
     """Human-readable summary of a calibration, keypoint source or 3D motion file."""
     path = Path(path)

@@ -64,6 +64,9 @@ def read_trc(path: str | Path, up: str = "y") -> Motion3D:
         n_markers = int(header["NumMarkers"])
     except (KeyError, ValueError):
         raise MocapError("line 3: DataRate/NumMarkers missing or not numbers", path) from None
+    if not (np.isfinite(fps) and 0 < fps <= 100_000) or n_markers < 1:
+        raise MocapError(f"line 3: DataRate {fps:g} and NumMarkers {n_markers}: expected a frame rate > 0 and "
+                         "at least one marker", path)
     scale = _scale(header.get("Units", "m"), path)
     names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()][:n_markers]
     if len(names) != n_markers:
@@ -78,7 +81,10 @@ def read_trc(path: str | Path, up: str = "y") -> Motion3D:
             rows.append([float(c) if c.strip() and c.strip().lower() != "nan" else np.nan for c in cells])
         except ValueError:
             raise MocapError(f"line {lineno}: non-numeric value", path) from None
+    if not rows:
+        raise MocapError("no frame rows after the header", path)
     pos = np.array(rows, dtype=float).reshape(-1, n_markers, 3) * scale
+    pos[~np.isfinite(pos).all(-1)] = np.nan
     return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
 
 
