@@ -192,3 +192,20 @@ def test_sigterm_during_video2bvh(tmp_path):
     assert code == 128 + signal.SIGTERM and "terminated" in err, err
     assert not out.exists() and not temporaries(tmp_path)
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_full_disk_is_reported_and_leaves_nothing(tmp_path):
+    """A real write failure: the process may write files of at most 20 kB (RLIMIT_FSIZE; writes past it fail with
+    EFBIG as on a full disk)."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "out.bvh"
+    proc = subprocess.run([sys.executable, "-m", "mocap.cli", "convert", str(TRC), str(out)], capture_output=True,
+                          text=True, preexec_fn=limit, timeout=120)
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and err.startswith("error: ") and err.count("\n") == 0, err
+    assert "cannot write" in err and str(out) in err
+    assert not out.exists() and not temporaries(tmp_path)
