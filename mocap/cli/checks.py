@@ -31,6 +31,8 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "--steps": (1, 1e9, True, True),
     "--lr": (0, 1, False, True),
     "--pose-aug": (0, 1, True, True),
+    "--batch": (1, 100_000, True, True),
+    "--outputs": (1, 10_000, True, True),
     "--frames": (1, 1e12, True, True),
     "--seconds": (0, 1e9, False, True),
     "--max-gap": (0, 3600, True, True),

@@ -29,7 +29,8 @@ def cmd_lifter(args) -> int:
     console = _console(args)
     if args.action == "train":
         card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
-                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, norm=args.norm, log=lambda m: console.print(m, soft_wrap=True))
+                     causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, norm=args.norm,
+                     batch=args.batch, outputs=args.outputs, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -110,7 +111,11 @@ def add_commands(sub) -> None:
     lt.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule; default 2e-3)")
     lt.add_argument("--pose-aug", type=float, default=0.5,
                     help="share of training samples given new poses: trunk lean, limbs turned (default 0.5)")
-    lt.add_argument("-o", "--output", default=None, help="weights file to write (default: the shipped one)")
+    lt.add_argument("--batch", type=int, default=64, help="windows per step (default 64)")
+    lt.add_argument("--outputs", type=int, default=16,
+                    help="frames each window answers for (window = receptive field + outputs - 1; default 16)")
+    lt.add_argument("-o", "--output", default=None,
+                    help="weights file to write, also every 2000 steps while training (default: the shipped one)")
     lt.add_argument("--weights", default=None)
     lt.add_argument("--videos", nargs="*", help="eval on real footage: synchronised videos + --calib")
     lt.add_argument("--calib", default=None)

@@ -40,7 +40,7 @@ from ..core.motion import Motion3D
 from ..core.rotations import look_at_y as look_at
 from .clean import clean_keypoints
 from .joints import (bone_lengths, BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
-                     LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion)
+                     LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion, scale_bones)
 
 # Never trained on: whole subjects (7 walking, the salsa follower) and whole clips of other activities.
 VALIDATION = ("cmu_iclone/007/", "cmu_salsa/61_", "extra/acrnn_cmu/martial/10", "extra/acrnn_cmu/indian/15",
@@ -141,16 +141,6 @@ def clip_bones(J: np.ndarray) -> np.ndarray:
     return 0.5 * (L + L[BONE_FLIP])
 
 
-def scale_bones(X: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """Per-bone proportions: ``X (B, W, 15, 3)``, ``factors (B, 14)`` or ``(B, W, 14)`` -> each bone
-    scaled by its factor, joints rebuilt outwards from the pelvis (which stays where it is)."""
-    f = (factors[:, None] if factors.ndim == 2 else factors)[..., None]
-    out = X.copy()
-    for i, (a, b) in enumerate(BONE_INDEX):  # 14 bones, vectorised over batch and time
-        out[:, :, b] = out[:, :, a] + (X[:, :, b] - X[:, :, a]) * f[:, :, i]
-    return out
-
-
 LIMBS = [(LIFT_JOINTS.index(r), [LIFT_JOINTS.index(m) for m in moved]) for r, moved in (
     ("left_shoulder", ("left_elbow", "left_wrist")), ("right_shoulder", ("right_elbow", "right_wrist")),
     ("left_hip", ("left_knee", "left_ankle")), ("right_hip", ("right_knee", "right_ankle")))]
@@ -180,11 +170,16 @@ class Sampler:
     """Random training/validation batches (see the module docstring). Deterministic for a seed."""
 
     def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None,
-                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0):
+                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0, outputs: int = 1,
+                 speed: tuple[float, float] | None = None):
         self.pose_aug = pose_aug  # share of training samples with new poses (trunk lean, limbs turned)
         self.own_rig = own_rig  # share of training samples kept on their clip's own proportions
-        self.target = window - 1 if causal else window // 2  # the frame a window answers for
+        self.outputs = outputs  # frames each sample answers for (the network's receptive field slides over them)
+        self.speed = speed  # playback speed range (log-uniform) for training, e.g. (0.7, 1.4); None: as captured
+        first = window - 1 if causal else window // 2  # the frame a receptive field answers for
+        self.target = slice(first, first + outputs)
         self.focal = focal  # fixed focal length (px) for evaluation; random 600-2000 px otherwise
+        window = window + outputs - 1
         self.clips = [c for c in clips if len(c.joints) >= window]
         self.window = window
         self.rng = np.random.default_rng(seed)
@@ -197,10 +192,17 @@ class Sampler:
         their clips."""
         idx = self.rng.choice(len(self.clips), B, p=self.p)
         out = np.empty((B, self.window, len(LIFT_JOINTS), 3))
+        speed = np.ones(B) if self.speed is None else np.exp(self.rng.uniform(*np.log(self.speed), B))
         for b, i in enumerate(idx):  # one slice per sample (a batch is built once per step)
             J = self.clips[i].joints
-            s = self.rng.integers(0, len(J) - self.window + 1)
-            out[b] = J[s:s + self.window]
+            if speed[b] == 1.0:
+                s = self.rng.integers(0, len(J) - self.window + 1)
+                out[b] = J[s:s + self.window]
+                continue
+            span = min(speed[b], (len(J) - 1) / (self.window - 1)) * np.arange(self.window)  # a slower or faster take
+            t = self.rng.uniform(0, len(J) - 1 - span[-1]) + span
+            k = np.minimum(t.astype(int), len(J) - 2)
+            out[b] = J[k] + (t - k)[:, None, None] * (J[k + 1] - J[k])
         return out, self.bones[idx]
 
     def canonical_bones(self, B: int, train: bool = True, own: np.ndarray | None = None) -> np.ndarray:
@@ -286,7 +288,8 @@ class Sampler:
 
     def batch(self, B: int, train: bool = True, noise_px: float | None = None):
         """Inputs ``(B, W, J, 3)`` (x/f, y/f, confidence) and targets: camera-frame joints ``(B, J, 3)``
-        of the centre frame (the last one for a causal sampler; metres) and its pelvis depth ``(B,)``."""
+        of the centre frame (the last one for a causal sampler; metres) and its pelvis depth ``(B,)``; with
+        :attr:`outputs` K > 1, the K frames the network answers for: ``(B, K, J, 3)`` and ``(B, K)``."""
         X = self.augment(self.motion_windows(B), train)
         R, t, f = self.cameras(B)
         Xc = np.einsum("bij,bwkj->bwki", R, X) + t[:, None, None]
@@ -301,5 +304,5 @@ class Sampler:
         if train:  # the same cleaning as at inference (mocap.lift.clean)
             inp, _ = clean_keypoints(inp.astype(np.float32), FPS)
             inp = np.where(inp[..., 2:] > 0, inp, 0.0)
-        k = self.target
+        k = self.target if self.outputs > 1 else self.target.start
         return inp.astype(np.float32), Xc[:, k].astype(np.float32), Xc[:, k, 0, 2].astype(np.float32)

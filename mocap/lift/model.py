@@ -15,12 +15,14 @@ from ..errors import MocapError
 from ..core.motion import resample_array
 from ..core.rotations import roll_matrices
 from .clean import clean_keypoints
-from .joints import FLIP, FPS, LIFT_JOINTS
+from .joints import FLIP, FPS, LIFT_JOINTS, constant_bones
 
 WEIGHTS = Path(__file__).parents[1] / "models" / "lifter.pt"
 CAUSAL_WEIGHTS = Path(__file__).parents[1] / "models" / "lifter_causal.pt"  # live variant: no look-ahead
 DILATIONS = (1, 3, 9)
-ROLLS_DEG = (-20.0, 20.0)  # test-time ensemble (see predict): chosen on the validation clips (MPJPE)
+# test-time ensemble (see predict): the camera as it is and mirrored. Rolled views (+-20 deg, 4 views) gained
+# 1-2 mm on the Pose2Sim demo but lost 0.4-0.8 mm on the held-out activities, at half the speed
+ROLLS_DEG = (0.0,)
 CHUNK = 2048  # output frames per network pass: the activations stay in cache (about 2x faster on a long sequence)
 
 
@@ -181,9 +183,9 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pa
     ``T - 26`` frames (causal) or its middle ones (live use: one window in, the newest frame out).
 
     A test-time ensemble: the network lifts the sequence as seen by cameras rolled by each of
-    ``rolls_deg`` and, with ``mirror``, also mirrored (:func:`ensemble_views`, one batched pass); the
-    answers, mapped back to this camera, are averaged. On the Pose2Sim demo this removes a large part
-    of the network's error on poses the captures lack (see the README). Long sequences run in pieces of
+    ``rolls_deg`` (default: not rolled) and, with ``mirror``, also mirrored (:func:`ensemble_views`, one
+    batched pass); the answers, mapped back to this camera, are averaged (see the README for what each
+    view gains). Long sequences run in pieces of
     :data:`CHUNK` frames (each with its receptive field around it), all views of a piece in one batch."""
     torch = _torch()
     rf = receptive_field() - 1
@@ -218,11 +220,14 @@ def resample_keypoints(seq: np.ndarray, t_src: np.ndarray, t_to: np.ndarray) -> 
     return np.where(ok, out, 0.0)
 
 
-def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool = True) -> np.ndarray:
+def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool = True, bones: bool | None = None
+         ) -> np.ndarray:
     """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
     camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward). With ``clean`` the
     2D is first cleaned at its own frame rate (:func:`mocap.lift.clean.clean_keypoints`: outlier joints
-    rejected relative to the person's size, gaps up to 0.5 s filled), as in training."""
+    rejected relative to the person's size, gaps up to 0.5 s filled), as in training; with ``bones`` each
+    bone keeps one length over the sequence (:func:`mocap.lift.joints.constant_bones`; default: for the
+    offline weights, not the causal ones, whose frames never depend on later ones)."""
     model = model if model is not None else load_model()[0]
     if clean:
         kp_px, _ = clean_keypoints(kp_px, fps)
@@ -236,6 +241,8 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool =
     if resample:
         seq = resample_keypoints(seq, t_src, t_model)
     rel, depth = predict(model, seq)
+    if bones or (bones is None and not getattr(model, "causal", False)):
+        rel = constant_bones(rel)
     root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
     X = rel + root[:, None]
     return resample_array(X, t_model, t_src) if resample else X

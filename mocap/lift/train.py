@@ -46,21 +46,27 @@ def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
             "root_depth_mm": 1000 * float(np.abs(d - depth).mean())}
 
 
-def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 128,
+def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 64,
           lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
           own_rig: float = 0.2, init: str | Path | None = None, norm: str | None = None, prefetch: bool = True,
+          outputs: int = 16, speed: tuple[float, float] | None = (0.7, 1.4), checkpoint_steps: int = 2000,
           log=print) -> dict:
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
     the share of samples given new poses (:meth:`mocap.lift.data.Sampler.new_poses`); ``init``: start from
     these weights (architecture kept; input normalisation too unless ``norm``: ``"robust"`` or ``"rms"``);
-    ``prefetch``: batches made by a second process meanwhile (same batches, same order)."""
+    ``prefetch``: batches made by a second process meanwhile (same batches, same order); ``outputs``: frames
+    each sample's window answers for (a window of receptive field + outputs - 1: more supervision per
+    augmented sample for little more compute); ``speed``: playback speed range of the training motion
+    (log-uniform; the same moves done faster or slower, as other people and activities do them);
+    ``checkpoint_steps``: the weights so far are written to ``out`` this often (a stopped run keeps them)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(1 if prefetch else 2)
     train_clips, val_clips = split(load_clips(root))
-    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig)
+    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig,
+                      outputs=outputs, speed=speed)
     val = validation_set(val_clips, causal=causal)
     start = load_model(init, fuse=False)[0] if init else None
     config = {"causal": causal, "norm": norm or (start.norm if start is not None else "robust")}
@@ -73,6 +79,12 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     if steps:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.01)
     batches = _prefetched(sampler, batch) if prefetch else iter(lambda: sampler.batch(batch), None)
+    card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
+            "fps": 30, "receptive_field": receptive_field(), "batch": batch, "outputs": outputs, "seed": seed,
+            "causal": causal, "pose_aug": pose_aug, "own_rig": own_rig, "norm": config["norm"], "lr": lr,
+            "speed": list(speed) if speed else None, "init": Path(init).name if init else None,
+            "init_norm": start.norm if start is not None else None, "sources": sorted({c.source for c in train_clips}),
+            "augmentation": AUGMENTATION, "joint_definitions": HEAD_RULE}
     while True:
         loss = _train_step(torch, model, opt, next(batches))
         step += 1
@@ -87,28 +99,37 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
             m = evaluate_model(model, *val)
             log(f"step {step} ({time.time() - t0:.0f} s) train {loss * 1000:.1f} mm; validation MPJPE "
                 f"{m['mpjpe_mm']:.1f} PA-MPJPE {m['pa_mpjpe_mm']:.1f} root depth {m['root_depth_mm']:.0f} mm")
-        if total is not None and step >= total:
-            break
-    card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
-            "fps": 30, "receptive_field": receptive_field(), "steps": step, "batch": batch, "seed": seed,
-            "minutes": round((time.time() - t0) / 60, 1), "metrics": evaluate_model(model, *val),
-            "causal": causal, "pose_aug": pose_aug, "own_rig": own_rig, "norm": config["norm"], "lr": lr,
-            "init": Path(init).name if init else None, "init_norm": start.norm if start is not None else None,
-            "sources": sorted({c.source for c in train_clips}),
-            "augmentation": "random window, canonical body (stature 1.50-1.95 m, bone lengths 0.75-1.3 each; an own_rig "
-                            "share on the clip's own proportions), mirror, yaw, camera distance 2.5-8 m, height 0.2-3 m, "
-                            "focal 600-2000 px, roll sd 10 deg, 2D noise 0-5 px, 0-5 % outliers anywhere in the image at "
-                            "normal confidence, 2 % gross errors, 5 % dropped, head missing for the whole window in 25 %, "
-                            "one limb in 10 %; then the inference cleaning (mocap.lift.clean); new poses for a pose_aug "
-                            "share (trunk leant up to 20 deg, arms turned up to 35 deg, legs up to 25 deg)",
-            "joint_definitions": HEAD_RULE}
+        done = total is not None and step >= total
+        if done or (checkpoint_steps and step % checkpoint_steps == 0):
+            card.update(steps=step, minutes=round((time.time() - t0) / 60, 1), finished=done,
+                        metrics=evaluate_model(model, *val))
+            _write_weights(torch, model, {"config": config, "card": card}, out)
+        if done:
+            return card
+
+
+AUGMENTATION = ("random window, playback speed, canonical body (stature 1.50-1.95 m, bone lengths 0.75-1.3 each; an "
+                "own_rig share on the clip's own proportions), mirror, yaw, camera distance 2.5-8 m, height 0.2-3 m, "
+                "focal 600-2000 px, roll sd 10 deg, 2D noise 0-5 px, 0-5 % outliers anywhere in the image at "
+                "normal confidence, 2 % gross errors, 5 % dropped, head missing for the whole window in 25 %, "
+                "one limb in 10 %; then the inference cleaning (mocap.lift.clean); new poses for a pose_aug "
+                "share (trunk leant up to 20 deg, arms turned up to 35 deg, legs up to 25 deg)")
+
+
+def _write_weights(torch, model, meta: dict, out: str | Path) -> None:
+    """The model's weights (half precision: the shipped file is half the size, the answers the same to
+    0.1 mm) with ``meta`` (config, card), atomically: a reader never sees a half-written file."""
+    model.eval()  # a copy of the running BatchNorm statistics, as inference uses them
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
     with atomic_path(Path(out)) as tmp:
-        torch.save({"state": state, "config": config, "card": card}, tmp)
-    return card
+        torch.save({"state": state, **meta}, tmp)
 
 
 def _batch_worker(sampler, size: int, queue) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the parent stops it: no handler of its own
+        signal.signal(sig, signal.SIG_DFL)
     while True:
         queue.put(sampler.batch(size))
 
@@ -130,14 +151,16 @@ def _prefetched(sampler, size: int, depth: int = 4):
 
 
 def _train_step(torch, model, opt, batch) -> float:
-    """One optimiser step on a batch ``(inputs (B, W, 15, 3), targets (B, 15, 3), root depth (B,))``:
-    root-relative joint error plus 0.1 x log-depth error. Returns the joint error, m."""
+    """One optimiser step on a batch ``(inputs (B, W, 15, 3), targets (B, [K,] 15, 3), root depth (B, [K]))``
+    (K frames per sample, each answered by its own receptive field): root-relative joint error plus
+    0.1 x log-depth error. Returns the joint error, m."""
     model.train()
     inp, tgt, depth = batch
     J = len(LIFT_JOINTS)
     x = torch.from_numpy(np.ascontiguousarray(inp.reshape(len(inp), inp.shape[1], -1).transpose(0, 2, 1)))
+    tgt, depth = tgt.reshape(-1, J, 3), depth.reshape(-1)  # (B * K, J, 3), sample-major as the output below
     y = torch.from_numpy(tgt - tgt[:, :1])
-    out = model(x)[:, :, 0]
+    out = model(x).transpose(1, 2).reshape(len(tgt), -1)
     rel = out[:, : J * 3].reshape(-1, J, 3)
     loss = torch.linalg.norm(rel - rel[:, :1] - y, dim=-1).mean()
     loss_depth = (out[:, -1] - torch.log(torch.from_numpy(depth))).abs().mean()
