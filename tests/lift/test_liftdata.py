@@ -144,3 +144,55 @@ def test_bundled_validation_clips_are_the_corpus_clips():
     for c in val:
         assert stored[c.name].joints.shape == c.joints.shape
         assert np.abs(stored[c.name].joints - c.joints).max() < 1e-5
+
+
+def test_windows_answer_for_several_frames(clips):
+    """outputs = K: a window of 27 + K - 1 frames whose targets are the K frames the receptive field
+    slides over (centres for the offline model, ends for the causal one); K = 1 gives the single frame."""
+    K = 8
+    for causal, first in ((False, 13), (True, 26)):
+        s = Sampler(clips, seed=6, causal=causal, outputs=K, focal=1000.0)
+        inp, tgt, depth = s.batch(16, train=False, noise_px=0.0)
+        assert inp.shape == (16, 27 + K - 1, len(LIFT_JOINTS), 3) and tgt.shape == (16, K, len(LIFT_JOINTS), 3)
+        np.testing.assert_allclose(depth, tgt[:, :, 0, 2])
+        # noise-free 2D: each target frame projects to the input at its place in the window
+        np.testing.assert_allclose(inp[:, first:first + K, :, :2], tgt[..., :2] / tgt[..., 2:], atol=1e-5)
+
+
+def test_speed_augmentation_plays_the_motion_faster_or_slower(clips):
+    """A playback speed s takes window frames s captured frames apart (linear between captured ones):
+    once the first frame's place t0 in the clip is found, frame k is the clip at t0 + s k."""
+    c = max(clips, key=lambda c: len(c.joints))
+    J = c.joints
+
+    def at(t):
+        i = np.minimum(np.floor(t).astype(int), len(J) - 2)
+        return J[i] + (t - i)[..., None, None] * (J[i + 1] - J[i])
+
+    for speed in (0.6, 1.7):
+        X, _ = Sampler([c], seed=7, speed=(speed, speed)).motion_windows(4)
+        for x in X:
+            d = (J[1:] - J[:-1]).reshape(len(J) - 1, -1)
+            r = (x[0] - J[:-1]).reshape(len(J) - 1, -1)
+            f = np.clip((d * r).sum(-1) / np.maximum((d * d).sum(-1), 1e-12), 0, 1)  # best place in each step
+            i = np.argmin(np.linalg.norm(r - f[:, None] * d, axis=-1))
+            np.testing.assert_allclose(x, at(i + f[i] + speed * np.arange(len(x))), atol=1e-6)
+
+
+def test_constant_bones_hold_one_length_and_every_direction():
+    from mocap.lift.joints import constant_bones
+    rng = np.random.default_rng(8)
+    c = load_clips(need(LIFT_VALIDATION))[0].joints[:60]
+    noisy = c + rng.normal(0, 0.02, c.shape)
+    out = constant_bones(noisy)
+    L = bone_lengths(out)
+    assert L.std(0).max() < 1e-9  # one length per bone
+    from mocap.lift.joints import BONE_FLIP, BONE_INDEX
+    np.testing.assert_allclose(L[0], L[0, BONE_FLIP])  # left = right
+    d_in = noisy[:, BONE_INDEX[:, 1]] - noisy[:, BONE_INDEX[:, 0]]
+    d_out = out[:, BONE_INDEX[:, 1]] - out[:, BONE_INDEX[:, 0]]
+    cos = (d_in * d_out).sum(-1) / np.linalg.norm(d_in, axis=-1) / np.linalg.norm(d_out, axis=-1)
+    assert cos.min() > 1 - 1e-9  # every bone keeps its direction
+    np.testing.assert_array_equal(out[:, 0], noisy[:, 0])  # the pelvis stays
+    # closer to the truth than the jittery lengths were
+    assert np.abs(bone_lengths(out) - bone_lengths(c)).mean() < 0.5 * np.abs(bone_lengths(noisy) - bone_lengths(c)).mean()
