@@ -183,12 +183,15 @@ class RayPool:
 
 def run_session(session: Session, opts: BatchOptions, on_event=None, verbose: bool = False) -> BatchResult:
     """Run (or with ``opts.dry_run`` list) every task of ``session``; ``on_event(kind, TaskResult)`` is called
-    with kind "start" and "end" for the progress display. Returns a :class:`BatchResult`; outputs are beside
-    each trial (records in ``<output>/.mocap/``)."""
+    with kind "start" and "end" for the progress display (and once with "plan" and the whole
+    :class:`BatchResult`, every task pending, before any runs). Returns a :class:`BatchResult`; outputs are
+    beside each trial (records in ``<output>/.mocap/``)."""
     t0 = time.perf_counter()
+    on_event = on_event or (lambda kind, res: None)
     tasks = plan(session)
     result = BatchResult([TaskResult(t.id, t.trial.name, t.stage, "pending") for t in tasks],
                          {t.name: t.error for t in session.trials if t.error})
+    on_event("plan", result)
     outputs = {t.trial.output for t in tasks}
     if opts.dry_run:
         _dry_run(tasks, result, opts.force)
@@ -200,7 +203,7 @@ def run_session(session: Session, opts: BatchOptions, on_event=None, verbose: bo
         pool = RayPool(None if opts.ray in ("", "local") else opts.ray, opts.jobs, opts.cpus_per_task, verbose)
     with runtime.stop_on_signals():
         try:
-            _drive(tasks, result, pool, opts.force, on_event or (lambda kind, res: None))
+            _drive(tasks, result, pool, opts.force, on_event)
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (runtime.Terminated)
             result.interrupted, result.signal = True, getattr(e, "signum", 2)
         finally:

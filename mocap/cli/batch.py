@@ -26,15 +26,15 @@ def cmd_batch(args) -> int:
         bar = prog.add_task("trials' stages", total=1)
 
         def on_event(kind, r):
-            if kind == "end":
+            if kind == "plan":
+                prog.update(bar, total=len(r.tasks))
+            elif kind == "end":
                 prog.advance(bar)
                 if r.status in ("done", "failed"):
                     took = f" {r.record.get('seconds', 0):.1f} s" if r.record else ""
                     why = f": {r.error}" if r.error else ""
                     console.print(f"[{STYLE[r.status]}]{r.status:>6}[/] {r.id}{took}{why}", soft_wrap=True)
 
-        from ..batch.tasks import plan
-        prog.update(bar, total=len(plan(session)))
         result = run_session(session, opts, on_event, getattr(args, "verbose", False))
     _table(console, result, args.dry_run)
     for name, why in result.trial_errors.items():
