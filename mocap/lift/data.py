@@ -40,7 +40,7 @@ from ..core.motion import Motion3D
 from ..core.rotations import look_at_y as look_at
 from .clean import clean_keypoints
 from .joints import (bone_lengths, BONE_FLIP, BONE_INDEX, BONE_SIDE_PAIR, CANONICAL_BONES, CANONICAL_STATURE, FLIP, FPS,  # noqa: F401
-                     LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, from_named, joints_from_motion, scale_bones)
+                     LIFT_BONES, LIFT_JOINTS, RIGID, SKELETON, clip_bones, from_named, joints_from_motion, scale_bones)
 
 # Never trained on: whole subjects (7 walking, the salsa follower) and whole clips of other activities.
 VALIDATION = ("cmu_iclone/007/", "cmu_salsa/61_", "extra/acrnn_cmu/martial/10", "extra/acrnn_cmu/indian/15",
@@ -135,12 +135,6 @@ def split(clips: list[Clip]) -> tuple[list[Clip], list[Clip]]:
     return [c for c in clips if c not in val], val
 
 
-def clip_bones(J: np.ndarray) -> np.ndarray:
-    """``(T, 15, 3)`` -> ``(14,)`` the clip's median bone lengths, left and right averaged."""
-    L = np.median(bone_lengths(J), axis=0)
-    return 0.5 * (L + L[BONE_FLIP])
-
-
 LIMBS = [(LIFT_JOINTS.index(r), [LIFT_JOINTS.index(m) for m in moved]) for r, moved in (
     ("left_shoulder", ("left_elbow", "left_wrist")), ("right_shoulder", ("right_elbow", "right_wrist")),
     ("left_hip", ("left_knee", "left_ankle")), ("right_hip", ("right_knee", "right_ankle")))]
@@ -192,10 +186,10 @@ class Sampler:
         their clips."""
         idx = self.rng.choice(len(self.clips), B, p=self.p)
         out = np.empty((B, self.window, len(LIFT_JOINTS), 3))
-        speed = np.ones(B) if self.speed is None else np.exp(self.rng.uniform(*np.log(self.speed), B))
+        speed = None if self.speed is None else np.exp(self.rng.uniform(*np.log(self.speed), B))
         for b, i in enumerate(idx):  # one slice per sample (a batch is built once per step)
             J = self.clips[i].joints
-            if speed[b] == 1.0:
+            if speed is None:
                 s = self.rng.integers(0, len(J) - self.window + 1)
                 out[b] = J[s:s + self.window]
                 continue

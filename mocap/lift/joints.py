@@ -54,16 +54,20 @@ def scale_bones(X: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return out
 
 
+def clip_bones(J: np.ndarray) -> np.ndarray:
+    """``(T, 15, 3)`` -> ``(14,)`` the clip's median bone lengths (frames with NaN left out), left and
+    right averaged."""
+    L = np.nanmedian(bone_lengths(J), axis=0)
+    return 0.5 * (L + L[BONE_FLIP])
+
+
 def constant_bones(X: np.ndarray) -> np.ndarray:
     """``(T, 15, 3)`` lifted joints -> the same motion with every bone at one length for the whole clip (the
     median of its frames, left and right averaged), each frame's bone directions kept and the pelvis where
     it is, as a rig (and the BVH written from it) holds them: a person's bones do not change length, the
     network's per-frame guesses do. Held-out activities, detector-like 2D: PA-MPJPE -0.9 mm (offline
     weights; holding only the limbs and hips, and letting the trunk and shoulder line vary, gains nothing)."""
-    L = bone_lengths(X)
-    target = np.nanmedian(L, axis=0)
-    target = 0.5 * (target + target[BONE_FLIP])
-    return scale_bones(X[None], (target / np.maximum(L, 1e-9))[None])[0]
+    return scale_bones(X[None], (clip_bones(X) / np.maximum(bone_lengths(X), 1e-9))[None])[0]
 
 
 def joints_from_motion(motion) -> np.ndarray:

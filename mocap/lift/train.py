@@ -95,17 +95,21 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
             log(f"{per:.3f} s/step: {total} steps in {minutes:g} min")
         elif sched is not None:
             sched.step()
-        if step % 1000 == 0:
-            m = evaluate_model(model, *val)
-            log(f"step {step} ({time.time() - t0:.0f} s) train {loss * 1000:.1f} mm; validation MPJPE "
-                f"{m['mpjpe_mm']:.1f} PA-MPJPE {m['pa_mpjpe_mm']:.1f} root depth {m['root_depth_mm']:.0f} mm")
         done = total is not None and step >= total
-        if done or (checkpoint_steps and step % checkpoint_steps == 0):
-            card.update(steps=step, minutes=round((time.time() - t0) / 60, 1), finished=done,
-                        metrics=evaluate_model(model, *val))
+        save = done or (checkpoint_steps and step % checkpoint_steps == 0)
+        m = evaluate_model(model, *val) if step % 1000 == 0 or save else None  # one pass: log line and card
+        if step % 1000 == 0:
+            log(_progress_line(step, time.time() - t0, loss, m))
+        if save:
+            card.update(steps=step, minutes=round((time.time() - t0) / 60, 1), finished=done, metrics=m)
             _write_weights(torch, model, {"config": config, "card": card}, out)
         if done:
             return card
+
+
+def _progress_line(step: int, seconds: float, loss: float, m: dict) -> str:
+    return (f"step {step} ({seconds:.0f} s) train {loss * 1000:.1f} mm; validation MPJPE {m['mpjpe_mm']:.1f} "
+            f"PA-MPJPE {m['pa_mpjpe_mm']:.1f} root depth {m['root_depth_mm']:.0f} mm")
 
 
 AUGMENTATION = ("random window, playback speed, canonical body (stature 1.50-1.95 m, bone lengths 0.75-1.3 each; an "
@@ -119,7 +123,6 @@ AUGMENTATION = ("random window, playback speed, canonical body (stature 1.50-1.9
 def _write_weights(torch, model, meta: dict, out: str | Path) -> None:
     """The model's weights (half precision: the shipped file is half the size, the answers the same to
     0.1 mm) with ``meta`` (config, card), atomically: a reader never sees a half-written file."""
-    model.eval()  # a copy of the running BatchNorm statistics, as inference uses them
     state = {k: v.half() if v.dtype == torch.float32 else v for k, v in model.state_dict().items()}
     with atomic_path(Path(out)) as tmp:
         torch.save({"state": state, **meta}, tmp)
