@@ -30,7 +30,7 @@ def cmd_lifter(args) -> int:
     if args.action == "train":
         card = train(args.data, args.output or (CAUSAL_WEIGHTS if args.causal else WEIGHTS), minutes=args.minutes, seed=args.seed,
                      causal=args.causal, steps=args.steps, pose_aug=args.pose_aug, init=args.init, lr=args.lr, norm=args.norm,
-                     batch=args.batch, outputs=args.outputs, log=lambda m: console.print(m, soft_wrap=True))
+                     batch=args.batch, outputs=args.outputs, frames=args.frames, log=lambda m: console.print(m, soft_wrap=True))
         console.print(f"validation: {card['metrics']}", soft_wrap=True)
         return 0
     model, card = load_model(args.weights or WEIGHTS)
@@ -106,6 +106,9 @@ def add_commands(sub) -> None:
     lt.add_argument("--steps", type=int, default=None, help="train this many steps (deterministic) instead of --minutes")
     lt.add_argument("--causal", action="store_true", help="train the live variant (no look-ahead)")
     lt.add_argument("--init", default=None, help="fine-tune from these weights (keeps their architecture and normalisation)")
+    lt.add_argument("--frames", type=int, choices=[27, 81, 243], default=None,
+                    help="receptive field, frames at 30 fps (default: the --init weights' own, else 27; a longer one "
+                         "than --init's starts from their answers)")
     lt.add_argument("--norm", choices=["robust", "rms"], default=None,
                     help="input normalisation (default: robust from scratch, the --init weights' own when fine-tuning)")
     lt.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine schedule; default 2e-3)")

@@ -3,7 +3,7 @@
 Input: a sequence of :data:`mocap.lift.joints.LIFT_JOINTS` keypoints as normalised image coordinates
 (x/f, y/f) and confidence ``(T, 15, 3)``; output: camera-frame 3D ``(T, 15, 3)`` metres, i.e. the
 root-relative pose plus the pelvis position (depth predicted, x/y from the pelvis' 2D ray).
-Receptive field 27 frames at 30 fps; sequences are edge-padded so every frame gets an answer.
+Receptive field 27 frames at 30 fps (the shipped weights' own, in their config); sequences are edge-padded so every frame gets an answer.
 """
 from __future__ import annotations
 
@@ -35,7 +35,23 @@ def _torch():
 
 
 def receptive_field(dilations=DILATIONS) -> int:
+    """Frames one answer sees: ``1 + 2 * sum(dilations)`` (27 for the default 1, 3, 9)."""
     return 1 + 2 * sum(dilations)
+
+
+def dilations_for(frames: int) -> tuple[int, ...]:
+    """The dilations 1, 3, 9, ... whose receptive field is ``frames`` (27, 81 or 243)."""
+    d = [1]
+    while receptive_field(d) < frames:
+        d.append(d[-1] * 3)
+    if receptive_field(d) != frames:
+        raise MocapError(f"a receptive field of {frames} frames is not 3 ** k (27, 81, 243)")
+    return tuple(d)
+
+
+def model_frames(model) -> int:
+    """The receptive field of a built or loaded lifter, frames."""
+    return receptive_field(getattr(model, "dilations", DILATIONS))
 
 
 def normalise_2d(x):
@@ -83,9 +99,10 @@ def normalise_2d_robust(x, smooth: int = 9):
 NORMALISERS = {"rms": normalise_2d, "robust": normalise_2d_robust}
 
 
-def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False, norm: str = "rms"):
-    """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with dilations 1, 3, 9 (receptive field
-    27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - 26)``: root-relative
+def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False, norm: str = "rms",
+                dilations=DILATIONS):
+    """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with ``dilations`` (default 1, 3, 9: receptive field
+    R = 27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - R + 1)``: root-relative
     joints (m) and log root depth. Symmetric windows answer for the centre frame; ``causal`` ones
     for the last frame (live use: no look-ahead, no latency beyond the frame itself). ``norm``: how inputs
     are normalised, ``"rms"`` (:func:`normalise_2d`, the first weights) or ``"robust"`` (:func:`normalise_2d_robust`)."""
@@ -99,17 +116,18 @@ def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False,
             super().__init__()
             self.causal = causal
             self.norm = norm
+            self.dilations = tuple(dilations)
             self.inp = nn.Sequential(nn.Conv1d(J * 3 + 3, channels, 3, bias=False), nn.BatchNorm1d(channels),
                                      nn.ReLU(), nn.Dropout(dropout))
             self.blocks = nn.ModuleList(nn.Sequential(
                 nn.Conv1d(channels, channels, 3, dilation=d, bias=False), nn.BatchNorm1d(channels), nn.ReLU(),
                 nn.Dropout(dropout), nn.Conv1d(channels, channels, 1, bias=False), nn.BatchNorm1d(channels),
-                nn.ReLU(), nn.Dropout(dropout)) for d in DILATIONS[1:])
+                nn.ReLU(), nn.Dropout(dropout)) for d in self.dilations[1:])
             self.out = nn.Conv1d(channels, J * 3 + 1, 1)
 
         def forward(self, x):
             h = self.inp(normalise(x))
-            for blk, d in zip(self.blocks, DILATIONS[1:]):
+            for blk, d in zip(self.blocks, self.dilations[1:]):
                 h = (h[:, :, 2 * d:] if self.causal else h[:, :, d:-d]) + blk(h)
             return self.out(h)
 
@@ -180,7 +198,7 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pa
             ) -> tuple[np.ndarray, np.ndarray]:
     """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m.
     Without ``pad`` the ends are not padded: ``T`` >= the receptive field gives answers for its last
-    ``T - 26`` frames (causal) or its middle ones (live use: one window in, the newest frame out).
+    ``T - R + 1`` frames (``R`` = :func:`model_frames`; causal) or its middle ones (live use: one window in, the newest frame out).
 
     A test-time ensemble: the network lifts the sequence as seen by cameras rolled by each of
     ``rolls_deg`` (default: not rolled) and, with ``mirror``, also mirrored (:func:`ensemble_views`, one
@@ -188,7 +206,7 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pa
     view gains). Long sequences run in pieces of
     :data:`CHUNK` frames (each with its receptive field around it), all views of a piece in one batch."""
     torch = _torch()
-    rf = receptive_field() - 1
+    rf = model_frames(model) - 1
     before, after = (rf, 0) if getattr(model, "causal", False) else (rf // 2, rf // 2)
     if not pad:
         if len(seq) <= rf:

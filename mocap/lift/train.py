@@ -10,7 +10,8 @@ from ..core.rotations import procrustes_align
 from ..io.atomic import atomic_path
 from .data import Sampler, load_clips, split
 from .joints import HEAD_RULE, LIFT_JOINTS, joints_from_motion, lift_inputs
-from .model import ROLLS_DEG, WEIGHTS, _torch, build_model, ensemble_views, load_model, merge_views, receptive_field
+from .model import (DILATIONS, ROLLS_DEG, WEIGHTS, _torch, build_model, dilations_for, ensemble_views, load_model,
+                    merge_views, model_frames, receptive_field)
 
 
 def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -19,9 +20,10 @@ def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
 
 def validation_set(val_clips, n: int = 4096, seed: int = 123, noise_px: float = 3.0, focal: float = 1000.0,
-                   causal: bool = False):
-    """Fixed validation batch from clips never trained on: sigma = ``noise_px`` at ``focal`` px."""
-    return Sampler(val_clips, receptive_field(), seed=seed, focal=focal, causal=causal).batch(
+                   causal: bool = False, frames: int | None = None):
+    """Fixed validation batch from clips never trained on: sigma = ``noise_px`` at ``focal`` px; windows of
+    ``frames`` (default: the shipped receptive field)."""
+    return Sampler(val_clips, frames or receptive_field(), seed=seed, focal=focal, causal=causal).batch(
         n, train=False, noise_px=noise_px)
 
 
@@ -50,7 +52,7 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
           lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
           own_rig: float = 0.2, init: str | Path | None = None, norm: str | None = None, prefetch: bool = True,
           outputs: int = 16, speed: tuple[float, float] | None = (0.7, 1.4), checkpoint_steps: int = 2000,
-          log=print) -> dict:
+          frames: int | None = None, log=print) -> dict:
     """Train for ``steps`` (deterministic for a seed) or, without, for a wall-time budget of
     ``minutes`` (cosine schedule sized from the speed of the first 50 steps);
     ``causal`` trains the live variant (answers for the last frame of its window); ``pose_aug`` is
@@ -60,19 +62,18 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
     each sample's window answers for (a window of receptive field + outputs - 1: more supervision per
     augmented sample for little more compute); ``speed``: playback speed range of the training motion
     (log-uniform; the same moves done faster or slower, as other people and activities do them);
-    ``checkpoint_steps``: the weights so far are written to ``out`` this often (a stopped run keeps them)."""
+    ``checkpoint_steps``: the weights so far are written to ``out`` this often (a stopped run keeps them);
+    ``frames``: the receptive field (27, 81, 243; default: the ``init`` weights' own, else 27): a longer one
+    fine-tuned from shorter weights starts from their answers (:func:`warm_start`)."""
     torch = _torch()
     torch.manual_seed(seed)
     torch.set_num_threads(1 if prefetch else 2)
     train_clips, val_clips = split(load_clips(root))
-    sampler = Sampler(train_clips, receptive_field(), seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig,
+    model, config, start = _initial_model(init, frames, causal, norm)
+    frames = receptive_field(config["dilations"])
+    sampler = Sampler(train_clips, frames, seed=seed, causal=causal, pose_aug=pose_aug, own_rig=own_rig,
                       outputs=outputs, speed=speed)
-    val = validation_set(val_clips, causal=causal)
-    start = load_model(init, fuse=False)[0] if init else None
-    config = {"causal": causal, "norm": norm or (start.norm if start is not None else "robust")}
-    model = build_model(**config)
-    if start is not None:
-        model.load_state_dict(start.state_dict())
+    val = validation_set(val_clips, causal=causal, frames=frames)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     t0 = time.time()
     step, total, sched = 0, steps, None
@@ -80,7 +81,7 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.01)
     batches = _prefetched(sampler, batch) if prefetch else iter(lambda: sampler.batch(batch), None)
     card = {"data": [c.name for c in train_clips], "validation": [c.name for c in val_clips], "joints": LIFT_JOINTS,
-            "fps": 30, "receptive_field": receptive_field(), "batch": batch, "outputs": outputs, "seed": seed,
+            "fps": 30, "receptive_field": frames, "batch": batch, "outputs": outputs, "seed": seed,
             "causal": causal, "pose_aug": pose_aug, "own_rig": own_rig, "norm": config["norm"], "lr": lr,
             "speed": list(speed) if speed else None, "init": Path(init).name if init else None,
             "init_norm": start.norm if start is not None else None, "sources": sorted({c.source for c in train_clips}),
@@ -105,6 +106,30 @@ def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, se
             _write_weights(torch, model, {"config": config, "card": card}, out)
         if done:
             return card
+
+
+def _initial_model(init, frames: int | None, causal: bool, norm: str | None):
+    """The model training starts from, its config and the ``init`` weights (or None): see :func:`train`."""
+    start = load_model(init, fuse=False)[0] if init else None
+    dilations = dilations_for(frames) if frames else getattr(start, "dilations", DILATIONS)
+    config = {"causal": causal, "norm": norm or (start.norm if start is not None else "robust"),
+              "dilations": list(dilations)}
+    model = build_model(**config)
+    if start is not None:
+        warm_start(model, start)
+    return model, config, start
+
+
+def warm_start(model, start) -> None:
+    """``model`` takes ``start``'s weights: every tensor the two share (same name and shape: the input layer,
+    the first blocks, the output). Blocks ``start`` lacks (a longer receptive field) keep their fresh weights
+    with their last BatchNorm scaled to 0.01: they begin adding next to nothing to the residual stream, so
+    training starts from ``start``'s answers rather than from scratch."""
+    own = model.state_dict()
+    shared = {k: v for k, v in start.state_dict().items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(shared, strict=False)
+    for blk in model.blocks[len(start.blocks):]:
+        blk[5].weight.data.mul_(0.01)  # Conv, BN, ReLU, Dropout, Conv, *BN*, ReLU, Dropout
 
 
 def _progress_line(step: int, seconds: float, loss: float, m: dict) -> str:
@@ -179,9 +204,9 @@ def evaluate_validation(model, root: str | Path, n: int = 2048) -> list[dict]:
     causal = getattr(model, "causal", False)
     rows = []
     for c in val_clips:
-        m = evaluate_model(model, *validation_set([c], n=n // 4, causal=causal))
+        m = evaluate_model(model, *validation_set([c], n=n // 4, causal=causal, frames=model_frames(model)))
         rows.append({"clip": c.name, **m})
-    m = evaluate_model(model, *validation_set(val_clips, n=n, causal=causal))
+    m = evaluate_model(model, *validation_set(val_clips, n=n, causal=causal, frames=model_frames(model)))
     rows.append({"clip": "all validation", **m})
     return rows
 

@@ -199,12 +199,12 @@ class PoseStream:
 
     def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0):
         from ..lift.joints import FPS, LIFT_JOINTS
-        from ..lift.model import receptive_field
+        from ..lift.model import model_frames
         from ..core.skeletons import skeleton_from_names
         from ..smooth.filters import OneEuro
 
         self.model, self.K, self.rig = model, K, rig
-        self.fps, self.window = FPS, receptive_field()
+        self.fps, self.window = FPS, model_frames(model)
         self.skeleton = skeleton_from_names(LIFT_JOINTS, "lift15")
         self.t: list[float] = []
         self.kp: list[np.ndarray] = []

@@ -7,8 +7,9 @@ from conftest import LIFT_VALIDATION, need
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.lift
 
-from mocap.lift.model import WEIGHTS, lift, load_model  # noqa: E402
-from mocap.lift.train import evaluate_model, procrustes_errors, validation_set  # noqa: E402
+from mocap.errors import MocapError  # noqa: E402
+from mocap.lift.model import WEIGHTS, build_model, dilations_for, lift, load_model, model_frames, predict  # noqa: E402
+from mocap.lift.train import evaluate_model, procrustes_errors, validation_set, warm_start  # noqa: E402
 from mocap.lift.data import LIFT_JOINTS, load_clips, split  # noqa: E402
 
 
@@ -40,11 +41,36 @@ def test_weights_ship_small_with_a_card(shipped):
 def test_card_validation_number_reproduces(shipped):
     model, card = shipped
     _, val = split(load_clips(need(LIFT_VALIDATION)))
-    m = evaluate_model(model, *validation_set(val))
+    m = evaluate_model(model, *validation_set(val, frames=model_frames(model)))
     print("validation:", m, "card:", card["metrics"])
     # half-precision weights on disk: reproduce the card within 1 mm
     assert abs(m["pa_mpjpe_mm"] - card["metrics"]["pa_mpjpe_mm"]) < 1.0
     assert abs(m["mpjpe_mm"] - card["metrics"]["mpjpe_mm"]) < 1.0
+
+
+def test_a_longer_receptive_field_starts_from_the_shorter_weights(shipped):
+    """81 frames fine-tuned from 27-frame weights: the added block starts near silent, so before any step the
+    longer model answers as the shorter one does (on a real held-out clip, well under a millimetre)."""
+    start, _ = load_model(fuse=False)
+    assert dilations_for(27) == (1, 3, 9) and dilations_for(81) == (1, 3, 9, 27) and model_frames(start) == 27
+    with pytest.raises(MocapError, match="3 \\*\\* k"):
+        dilations_for(50)
+    frames = 81 if model_frames(start) == 27 else 243
+    longer = build_model(causal=start.causal, norm=start.norm, dilations=dilations_for(frames))
+    warm_start(longer, start)
+    longer.eval()
+    assert model_frames(longer) == frames
+    _, val = split(load_clips(need(LIFT_VALIDATION)))
+    X = val[0].joints[:150] * [1, -1, -1] + [0, 1.2, 4.0]
+    seq = np.concatenate([X[..., :2] / X[..., 2:], np.ones(X.shape[:-1] + (1,))], -1)
+    a, da = predict(start, seq)
+    b, db = predict(longer, seq)
+    gap = 1000 * np.linalg.norm(a - b, axis=-1).mean()
+    print(f"{frames}-frame model warm-started from {model_frames(start)}: {gap:.2f} mm from its answers")
+    assert gap < 1.0 and np.abs(np.log(da / db)).max() < 0.01
+    # fewer frames than the receptive field: edge padding still answers for every frame
+    short, _ = predict(longer, seq[:20])
+    assert short.shape == (20, 15, 3) and np.isfinite(short).all()
 
 
 def test_lift_a_projected_sequence(shipped):
@@ -132,7 +158,7 @@ def test_live_weights_reproduce_their_card_and_never_look_ahead():
     model, card = load_model(CAUSAL_WEIGHTS)
     assert card["causal"] and model.causal and CAUSAL_WEIGHTS.stat().st_size < 10 * 2 ** 20
     _, val = split(load_clips(need(LIFT_VALIDATION)))
-    m = evaluate_model(model, *validation_set(val, causal=True))
+    m = evaluate_model(model, *validation_set(val, causal=True, frames=model_frames(model)))
     print("live validation:", m, "card:", card["metrics"])
     assert abs(m["pa_mpjpe_mm"] - card["metrics"]["pa_mpjpe_mm"]) < 1.0
     assert abs(m["mpjpe_mm"] - card["metrics"]["mpjpe_mm"]) < 1.0
