@@ -210,3 +210,13 @@ def camera_coordinates(Rt: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
     t = Rt[:, :, 3].reshape((C, 3) + extra)
     x, y, z = (X[None, ..., k] for k in range(3))
     return [R[:, i, 0] * x + R[:, i, 1] * y + R[:, i, 2] * z + t[:, i] for i in range(3)]
+
+
+def toward_rays(X: np.ndarray, xy: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+    """Camera-frame points ``X (..., 3)`` moved toward the rays through their observed normalised image points
+    ``xy (..., 2)`` (x/f, y/f from the principal point), each keeping its depth ``z``: ``(1 - w) X + w (x z, y z, z)``
+    with ``weight`` ``w`` broadcast to ``(...)`` (0 keeps a point, 1 puts it on its ray; 0 where nothing was seen).
+    A monocular 3D estimate whose joints do not project onto the 2D they came from is pulled back onto it."""
+    w = np.asarray(weight, float)[..., None]
+    on_ray = np.concatenate([xy * X[..., 2:], X[..., 2:]], -1)
+    return X + w * (on_ray - X)

@@ -269,11 +269,12 @@ DETECTOR_LIKE = {"noise_px": 3.0, "outliers": 0.02, "missing": 0.02, "head": "no
 
 
 def evaluate_clips(model, clips, conditions: dict | None = None, yaws=(0.0, 60.0, 135.0), seed: int = 0,
-                   fps: float = 30.0) -> list[dict]:
+                   fps: float = 30.0, rays: float | None = None) -> list[dict]:
     """Whole clips through the whole inference path (:func:`mocap.lift.model.lift`: cleaning, resampling,
     ensemble) from cameras at each of ``yaws``, 2D as ``conditions`` says (:func:`view_clip`; default
     :data:`DETECTOR_LIKE`: sigma 3 px, 2 % outliers anywhere at normal confidence, 2 % missing, no ears),
-    filmed at ``fps`` (the 30 fps clip resampled to it: 25, 29.97, 59.94, ... as real cameras give).
+    filmed at ``fps`` (the 30 fps clip resampled to it: 25, 29.97, 59.94, ... as real cameras give); ``rays``:
+    as :func:`mocap.lift.model.lift` takes it (default: the weights' own).
     Per clip: activity, MPJPE and PA-MPJPE (mm, root-relative, over the 14 joints without the head and over
     all 15)."""
     from ..core.motion import resample_array
@@ -292,7 +293,7 @@ def evaluate_clips(model, clips, conditions: dict | None = None, yaws=(0.0, 60.0
             X = resample_array(X, np.arange(len(X)) / FPS, np.arange(0, (len(X) - 1) / FPS + 1e-9, 1 / fps))
         for yaw in yaws:
             Xc, kp, K = view_clip(X, yaw, rng, **cond)
-            out = lift(kp, K, fps, model)
+            out = lift(kp, K, fps, model, rays=rays)
             rel, gt = out - out[:, :1], Xc - Xc[:, :1]
             errs["pa"].append(procrustes_errors(rel[:, body], gt[:, body]))
             errs["pa15"].append(procrustes_errors(rel, gt))

@@ -195,7 +195,8 @@ class VMCSender:
 
 class PoseStream:
     """The per-frame chain after detection: 2D of one person (MediaPipe-33 px) -> causal lifter on the last
-    27 frames at 30 fps -> One-Euro -> upright and floor (fixed after ``settle_s``) -> retargeted rig pose."""
+    27 frames at 30 fps (its receptive field), joints pulled toward their 2D rays as :func:`mocap.lift.model.lift`
+    does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> retargeted rig pose."""
 
     def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0):
         from ..lift.joints import FPS, LIFT_JOINTS
@@ -221,7 +222,8 @@ class PoseStream:
         """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
         from ..lift.clean import clean_keypoints
         from ..lift.joints import lift_inputs
-        from ..lift.model import predict, resample_keypoints
+        from ..core.camera import toward_rays
+        from ..lift.model import predict, ray_weight, resample_keypoints
 
         self.t.append(t)
         self.kp.append(lift_inputs(kp33[None], "mediapipe_33")[0])
@@ -240,7 +242,8 @@ class PoseStream:
         inp = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
         rel, depth = predict(self.model, inp[-self.window:], pad=False)  # one window: the last frame's answer
         root = np.array([inp[-1, 0, 0] * depth[-1], inp[-1, 0, 1] * depth[-1], depth[-1]])
-        X = (rel[-1] + root) * [1.0, -1.0, -1.0]  # camera frame -> Y-up (x, -y, -z)
+        X = toward_rays(rel[-1] + root, inp[-1, :, :2], np.where(inp[-1, :, 2] > 0, ray_weight(self.model), 0.0))
+        X = X * [1.0, -1.0, -1.0]  # camera frame -> Y-up (x, -y, -z)
         dt = 1.0 / self.fps if self._last_t is None else max(t - self._last_t, 1e-3)
         self._last_t = t
         return self.euro.filter(X, dt)
