@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.robust import nan_median
 from ..io.atomic import atomic_path
 from ..io.video import frames
 
@@ -134,8 +135,10 @@ def score_tracks(tracked: np.ndarray, ids: list[int], true: np.ndarray, visible:
     T, K = visible.shape
     d = np.linalg.norm(tracked[:, :, None, :, :2] - true[:, None, :, :, :2], axis=-1)  # (T, P, K, J)
     both = (tracked[:, :, None, :, 2] > 0.3) & (true[:, None, :, :, 2] > 0.3)
-    med = np.nanmedian(np.where(both, d, np.nan), axis=-1) if d.size else np.zeros((T, 0, K))  # (T, P, K)
-    height = np.nanmax(true[..., 1], -1) - np.nanmin(true[..., 1], -1)  # (T, K)
+    med = nan_median(np.where(both, d, np.nan), axis=-1) if d.size else np.zeros((T, 0, K))  # (T, P, K)
+    y = np.where(np.isfinite(true[..., 1]), true[..., 1], np.nan)
+    seen = np.isfinite(y).any(-1)  # a person out of the picture in a frame has no height there (NaN, no warning)
+    height = np.where(seen, np.fmax.reduce(y, -1, initial=-np.inf) - np.fmin.reduce(y, -1, initial=np.inf), np.nan)
     hit = np.nan_to_num(med, nan=np.inf) < tol * height[:, None]
     out = {"found": [], "ids": [], "switches": 0}
     owner = {}
