@@ -266,6 +266,8 @@ def smooth_2d(xy: np.ndarray, seen: np.ndarray, sigma: float) -> np.ndarray:
 def ray_weight(model, rays: float | None = None) -> float:
     """How far :func:`lift` pulls joints toward their 2D rays: ``rays``, else the default for these weights."""
     if rays is not None:
+        if not 0.0 <= float(rays) <= 1.0:
+            raise MocapError(f"rays is how far joints move toward their 2D rays, 0 to 1, not {rays}")
         return float(rays)
     return RAY_WEIGHT_CAUSAL if getattr(model, "causal", False) else RAY_WEIGHT
 

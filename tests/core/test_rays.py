@@ -19,3 +19,15 @@ def test_toward_rays_keeps_depth_and_lands_on_the_ray():
     # the reprojection error halves: mm of image-plane offset at 5 m, against the 2D
     err = lambda Y: np.linalg.norm(Y[..., :2] / Y[..., 2:] - xy, axis=-1)[:, 3]
     assert np.allclose(err(half), 0.5 * err(X), rtol=1e-6)
+
+
+def test_lift_rejects_a_ray_weight_outside_0_1():
+    import pytest
+
+    pytest.importorskip("torch")
+    from mocap.errors import MocapError
+    from mocap.lift.model import ray_weight
+
+    assert ray_weight(None, 0.3) == 0.3 and ray_weight(None) == 0.75
+    with pytest.raises(MocapError, match="0 to 1"):
+        ray_weight(None, 1.5)
