@@ -217,14 +217,14 @@ def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pa
     view gains). Long sequences run in pieces of
     :data:`CHUNK` frames (each with its receptive field around it), all views of a piece in one batch."""
     torch = _torch()
-    rf = model_frames(model) - 1
-    before, after = (rf, 0) if getattr(model, "causal", False) else (rf // 2, rf // 2)
+    rf, causal = model_frames(model) - 1, getattr(model, "causal", False)
+    before, after = (rf, 0) if causal else (rf // 2, rf // 2)
     if not pad:
         if len(seq) <= rf:
             raise MocapError(f"predict without padding needs more than {rf} frames, not {len(seq)}")
         before = after = 0
     T = len(seq) - (0 if pad else rf)
-    edge = "edge" if getattr(model, "causal", False) else "reflect"  # a causal answer never sees a later frame
+    edge = "edge" if causal else "reflect"  # a causal answer never sees a later frame
     seq = np.pad(seq, ((before, after), (0, 0), (0, 0)), mode=edge).astype(np.float32)
     views, rolls = ensemble_views(seq, rolls_deg, mirror)  # (V, T + pad, J, 3)
     inp = torch.from_numpy(np.ascontiguousarray(views.reshape(len(views), len(seq), -1).transpose(0, 2, 1)))
@@ -301,9 +301,18 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool =
     root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
     X = rel + root[:, None]
     X = resample_array(X, t_model, t_src) if resample else X
+    return pull_to_rays(model, X, xy, conf, rays)
+
+
+def pull_to_rays(model, X: np.ndarray, xy: np.ndarray, conf: np.ndarray, rays: float | None = None) -> np.ndarray:
+    """Lifted camera-frame joints ``X (T, J, 3)`` m pulled toward the rays through their 2D ``xy (T, J, 2)``
+    (x/f, y/f; NaN or anything where ``conf (T, J)`` is 0: those joints stay), by :func:`ray_weight` (depth
+    kept: :func:`mocap.core.camera.toward_rays`); for offline weights the 2D is smoothed over
+    :data:`RAY_SMOOTH` frames first, causal ones use each frame's own. The rule :func:`lift` and the live
+    stream share."""
     w = ray_weight(model, rays)
-    if w > 0:
-        causal = getattr(model, "causal", False)
-        xy = smooth_2d(xy, conf > 0, 0.0 if causal else RAY_SMOOTH)
-        X = toward_rays(X, np.nan_to_num(xy), np.where(conf > 0, w, 0.0))
-    return X
+    if w == 0:
+        return X
+    seen = conf > 0
+    xy = smooth_2d(xy, seen, 0.0 if getattr(model, "causal", False) else RAY_SMOOTH)
+    return toward_rays(X, np.nan_to_num(xy), np.where(seen, w, 0.0))

@@ -222,8 +222,7 @@ class PoseStream:
         """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
         from ..lift.clean import clean_keypoints
         from ..lift.joints import lift_inputs
-        from ..core.camera import toward_rays
-        from ..lift.model import predict, ray_weight, resample_keypoints
+        from ..lift.model import predict, pull_to_rays, resample_keypoints
 
         self.t.append(t)
         self.kp.append(lift_inputs(kp33[None], "mediapipe_33")[0])
@@ -242,7 +241,7 @@ class PoseStream:
         inp = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
         rel, depth = predict(self.model, inp[-self.window:], pad=False)  # one window: the last frame's answer
         root = np.array([inp[-1, 0, 0] * depth[-1], inp[-1, 0, 1] * depth[-1], depth[-1]])
-        X = toward_rays(rel[-1] + root, inp[-1, :, :2], np.where(inp[-1, :, 2] > 0, ray_weight(self.model), 0.0))
+        X = pull_to_rays(self.model, (rel[-1] + root)[None], inp[-1:, :, :2], inp[-1:, :, 2])[0]
         X = X * [1.0, -1.0, -1.0]  # camera frame -> Y-up (x, -y, -z)
         dt = 1.0 / self.fps if self._last_t is None else max(t - self._last_t, 1e-3)
         self._last_t = t

@@ -136,9 +136,8 @@ def score_tracks(tracked: np.ndarray, ids: list[int], true: np.ndarray, visible:
     d = np.linalg.norm(tracked[:, :, None, :, :2] - true[:, None, :, :, :2], axis=-1)  # (T, P, K, J)
     both = (tracked[:, :, None, :, 2] > 0.3) & (true[:, None, :, :, 2] > 0.3)
     med = nan_median(np.where(both, d, np.nan), axis=-1) if d.size else np.zeros((T, 0, K))  # (T, P, K)
-    y = np.where(np.isfinite(true[..., 1]), true[..., 1], np.nan)
-    seen = np.isfinite(y).any(-1)  # a person out of the picture in a frame has no height there (NaN, no warning)
-    height = np.where(seen, np.fmax.reduce(y, -1, initial=-np.inf) - np.fmin.reduce(y, -1, initial=np.inf), np.nan)
+    # fmax/fmin skip NaN: a person out of the picture in a frame has no height there (NaN, without a warning)
+    height = np.fmax.reduce(true[..., 1], -1) - np.fmin.reduce(true[..., 1], -1)  # (T, K)
     hit = np.nan_to_num(med, nan=np.inf) < tol * height[:, None]
     out = {"found": [], "ids": [], "switches": 0}
     owner = {}
