@@ -5,8 +5,9 @@ Minimises, over every joint position of every frame (and the bone lengths):
 - data: confidence-weighted, robust (soft-L1) reprojection error in pixels of the inlier views
   (multi-view), or robust distance to the raw 3D (monocular);
 - smoothness: joint acceleration (a symmetric second difference: zero phase, no lag);
-- constant bone lengths: ``|X_a - X_b| - L_b`` in every frame; lengths free (their optimum given
-  the positions is the mean length) or fixed by a rig.
+- constant bone lengths: ``|X_a - X_b| - L_b`` in every frame; lengths given (a rig) or measured robustly on
+  the input: the median over the frames where both ends are well supported (three or more inlier views, or a
+  target weight), never a mean over everything (a few gross points would lengthen a limb).
 
 Solver: Gauss-Newton (Levenberg-Marquardt damped) with iteratively reweighted soft-L1, whose normal
 equations are solved by
@@ -24,15 +25,16 @@ from scipy.linalg import cholesky_banded
 from scipy.linalg.lapack import dpbtrs
 
 from ..core.camera import camera_coordinates
+from ..core.kinematics import robust_bone_lengths
 from ..errors import MocapError
 from .gaps import fill_gaps, gap_runs
 
 
 @dataclass
 class RefineResult:
-    """positions ``(T, J, 3)`` metres (NaN in gaps longer than the maximum); bone_lengths ``(B,)`` m;
-    filled ``(T, J)`` points that were missing and are now estimated; iterations (Gauss-Newton);
-    cost ``[initial, final]``."""
+    """positions ``(T, J, 3)`` metres (NaN in gaps longer than the maximum); bone_lengths ``(B,)`` m and
+    bone_frames ``(B,)`` the frames each length was measured on (0 when given); filled ``(T, J)`` points that
+    were missing and are now estimated; iterations (Gauss-Newton); cost ``[initial, final]``."""
 
     positions: np.ndarray
     bone_lengths: np.ndarray
@@ -40,6 +42,7 @@ class RefineResult:
     iterations: int
     cost: tuple[float, float]
     empty_joints: tuple[int, ...] = ()  # joints never known in any frame: left NaN, not refined
+    bone_frames: np.ndarray | None = None
 
 
 def _init(X0: np.ndarray, max_gap: int):
@@ -211,18 +214,24 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
                              max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
-    free = bone_lengths is None
-    L = _mean_lengths(X, bones) if free else np.asarray(bone_lengths, float)
+    if bone_lengths is None:
+        if views is not None:
+            support = (np.asarray(views[1]) > 0).sum(0) >= 3
+        else:
+            support = np.ones((T, J), bool) if target_weight is None else np.asarray(target_weight) > 0
+        L, frames = robust_bone_lengths(X0, bones, support & ~missing)
+    else:
+        L, frames = np.asarray(bone_lengths, float), np.zeros(len(bones), int)
     if views is not None:
         data = reprojection_term(*views, sigma_px=sigma_px, robust_scale=robust_scale)
     else:
         tw = np.ones((T, J)) if target_weight is None else np.asarray(target_weight, dtype=float)
         data = target_term(np.nan_to_num(X0), np.where(missing, 0.0, tw), sigma_mm)
     prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data)
-    X, L, it, costs = _levenberg_marquardt(prob, X, L, bones if free else None, iterations)
+    X, it, costs = _levenberg_marquardt(prob, X, L, iterations)
     X = X.copy()
     X[long_gap] = np.nan
-    return RefineResult(X, L, missing & ~long_gap, it, costs)
+    return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames)
 
 
 def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **options) -> RefineResult:
@@ -240,13 +249,11 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     X[:, known] = r.positions
     L = np.full(len(bones), np.nan)
     L[keep] = r.bone_lengths
+    frames = np.zeros(len(bones), int)
+    frames[keep] = r.bone_frames
     filled = np.zeros((T, J), bool)
     filled[:, known] = r.filled
-    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)))
-
-
-def _mean_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1).mean(0)
+    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)), frames)
 
 
 def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: float = 1.0):
@@ -302,24 +309,23 @@ def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0):
     return data
 
 
-def _levenberg_marquardt(prob: "_Problem", X, L, free_bones, iterations: int):
-    """Damped Gauss-Newton iterations of ``prob`` from ``X``; bone lengths re-measured after each
-    step where ``free_bones`` is given (else fixed). Returns X, L, iterations, (first, last) cost."""
+def _levenberg_marquardt(prob: "_Problem", X, L, iterations: int):
+    """Damped Gauss-Newton iterations of ``prob`` from ``X`` with bone lengths ``L``. Returns X, iterations,
+    (first, last) cost."""
     c0 = cur = prob.cost(X, L)
     damping, it = 1e-4, 0
     for it in range(1, iterations + 1):
         Xn = X + prob.step(X, L, damping)
-        Ln = _mean_lengths(Xn, free_bones) if free_bones is not None else L
-        cn = prob.cost(Xn, Ln)
+        cn = prob.cost(Xn, L)
         if not cn < cur:  # rejected: more damping (a shorter, more gradient-like step)
             damping *= 10.0
             continue
         damping = max(damping / 10.0, 1e-7)
         rel = (cur - cn) / max(cur, 1e-12)
-        X, L, cur = Xn, Ln, cn
+        X, cur = Xn, cn
         if rel < 1e-6:
             break
-    return X, L, it, (float(c0), float(cur))
+    return X, it, (float(c0), float(cur))
 
 
 def refined_confidence(positions: np.ndarray, confidence: np.ndarray, floor: float = 0.5) -> np.ndarray:

@@ -51,9 +51,10 @@ def ring_rig(n_cams, radius=4.0, height=1.6, f=1400.0, dist=(-0.25, 0.08, 0.001,
     return CameraRig(cams)
 
 
-def real_motion(path, frames, fps=60.0):
-    """``(T, 17, 3)`` metres, Z-up, from a CMU clip (looped forwards/backwards)."""
-    X = world_motion(path, fps)
+def real_motion(path, frames, fps=60.0, start=0):
+    """``(T, 17, 3)`` metres, Z-up, from a CMU clip (looped forwards/backwards), from its frame ``start`` at
+    ``fps`` (e.g. past a T-pose the capture begins with)."""
+    X = world_motion(path, fps)[start:]
     X = X - np.nanmean(X, axis=(0, 1)) * [1, 1, 0]
     loop = np.concatenate([X, X[::-1]])
     return np.concatenate([loop] * (frames // len(loop) + 1))[:frames]
@@ -85,7 +86,8 @@ def yaw(X, degrees, offset=(0.0, 0.0)):
     return X @ R.T + np.array([offset[0], offset[1], 0.0])
 
 
-def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, false_views=0.10, seed=0):
+def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, false_views=0.10, seed=0,
+               with_outliers=False):
     """What a real multi-person detector gives for people ``X (K, T, J, 3)`` (NaN where absent) in ``rig``.
 
     Per view: Gaussian noise (``noise`` px); a share ``outliers`` of joints put anywhere in the image at
@@ -93,7 +95,9 @@ def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, fa
     view); joints of a farther person inside a nearer one's box dropped with probability ``occlusion``;
     detections with fewer than 3 joints left out; in a share ``false_views`` of views, one false
     person-shaped detection (a body that is not there, different in each view). Slots are shuffled.
-    Returns ``data (C, T, K+1, J, 3)`` and ``labels (C, T, K+1)``: the person in each slot, -1 false, -2 empty.
+    Returns ``data (C, T, K+1, J, 3)`` and ``labels (C, T, K+1)``: the person in each slot, -1 false, -2 empty;
+    with ``with_outliers`` also ``(C, T, K+1, J)`` bool, the kept joints that were put anywhere (what an oracle
+    would leave out).
     """
     rng = np.random.default_rng(seed)
     C, (K, T, J, _) = len(rig), X.shape
@@ -126,7 +130,11 @@ def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, fa
     data = np.concatenate([data.transpose(0, 2, 1, 3, 4), fdata[:, :, None]], 2)  # (C, T, K+1, J, 3)
     labels = np.concatenate([labels.transpose(0, 2, 1), np.where(fok.any(-1), -1, -2)[..., None]], 2)
     perm = np.argsort(rng.random((C, T, K + 1)), -1)
-    return np.take_along_axis(data, perm[..., None, None], 2), np.take_along_axis(labels, perm, 2)
+    data, labels = np.take_along_axis(data, perm[..., None, None], 2), np.take_along_axis(labels, perm, 2)
+    if not with_outliers:
+        return data, labels
+    wrong = np.concatenate([(out & keep).transpose(0, 2, 1, 3), np.zeros((C, T, 1, J), bool)], 2)
+    return data, labels, np.take_along_axis(wrong, perm[..., None], 2)
 
 
 def crowd(frames=300, fps=60.0, walkers=3, root=None):
@@ -202,3 +210,18 @@ def unsynchronised(rig, X, offsets_s, fps, scene_fps: float = 60.0, seed: int = 
         Xs[:, (t < 0) | (t > T - 1)] = np.nan
         views.append(detections(rig, Xs, seed=seed + c, **detector)[0][c])
     return views
+
+
+def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, false_views=0.20, fps=60.0):
+    """One person ``X (T, J, 3)`` metres as a multi-person detector sees them in a :func:`ring_rig` of ``n_cams``
+    (:func:`detections`: noise, a share ``outliers`` of joints anywhere in the image, ``missing`` dropped, a false
+    person in ``false_views`` of the views). Returns the rig, the detections ``(C, T, 2, J, 3)`` as a file would
+    hold them, and the *oracle*: the true person's keypoints ``(C, T, J, 3)`` with every outlier removed."""
+    rig = ring_rig(n_cams, seed=seed)
+    data, labels, wrong = detections(rig, X[None], noise=noise, outliers=outliers, missing=missing,
+                                     false_views=false_views, seed=seed, with_outliers=True)
+    slot = np.argmax(labels == 0, axis=-1)  # (C, T): the true person's slot (an empty one where absent)
+    mine = np.take_along_axis(data, slot[..., None, None, None], 2)[:, :, 0]
+    bad = np.take_along_axis(wrong, slot[..., None, None], 2)[:, :, 0] | ~(labels == 0).any(-1)[..., None]
+    oracle = np.where(bad[..., None], np.array([np.nan, np.nan, 0.0]), mine)
+    return rig, data, Keypoints2D(oracle, SKELETON, fps)

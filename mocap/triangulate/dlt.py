@@ -3,9 +3,12 @@
 - :func:`view_coefficients` / :func:`summed_normal`: DLT normal matrices ``(N, 4, 4)`` summed over any
   camera subset with one matrix product;
 - :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices or stacked rows;
-- :func:`normalized_errors`: each view's approximate pixel error of a point on undistorted coordinates.
+- :func:`normalized_errors`: each view's approximate pixel error of a point on undistorted coordinates;
+- :func:`pair_masks` / :func:`pair_search`: the best of every camera pair by truncated quadratic cost.
 """
 from __future__ import annotations
+
+from itertools import combinations
 
 import numpy as np
 
@@ -83,3 +86,49 @@ def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.
     dx = cx / cz - xy[..., 0]
     dy = cy / cz - xy[..., 1]
     return np.sqrt(dx * dx + dy * dy) * focals[:, None]
+
+
+def pair_masks(n_cams: int) -> np.ndarray:
+    """``(S, C)`` bool: every camera pair, plus all cameras as the first hypothesis."""
+    masks = [np.ones(n_cams, bool)]
+    for a, b in combinations(range(n_cams), 2):
+        m = np.zeros(n_cams, bool)
+        m[[a, b]] = True
+        masks.append(m)
+    return np.array(masks)
+
+
+def pair_search(coef, basis, valid, errors_of, thr, iterations, X0, e0, penalty=None):
+    """Best of the initial answer and every camera pair, then inlier refits.
+
+    coef/basis: :func:`view_coefficients` of ``N`` points in ``C`` views; valid ``(C, N)``; ``errors_of(X (N, 3))
+    -> (C, N)`` px (inf where not valid); thr ``(C, 1)`` px; ``X0 (N, 3)`` with errors ``e0 (C, N)``. Each
+    hypothesis costs the truncated quadratic ``sum_c min(e_c, thr_c)^2`` (plus ``penalty(X) -> (N,)`` if given);
+    the best one's inliers (error below threshold) are refit ``iterations`` times. Returns ``X (N, 3)``,
+    ``inliers (C, N)``, ``errors (C, N)``."""
+    C, N, _ = coef.shape
+
+    def cost_of(Xs, e, usable):
+        cost = np.where(valid, np.minimum(np.nan_to_num(e, nan=np.inf), thr) ** 2, 0.0).sum(axis=0)
+        if penalty is not None:
+            cost = cost + penalty(Xs)
+        cost[~usable | ~np.isfinite(Xs).all(axis=1)] = np.inf
+        return cost
+
+    X = X0.copy()
+    best_cost = cost_of(X0, e0, valid.sum(axis=0) >= 2)
+    for m in pair_masks(C)[1:]:
+        Xs = solve_normal(summed_normal(coef[m], basis[m]))
+        cost = cost_of(Xs, errors_of(Xs), valid[m].all(axis=0))
+        better = cost < best_cost
+        best_cost[better] = cost[better]
+        X[better] = Xs[better]
+    e = errors_of(X)
+    inl = np.nan_to_num(e, nan=np.inf) < thr
+    for _ in range(iterations):
+        Xn = solve_normal(summed_normal(coef, basis, inl))
+        keep = inl.sum(axis=0) >= 2
+        X = np.where(keep[:, None], Xn, X)
+        e = errors_of(X)
+        inl = np.nan_to_num(e, nan=np.inf) < thr
+    return X, inl, e

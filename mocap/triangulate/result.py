@@ -22,7 +22,9 @@ class TriangulationResult:
     inliers: ``(C, T, J)`` bool, views used for each point.
     observed: ``(C, T, J)`` bool, views that had a usable detection (finite, confident enough).
     notes: what a user should know (people dropped, points left empty, gaps filled);
-    quality: before/after measures of a refinement (``{"jitter": (a, b), "bone_cv": (a, b)}``).
+    quality: before/after measures of a refinement (``{"jitter": (a, b), "bone_cv": (a, b)}``);
+    checks: what the plausibility checks did (``lengths (B,)`` m and their ``frames (B,)`` of support,
+    ``retriangulated (J,)``/``rejected (J,)`` counts per joint; see :mod:`mocap.triangulate.plausible`).
     """
 
     motion: Motion3D
@@ -35,6 +37,7 @@ class TriangulationResult:
     filled: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     quality: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
 
     @property
     def views_used(self) -> np.ndarray:

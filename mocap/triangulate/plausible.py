@@ -1,0 +1,207 @@
+"""Skeleton plausibility of triangulated points: what one frame's views cannot tell, the body can.
+
+A point seen by two views has a single redundant coordinate (its distance to the epipolar line), so an
+outlier detection lying near that line in one view is accepted with a small reprojection error and can
+put the point metres away. Three or more views check each other. So each person's bone lengths are
+measured robustly on the points that three or more views agree on, and a point is re-decided when its
+bones break those lengths:
+
+- :func:`~mocap.core.kinematics.robust_bone_lengths`: ``(B,)`` median lengths over the frames where both ends
+  are well supported;
+- :func:`bone_excess`: ``(T, B)`` how far each bone is from its length, in tolerances;
+- :func:`suspects`: ``(T, J)`` points to re-decide (the rule for two-view points is stricter);
+- :func:`temporal_prediction`: where the well-supported neighbours in time put each point;
+- :func:`recheck`: re-triangulates suspects (of the skeleton or of time) from other view subsets, scored with
+  their bones to trusted neighbours and their distance to the prediction, or leaves them empty; returns what it
+  did per joint;
+- :func:`implausible_frames`: frames where most bones break their lengths (a person mixed from two, a wrong
+  calibration), for a report rather than a silent distortion.
+
+Shapes: ``X (T, J, 3)`` metres; ``bones (B, 2)`` joint indices; inliers ``(C, T, J)`` bool.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.kinematics import robust_bone_lengths
+from .dlt import normalized_errors, pair_search, view_coefficients
+
+#: A bone breaks its length when ``| |a - b| - L | > REL * L + ABS`` (metres): 25 % + 3 cm. Two-view noise on a
+#: ring of 1080p cameras moves a bone by ~1-2 cm; a wrong view along an epipolar line moves it by decimetres to
+#: metres; trunk edges (shoulder-hip) bend by < 15 %.
+REL, ABS = 0.25, 0.03
+
+
+def tolerance(L: np.ndarray, rel: float = REL, abs_m: float = ABS) -> np.ndarray:
+    """``(B,)`` allowed deviation in metres of bones of lengths ``L (B,)``."""
+    return rel * L + abs_m
+
+
+def bone_excess(X: np.ndarray, bones: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """``(T, B)`` ``| |X_b - X_a| - L | / tolerance(L)``: above 1 the bone is broken (NaN where an end is unknown)."""
+    d = np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1)
+    return np.abs(d - L) / tolerance(L)
+
+
+def _incidence(bones: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(J, K)`` neighbour joint and bone index of each joint's bones (-1 padded), K = the largest degree."""
+    nb = [[] for _ in range(J)]
+    for i, (a, b) in enumerate(bones):
+        nb[a].append((b, i))
+        nb[b].append((a, i))
+    K = max(1, max(len(n) for n in nb))
+    joint, bone = np.full((J, K), -1), np.full((J, K), -1)
+    for j, n in enumerate(nb):
+        for k, (o, i) in enumerate(n):
+            joint[j, k], bone[j, k] = o, i
+    return joint, bone
+
+
+def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """``(T, J)`` points whose bones break the lengths ``L``, given ``views (T, J)`` inlier views per point.
+
+    *Anchors* are points with three or more views. A two-view point is suspect as soon as one bone to an
+    anchor breaks, or, with no anchor beside it, when every bone to a known neighbour breaks. A point with
+    three or more views is suspect only when most of its bones to known neighbours break, two at least
+    (its own views already agree, so one broken bone more likely means a bad neighbour).
+    """
+    T, J, _ = X.shape
+    joint, bone = _incidence(bones, J)
+    has = joint >= 0
+    ex = bone_excess(X, bones, L)[:, np.maximum(bone, 0)]  # (T, J, K)
+    known = np.isfinite(ex) & has
+    broken = known & (ex > 1)
+    anchor = (views >= 3)[:, np.maximum(joint, 0)] & known  # (T, J, K)
+    weak = (views == 2) & np.isfinite(X).all(-1)
+    n_known, n_broken = known.sum(-1), broken.sum(-1)
+    weak_bad = weak & ((broken & anchor).any(-1) | (~anchor.any(-1) & (n_known > 0) & (n_broken == n_known)))
+    strong_bad = (views >= 3) & (n_broken >= 2) & (2 * n_broken > n_known)
+    return weak_bad | strong_bad
+
+
+def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, trusted: np.ndarray, scale: float):
+    """``penalty(P (N, 3)) -> (N,)`` for the flagged points ``flag`` (indices into ``T * J``): ``scale`` times the
+    sum over their bones to ``trusted (T, J)`` neighbours of ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
+    T, J, _ = X.shape
+    joint, bone = _incidence(bones, J)
+    t, j = np.divmod(flag, J)
+    nj, nb = joint[j], bone[j]  # (N, K)
+    ok = (nj >= 0) & trusted[t[:, None], np.maximum(nj, 0)]
+    Xn = X[t[:, None], np.maximum(nj, 0)]  # (N, K, 3)
+    Lk = L[np.maximum(nb, 0)]
+    ok &= np.isfinite(Lk) & np.isfinite(Xn).all(-1)
+    Xn, Lk = np.nan_to_num(Xn), np.nan_to_num(Lk)
+
+    def penalty(P):
+        d = np.linalg.norm(P[:, None] - Xn, axis=-1)
+        ex = np.maximum(0.0, np.abs(d - Lk) / tolerance(Lk) - 1.0)
+        return scale * np.nan_to_num(np.where(ok, ex * ex, 0.0).sum(-1), nan=np.inf)
+    return penalty, ok.any(-1)
+
+
+def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> np.ndarray:
+    """``(T, J, 3)`` median of the ``strong`` ``(T, J)`` neighbours within +-window frames (frame itself excluded)."""
+    T = X.shape[0]
+    Xs = np.where(strong[..., None], X, np.nan)
+    pad = np.concatenate([np.full((window,) + X.shape[1:], np.nan), Xs, np.full((window,) + X.shape[1:], np.nan)])
+    stack = np.sort(np.stack([pad[window + k: window + k + T] for k in range(-window, window + 1) if k]), axis=0)
+    n = np.isfinite(stack).sum(axis=0)  # NaNs sort last
+    lo = np.take_along_axis(stack, np.maximum(n - 1, 0)[None] // 2, axis=0)[0]
+    hi = np.take_along_axis(stack, (n // 2)[None], axis=0)[0]
+    return np.where(n > 0, 0.5 * (lo + hi), np.nan)
+
+
+def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, temporal: bool = True, window: int = 3,
+            speed: float = 3.0, min_jump: float = 0.1, iterations: int = 2):
+    """Re-decide the points that the body (``bones``) or time (``temporal``) says are wrong.
+
+    X: ``(T, J, 3)``; inl: ``(C, T, J)``; xy/conf: ``(C, T, J, 2)``/``(C, T, J)`` undistorted views; threshold_px
+    scalar or ``(C,)``; bones ``(B, 2)`` or None.
+
+    - *skeleton*: :func:`suspects` against the :func:`~mocap.core.kinematics.robust_bone_lengths` of the points
+      with >= 3 views;
+    - *time*: a point further than ``tau = min_jump + speed * window / fps`` metres from the median of its
+      neighbours with >= 3 views within +-``window`` frames (empty points too: a consistent answer may exist).
+
+    Each suspect's current answer and every camera pair are scored with the truncated quadratic reprojection
+    cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) or, with
+    no such neighbour, of its distance to the prediction (in ``tau``): the same frame's body is the surer witness,
+    since a person may move fast. The best is kept when that excess is zero; otherwise a point with
+    two views or fewer is left empty (two views that agree by chance cannot be told from the truth, and one good
+    view and one outlier leave nothing to triangulate) and a better-supported one keeps its answer.
+
+    Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support,
+    ``retriangulated (J,)`` (moved to another view subset) and ``rejected (J,)`` (left empty) counts per joint.
+    """
+    C, T, J = conf.shape
+    views = inl.sum(0)
+    bones = np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)
+    report = {"lengths": np.zeros(0), "frames": np.zeros(0, int), "retriangulated": np.zeros(J, int),
+              "rejected": np.zeros(J, int)}
+    sus = np.zeros((T, J), bool)
+    if len(bones):
+        L, frames = robust_bone_lengths(X, bones, views >= 3)
+        report.update(lengths=L, frames=frames)
+        sus = suspects(X, views, bones, L)
+    trusted = np.isfinite(X).all(-1) & ~sus  # anchors for the bones: what the skeleton does not doubt
+    tau = min_jump + speed * window / fps
+    if temporal:
+        pred = temporal_prediction(X, views >= 3, window)
+        has_pred = np.isfinite(pred).all(-1)
+        sus |= has_pred & ~(np.linalg.norm(X - pred, axis=-1) <= tau)
+    flag = np.flatnonzero(sus.ravel() & ((conf > 0).sum(0) >= 2).ravel())
+    if flag.size == 0:
+        return X, inl, report
+    thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
+    scale = thr.min() ** 2
+    penalty = time_penalty(pred.reshape(-1, 3)[flag], tau, scale) if temporal else (lambda P: np.zeros(len(P)))
+    if len(bones):  # the frame's own body where it has trusted neighbours (a person may move fast), else time
+        by_time = penalty
+        by_bones, anchored = skeleton_penalty(X, flag, bones, report["lengths"], trusted, scale)
+        penalty = lambda P: np.where(anchored, by_bones(P), by_time(P))  # noqa: E731
+    X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations)
+    holds = (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0)
+    moved = holds & ~(np.linalg.norm(Xf - X0, axis=-1) < 1e-9)  # NaN X0 (was empty): moved
+    weak = ~holds & (views.ravel()[flag] <= 2)
+    Xflat, inl_flat = X.reshape(T * J, 3).copy(), inl.reshape(C, T * J).copy()
+    Xflat[flag[holds]], inl_flat[:, flag[holds]] = Xf[holds], inl_f[:, holds]
+    Xflat[flag[weak]], inl_flat[:, flag[weak]] = np.nan, False
+    j = flag % J
+    report["retriangulated"] = np.bincount(j[moved], minlength=J)
+    report["rejected"] = np.bincount(j[weak & np.isfinite(X0).all(-1)], minlength=J)
+    return Xflat.reshape(T, J, 3), inl_flat.reshape(C, T, J), report
+
+
+def time_penalty(pred: np.ndarray, tau: float, scale: float):
+    """``penalty(P (N, 3)) -> (N,)``: ``scale * (max(0, |P - pred| - tau) / tau)^2`` (0 where ``pred (N, 3)`` is NaN)."""
+    predicted = np.isfinite(pred).all(-1)
+
+    def penalty(P):
+        excess = np.maximum(0.0, np.linalg.norm(P - pred, axis=-1) - tau) / tau
+        return scale * np.where(predicted, np.nan_to_num(excess, nan=np.inf) ** 2, 0.0)
+    return penalty
+
+
+def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
+    """:func:`~mocap.triangulate.dlt.pair_search` for the points ``flag`` (indices into ``T * J``) of ``X (T, J, 3)``
+    with ``penalty``: returns their current ``X0 (N, 3)``, the best ``X (N, 3)`` and its ``inliers (C, N)``."""
+    C = conf.shape[0]
+    xy_f, conf_f = xy.reshape(C, -1, 2)[:, flag], conf.reshape(C, -1)[:, flag]
+    valid = conf_f > 0
+    coef, basis = view_coefficients(Rt, xy_f, conf_f)
+
+    def errors_of(P):
+        with np.errstate(invalid="ignore"):
+            return np.where(valid, normalized_errors(Rt, P, xy_f, focals), np.inf)
+
+    X0 = X.reshape(-1, 3)[flag]
+    Xf, inl_f, _ = pair_search(coef, basis, valid, errors_of, thr, iterations, X0, errors_of(X0), penalty)
+    return X0, Xf, inl_f
+
+
+def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """``(T,)`` frames where more than ``share`` of the known bones break their lengths (and 3 at least)."""
+    ex = bone_excess(X, bones, L)
+    known = np.isfinite(ex)
+    broken = (known & (ex > 1)).sum(-1)
+    return (broken >= 3) & (broken > share * known.sum(-1))
