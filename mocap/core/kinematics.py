@@ -16,12 +16,13 @@ def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
 
 
 def robust_bone_lengths(X: np.ndarray, bones: np.ndarray, support: np.ndarray, min_frames: int = 10):
-    """A person's bone lengths, robustly: ``(L (B,), frames (B,) int)``.
+    """A person's bone lengths, robustly: ``(L (B,), frames (B,) int, spread (B,))``.
 
     ``X (T, J, 3)``; ``bones (B, 2)``; ``support (T, J)`` bool, the points to trust (e.g. seen by three or more
     views). Each length is the median of ``|X_b - X_a|`` over the frames where both ends are supported, or over
     every frame with both ends known when fewer than ``min_frames`` are; ``frames`` counts the frames it was
-    taken over (NaN length and 0 for a bone never known). Never a mean: a few gross points do not move it.
+    taken over (NaN length and 0 for a bone never known); ``spread`` is the scaled median absolute deviation
+    (``1.4826 * MAD``, metres) over the same frames. Never a mean: a few gross points do not move it.
     """
     from .robust import nan_median
 
@@ -29,7 +30,9 @@ def robust_bone_lengths(X: np.ndarray, bones: np.ndarray, support: np.ndarray, m
     known = np.isfinite(d)
     strong = known & support[:, bones[:, 0]] & support[:, bones[:, 1]]
     use = np.where(strong.sum(0) >= min_frames, strong, known)
-    return nan_median(np.where(use, d, np.nan), axis=0), use.sum(0)
+    d = np.where(use, d, np.nan)
+    L = nan_median(d, axis=0)
+    return L, use.sum(0), 1.4826 * nan_median(np.abs(d - L), axis=0)
 
 
 def forward_kinematics(parents, R_local: np.ndarray, t_local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -219,7 +219,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             support = (np.asarray(views[1]) > 0).sum(0) >= 3
         else:
             support = np.ones((T, J), bool) if target_weight is None else np.asarray(target_weight) > 0
-        L, frames = robust_bone_lengths(X0, bones, support & ~missing)
+        L, frames, _ = robust_bone_lengths(X0, bones, support & ~missing)
     else:
         L, frames = np.asarray(bone_lengths, float), np.zeros(len(bones), int)
     if views is not None:

@@ -6,8 +6,8 @@ put the point metres away. Three or more views check each other. So each person'
 measured robustly on the points that three or more views agree on, and a point is re-decided when its
 bones break those lengths:
 
-- :func:`~mocap.core.kinematics.robust_bone_lengths`: ``(B,)`` median lengths over the frames where both ends
-  are well supported;
+- :func:`bone_model`: ``(B,)`` median lengths over the frames where both ends are well supported, and how far
+  each may stray;
 - :func:`bone_excess`: ``(T, B)`` how far each bone is from its length, in tolerances;
 - :func:`suspects`: ``(T, J)`` points to re-decide (the rule for two-view points is stricter);
 - :func:`temporal_prediction`: where the well-supported neighbours in time put each point;
@@ -26,21 +26,25 @@ import numpy as np
 from ..core.kinematics import robust_bone_lengths
 from .dlt import normalized_errors, pair_search, view_coefficients
 
-#: A bone breaks its length when ``| |a - b| - L | > REL * L + ABS`` (metres): 25 % + 3 cm. Two-view noise on a
-#: ring of 1080p cameras moves a bone by ~1-2 cm; a wrong view along an epipolar line moves it by decimetres to
-#: metres; trunk edges (shoulder-hip) bend by < 15 %.
-REL, ABS = 0.25, 0.03
+#: A bone breaks its length when ``| |a - b| - L | > REL * L + ABS + SPREAD * spread`` (metres), ``spread`` being
+#: how much the bone varies where three or more views agree: 10 % + 2 cm + 3 spreads. Two-view noise on a ring of
+#: 1080p cameras moves a bone by ~1-2 cm; a wrong view along an epipolar line by decimetres to metres; trunk edges
+#: (shoulder-hip) bend by several %, which their spread measures.
+REL, ABS, SPREAD = 0.10, 0.02, 3.0
 
 
-def tolerance(L: np.ndarray, rel: float = REL, abs_m: float = ABS) -> np.ndarray:
-    """``(B,)`` allowed deviation in metres of bones of lengths ``L (B,)``."""
-    return rel * L + abs_m
+def bone_model(X: np.ndarray, bones: np.ndarray, support: np.ndarray):
+    """A person's bones from the points ``support (T, J)`` marks (e.g. seen by >= 3 views): ``lengths (B,)`` m
+    (:func:`~mocap.core.kinematics.robust_bone_lengths`), ``frames (B,)`` of support and ``tolerance (B,)`` m, the
+    deviation beyond which a bone is broken (see :data:`REL`)."""
+    L, frames, spread = robust_bone_lengths(X, bones, support)
+    return L, frames, REL * L + ABS + SPREAD * np.nan_to_num(spread)
 
 
-def bone_excess(X: np.ndarray, bones: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """``(T, B)`` ``| |X_b - X_a| - L | / tolerance(L)``: above 1 the bone is broken (NaN where an end is unknown)."""
+def bone_excess(X: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """``(T, B)`` ``| |X_b - X_a| - L | / tol``: above 1 the bone is broken (NaN where an end is unknown)."""
     d = np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1)
-    return np.abs(d - L) / tolerance(L)
+    return np.abs(d - L) / tol
 
 
 def _incidence(bones: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +61,9 @@ def _incidence(bones: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
     return joint, bone
 
 
-def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """``(T, J)`` points whose bones break the lengths ``L``, given ``views (T, J)`` inlier views per point.
+def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """``(T, J)`` points whose bones break the lengths ``L`` by more than ``tol``, given ``views (T, J)`` inlier
+    views per point.
 
     *Anchors* are points with three or more views. A two-view point is suspect as soon as one bone to an
     anchor breaks, or, with no anchor beside it, when every bone to a known neighbour breaks. A point with
@@ -68,7 +73,7 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray)
     T, J, _ = X.shape
     joint, bone = _incidence(bones, J)
     has = joint >= 0
-    ex = bone_excess(X, bones, L)[:, np.maximum(bone, 0)]  # (T, J, K)
+    ex = bone_excess(X, bones, L, tol)[:, np.maximum(bone, 0)]  # (T, J, K)
     known = np.isfinite(ex) & has
     broken = known & (ex > 1)
     anchor = (views >= 3)[:, np.maximum(joint, 0)] & known  # (T, J, K)
@@ -79,7 +84,8 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray)
     return weak_bad | strong_bad
 
 
-def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, trusted: np.ndarray, scale: float):
+def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray,
+                     trusted: np.ndarray, scale: float):
     """``penalty(P (N, 3)) -> (N,)`` for the flagged points ``flag`` (indices into ``T * J``): ``scale`` times the
     sum over their bones to ``trusted (T, J)`` neighbours of ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
     T, J, _ = X.shape
@@ -88,15 +94,15 @@ def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.n
     nj, nb = joint[j], bone[j]  # (N, K)
     ok = (nj >= 0) & trusted[t[:, None], np.maximum(nj, 0)]
     Xn = X[t[:, None], np.maximum(nj, 0)]  # (N, K, 3)
-    Lk = L[np.maximum(nb, 0)]
+    Lk, tk = np.append(L, np.nan)[nb], np.append(tol, 1.0)[nb]  # -1 (no bone): NaN
     ok &= np.isfinite(Lk) & np.isfinite(Xn).all(-1)
-    Xn, Lk = np.nan_to_num(Xn), np.nan_to_num(Lk)
+    Xn, Lk, tk = np.nan_to_num(Xn), np.nan_to_num(Lk), np.where(ok, tk, 1.0)
 
     def penalty(P):
         d = np.linalg.norm(P[:, None] - Xn, axis=-1)
-        ex = np.maximum(0.0, np.abs(d - Lk) / tolerance(Lk) - 1.0)
+        ex = np.maximum(0.0, np.abs(d - Lk) / tk - 1.0)
         return scale * np.nan_to_num(np.where(ok, ex * ex, 0.0).sum(-1), nan=np.inf)
-    return penalty, ok.any(-1)
+    return penalty, ok.sum(-1)
 
 
 def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> np.ndarray:
@@ -121,46 +127,42 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     - *skeleton*: :func:`suspects` against the :func:`~mocap.core.kinematics.robust_bone_lengths` of the points
       with >= 3 views;
     - *time*: a point further than ``tau = min_jump + speed * window / fps`` metres from the median of its
-      neighbours with >= 3 views within +-``window`` frames (empty points too: a consistent answer may exist).
+      trusted neighbours (not suspected by the skeleton) within +-``window`` frames (empty points too: a
+      consistent answer may exist).
 
     Each suspect's current answer and every camera pair are scored with the truncated quadratic reprojection
-    cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) or, with
-    no such neighbour, of its distance to the prediction (in ``tau``): the same frame's body is the surer witness,
-    since a person may move fast. The best is kept when that excess is zero; otherwise a point with
+    cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) and,
+    unless two such bones fix it, of its distance to the prediction (in ``tau``): two bones and the view rays
+    leave no freedom, and the frame's own body is the surer witness of a fast movement; one bone leaves a
+    sphere that a wrong ray can cross. The best is kept when that excess is zero and a bone or the prediction
+    corroborates it (or three views agree); otherwise a point with
     two views or fewer is left empty (two views that agree by chance cannot be told from the truth, and one good
     view and one outlier leave nothing to triangulate) and a better-supported one keeps its answer.
 
-    Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support,
+    Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support and
+    ``tolerance (B,)`` m,
     ``retriangulated (J,)`` (moved to another view subset) and ``rejected (J,)`` (left empty) counts per joint.
     """
     C, T, J = conf.shape
     views = inl.sum(0)
     bones = np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)
-    report = {"lengths": np.zeros(0), "frames": np.zeros(0, int), "retriangulated": np.zeros(J, int),
-              "rejected": np.zeros(J, int)}
-    sus = np.zeros((T, J), bool)
-    if len(bones):
-        L, frames = robust_bone_lengths(X, bones, views >= 3)
-        report.update(lengths=L, frames=frames)
-        sus = suspects(X, views, bones, L)
-    trusted = np.isfinite(X).all(-1) & ~sus  # anchors for the bones: what the skeleton does not doubt
+    report = {"lengths": np.zeros(0), "frames": np.zeros(0, int), "tolerance": np.zeros(0),
+              "retriangulated": np.zeros(J, int), "rejected": np.zeros(J, int)}
+    L, frames, tol = bone_model(X, bones, views >= 3)
+    report.update(lengths=L, frames=frames, tolerance=tol)
     tau = min_jump + speed * window / fps
-    if temporal:
-        pred = temporal_prediction(X, views >= 3, window)
-        has_pred = np.isfinite(pred).all(-1)
-        sus |= has_pred & ~(np.linalg.norm(X - pred, axis=-1) <= tau)
+    sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol, tau if temporal else None, window)
     flag = np.flatnonzero(sus.ravel() & ((conf > 0).sum(0) >= 2).ravel())
     if flag.size == 0:
         return X, inl, report
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
     scale = thr.min() ** 2
-    penalty = time_penalty(pred.reshape(-1, 3)[flag], tau, scale) if temporal else (lambda P: np.zeros(len(P)))
-    if len(bones):  # the frame's own body where it has trusted neighbours (a person may move fast), else time
-        by_time = penalty
-        by_bones, anchored = skeleton_penalty(X, flag, bones, report["lengths"], trusted, scale)
-        penalty = lambda P: np.where(anchored, by_bones(P), by_time(P))  # noqa: E731
+    by_time = time_penalty(pred.reshape(-1, 3)[flag], tau, scale)
+    # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
+    by_bones, anchors = skeleton_penalty(X, flag, bones, L, tol, trusted, scale)
+    penalty = lambda P: by_bones(P) + np.where(anchors >= 2, 0.0, by_time(P))  # noqa: E731
     X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations)
-    holds = (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0)
+    holds = (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (corroborated.ravel()[flag] | (inl_f.sum(0) >= 3))
     moved = holds & ~(np.linalg.norm(Xf - X0, axis=-1) < 1e-9)  # NaN X0 (was empty): moved
     weak = ~holds & (views.ravel()[flag] <= 2)
     Xflat, inl_flat = X.reshape(T * J, 3).copy(), inl.reshape(C, T * J).copy()
@@ -170,6 +172,29 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     report["retriangulated"] = np.bincount(j[moved], minlength=J)
     report["rejected"] = np.bincount(j[weak & np.isfinite(X0).all(-1)], minlength=J)
     return Xflat.reshape(T, J, 3), inl_flat.reshape(C, T, J), report
+
+
+def witnesses(X, views, bones, L, tol, tau: float | None, window: int = 3):
+    """What speaks for or against each point of ``X (T, J, 3)`` with ``views (T, J)`` inlier views.
+
+    Returns ``suspects (T, J)`` (:func:`suspects` of the skeleton; points further than ``tau`` metres from their
+    :func:`temporal_prediction`; and two-view points that nothing corroborates), ``trusted (T, J)`` (known and not
+    suspected by the skeleton), the prediction ``(T, J, 3)`` from trusted neighbours within +-``window`` frames
+    (NaN without ``tau``) and ``corroborated (T, J)``: a bone to a trusted neighbour or a prediction exists.
+    """
+    T, J, _ = X.shape
+    known = np.isfinite(X).all(-1)
+    sus = suspects(X, views, bones, L, tol) if len(bones) else np.zeros((T, J), bool)
+    trusted = known & ~sus
+    joint, _ = _incidence(bones, J)
+    anchored = ((joint >= 0) & trusted[:, np.maximum(joint, 0)]).any(-1)
+    pred = np.full(X.shape, np.nan)
+    if tau is not None:
+        pred = temporal_prediction(X, trusted, window)
+        sus |= np.isfinite(pred).all(-1) & ~(np.linalg.norm(X - pred, axis=-1) <= tau)
+    corroborated = anchored | np.isfinite(pred).all(-1)
+    sus |= known & (views <= 2) & ~corroborated  # two views that may agree by chance, and nothing else
+    return sus, trusted, pred, corroborated
 
 
 def time_penalty(pred: np.ndarray, tau: float, scale: float):
@@ -199,9 +224,10 @@ def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
     return X0, Xf, inl_f
 
 
-def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, share: float = 0.5) -> np.ndarray:
-    """``(T,)`` frames where more than ``share`` of the known bones break their lengths (and 3 at least)."""
-    ex = bone_excess(X, bones, L)
+def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """``(T,)`` frames where more than ``share`` of the known bones break their lengths by more than ``tol`` (and
+    3 at least)."""
+    ex = bone_excess(X, bones, L, tol)
     known = np.isfinite(ex)
     broken = (known & (ex > 1)).sum(-1)
     return (broken >= 3) & (broken > share * known.sum(-1))
