@@ -38,3 +38,28 @@ def fill_gaps(positions: np.ndarray, max_gap: int, kind: str = "cubic", extrapol
             out[a:b, j] = f(t[a:b])
             filled[a:b, j] = True
     return out, filled
+
+
+def unsure_fills(X: np.ndarray, missing: np.ndarray, fps: float, max_error: float = 0.03, share: float = 90.0) -> np.ndarray:
+    """``(T, J)`` bool: the filled gaps of ``X (T, J, 3)`` metres (``missing (T, J)`` before filling) that are too
+    long to trust for how fast each joint moves.
+
+    A gap of ``D`` seconds bridged smoothly misses a joint accelerating at ``a`` m/s^2 by about ``a D^2 / 8``. ``a``
+    is the ``share`` percentile of the joint's acceleration over the frames it was seen (a runner's feet: tens of
+    m/s^2, a standing person's hips: a few); gaps whose ``a D^2 / 8`` exceeds ``max_error`` metres are marked.
+    """
+    T, J = missing.shape
+    out = np.zeros((T, J), bool)
+    if T < 3:
+        return out
+    acc = np.linalg.norm(X[2:] - 2 * X[1:-1] + X[:-2], axis=-1) * fps * fps  # (T-2, J) at frames 1..T-2
+    seen = ~missing[2:] & ~missing[1:-1] & ~missing[:-2]
+    for j in range(J):
+        if not missing[:, j].any():
+            continue
+        a = np.percentile(acc[seen[:, j], j], share) if seen[:, j].any() else np.inf
+        for s, e in gap_runs(missing[:, j]):
+            D = (e - s + 1) / fps
+            if a * D * D / 8 > max_error:
+                out[s:e, j] = True
+    return out

@@ -27,7 +27,7 @@ from scipy.linalg.lapack import dpbtrs
 from ..core.camera import camera_coordinates
 from ..core.kinematics import robust_bone_lengths
 from ..errors import MocapError
-from .gaps import fill_gaps, gap_runs
+from .gaps import fill_gaps, gap_runs, unsure_fills
 
 
 @dataclass
@@ -191,7 +191,7 @@ def _pcg(matvec, precond, g: np.ndarray, iters: int, tol: float) -> np.ndarray:
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
-           robust_scale: float = 1.0) -> RefineResult:
+           robust_scale: float = 1.0, max_fill_error_mm: float | None = 30.0) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
@@ -211,7 +211,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     if not known.all():  # refine the joints that were ever seen; the others stay empty
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
-                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale)
+                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale,
+                             max_fill_error_mm=max_fill_error_mm)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     if bone_lengths is None:
@@ -230,6 +231,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data)
     X, it, costs = _levenberg_marquardt(prob, X, L, iterations)
     X = X.copy()
+    if max_fill_error_mm is not None:
+        long_gap |= unsure_fills(X, missing, fps, max_fill_error_mm * 1e-3)
     X[long_gap] = np.nan
     return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames)
 
