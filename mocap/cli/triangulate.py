@@ -112,11 +112,20 @@ def _summary(console: Console, res) -> None:
         t.add_row(c["camera"], str(c["detections"]), f"{c['mean_error_px']:.2f}", f"{c['rejected_pct']:.1f}")
     console.print(t)
     j = Table(title="Joints")
-    for col in ("joint", "mean error px", "views", "valid %"):
+    for col in ("joint", "mean error px", "views", "valid %", "re-triangulated", "left empty"):
         j.add_column(col, justify="right")
     for r in res.joint_summary():
-        j.add_row(r["joint"], f"{r['mean_error_px']:.2f}", f"{r['views']:.2f}", f"{r['valid_pct']:.1f}")
+        j.add_row(r["joint"], f"{r['mean_error_px']:.2f}", f"{r['views']:.2f}", f"{r['valid_pct']:.1f}",
+                  str(r["retriangulated"]), str(r["rejected"]))
     console.print(j)
+    bones = res.bone_summary()
+    if bones:
+        b = Table(title="Bones " + ("held by the refinement" if "bones" in res.quality else "the checks measured"))
+        for col in ("bone", "length mm", "frames"):
+            b.add_column(col, justify="right")
+        for r in bones:
+            b.add_row(r["bone"], f"{r['length_mm']:.0f}", str(r["frames"]))
+        console.print(b)
     console.print(f"mean reprojection error {np.nanmean(res.reprojection_error):.2f} px; "
                   f"{100 * res.motion.valid.mean():.1f} % of points triangulated")
 

@@ -85,10 +85,10 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
 
 
 def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None,
-                    span: slice = slice(None)) -> TriangulationResult:
+                    span: slice = slice(None), who: str = "the person") -> TriangulationResult:
     """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
-    frames of ``span``: a person's time in view) and write ``job.output`` atomically (any 3D format; BVH
-    retargeted to ``job.rig``)."""
+    frames of ``span``: a person's time in view) and what the plausibility checks found (naming ``who``), and
+    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
     if len(rig) != kp.n_cameras:
         raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
     check_views(rig, job.calib)
@@ -100,6 +100,7 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
                           refine=job.refine, progress=progress)
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
+    res.notes += plausibility_notes(res, who)
     if not job.sync:  # errors that grow with speed in one camera: a timing problem, say so
         from ..triangulate.sync import timing_notes
         res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
@@ -118,6 +119,39 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     if job.output:
         write_any(res.motion, job.output, job.rig)
     return res
+
+
+def plausibility_notes(res: TriangulationResult, who: str = "the person") -> list[str]:
+    """What the skeleton and time checks did (points re-triangulated or left empty, the joints most concerned),
+    and frames where most of ``who``'s bones break their lengths (:func:`~mocap.triangulate.plausible.implausible_frames`:
+    two people mixed into one, or a wrong calibration), named so that nobody takes them for motion."""
+    from ..smooth.gaps import gap_runs
+    from ..triangulate.plausible import implausible_frames
+
+    c, notes = res.checks, []
+    if not c:
+        return notes
+    names = res.motion.names
+    moved, rejected = c["retriangulated"], c["rejected"]
+    if moved.sum() or rejected.sum():
+        top = np.argsort(-(moved + rejected), kind="stable")[:3]
+        notes.append(f"skeleton and time checks: {int(moved.sum())} points re-triangulated from other cameras, "
+                     f"{int(rejected.sum())} left empty (two views that agree by chance; most: "
+                     + ", ".join(f"{names[j]} {int(moved[j] + rejected[j])}" for j in top if moved[j] + rejected[j]) + ")")
+    if len(c["lengths"]):
+        bad = implausible_frames(res.motion.positions, res.motion.skeleton.bone_indices, c["lengths"])
+        seen = int(res.motion.valid.any(-1).sum())
+        if bad.sum() >= max(3, 0.05 * seen):
+            runs = []
+            for a, b in gap_runs(bad):  # runs less than a second apart read as one
+                if runs and a - runs[-1][1] < res.motion.fps:
+                    runs[-1] = (runs[-1][0], b)
+                else:
+                    runs.append((a, b))
+            where = ", ".join(f"{a}-{b - 1}" if b - a > 1 else f"{a}" for a, b in runs[:6]) + (" ..." if len(runs) > 6 else "")
+            notes.append(f"{who}: most bones break their lengths in {int(bad.sum())} of {seen} frames (frames {where}): "
+                         "two people mixed into one, or a wrong calibration? Check each camera's view of them")
+    return notes
 
 
 def check_views(rig: CameraRig, where=None) -> None:
@@ -146,10 +180,12 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals))
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
-                           float(np.nanmean(bone_length_cv(r.positions, bones))))}
+                           float(np.nanmean(bone_length_cv(r.positions, bones)))),
+               "bones": (r.bone_lengths, r.bone_frames)}
     notes = list(res.notes)
     if r.filled.any():
-        notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s)")
+        notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s that the joint's "
+                     "speed lets it bridge within ~3 cm)")
     if r.empty_joints:
         names = ", ".join(res.motion.names[j] for j in r.empty_joints)
         notes.append(f"never seen by 2 consistent views, left empty: {names}")
@@ -217,7 +253,7 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     for k in wanted:
         kp = Keypoints2D(tracks.keypoints(multi.data, k), multi.skeleton, multi.fps, multi.camera_names, multi.frames)
         seen = np.flatnonzero(tracks.present[k])
-        res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1))
+        res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1), who=f"person {int(tracks.ids[k])}")
         out = person_path(job.output, int(tracks.ids[k])) if job.output and not job.one_file else None
         people.append(PersonResult(int(tracks.ids[k]), res, out, len(seen), int(seen[0]), int(seen[-1])))
     for p in people:

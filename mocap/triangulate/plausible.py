@@ -65,8 +65,10 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray,
     """``(T, J)`` points whose bones break the lengths ``L`` by more than ``tol``, given ``views (T, J)`` inlier
     views per point.
 
-    *Anchors* are points with three or more views. A two-view point is suspect as soon as one bone to an
-    anchor breaks, or, with no anchor beside it, when every bone to a known neighbour breaks. A point with
+    *Anchors* are points with three or more views. A two-view point is suspect when a bone to an anchor breaks
+    and none of its bones holds, when most of its bones break (two at least), or, with no anchor beside it, when
+    every bone to a known neighbour breaks (a wrong point rarely keeps a bone by chance; a detector's loose face
+    or foot point can break one bone of a right neighbour). A point with
     three or more views is suspect only when most of its bones to known neighbours break, two at least
     (its own views already agree, so one broken bone more likely means a bad neighbour).
     """
@@ -79,7 +81,8 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray,
     anchor = (views >= 3)[:, np.maximum(joint, 0)] & known  # (T, J, K)
     weak = (views == 2) & np.isfinite(X).all(-1)
     n_known, n_broken = known.sum(-1), broken.sum(-1)
-    weak_bad = weak & ((broken & anchor).any(-1) | (~anchor.any(-1) & (n_known > 0) & (n_broken == n_known)))
+    weak_bad = weak & (((broken & anchor).any(-1) & (n_broken == n_known)) | (n_broken >= 2) & (2 * n_broken > n_known)
+                       | (~anchor.any(-1) & (n_known > 0) & (n_broken == n_known)))
     strong_bad = (views >= 3) & (n_broken >= 2) & (2 * n_broken > n_known)
     return weak_bad | strong_bad
 
@@ -134,8 +137,8 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) and,
     unless two such bones fix it, of its distance to the prediction (in ``tau``): two bones and the view rays
     leave no freedom, and the frame's own body is the surer witness of a fast movement; one bone leaves a
-    sphere that a wrong ray can cross. The best is kept when that excess is zero and a bone or the prediction
-    corroborates it (or three views agree); otherwise a point with
+    sphere that a wrong ray can cross. A current answer without excess stays; else the best is taken when it has
+    no excess and a bone or the prediction corroborates it (or three views agree); otherwise a point with
     two views or fewer is left empty (two views that agree by chance cannot be told from the truth, and one good
     view and one outlier leave nothing to triangulate) and a better-supported one keeps its answer.
 
@@ -162,9 +165,11 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     by_bones, anchors = skeleton_penalty(X, flag, bones, L, tol, trusted, scale)
     penalty = lambda P: by_bones(P) + np.where(anchors >= 2, 0.0, by_time(P))  # noqa: E731
     X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations)
-    holds = (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (corroborated.ravel()[flag] | (inl_f.sum(0) >= 3))
+    witnessed = corroborated.ravel()[flag]
+    stays = np.isfinite(X0).all(-1) & (penalty(X0) <= 0.0) & (witnessed | (views.ravel()[flag] >= 3))
+    holds = ~stays & (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (witnessed | (inl_f.sum(0) >= 3))
     moved = holds & ~(np.linalg.norm(Xf - X0, axis=-1) < 1e-9)  # NaN X0 (was empty): moved
-    weak = ~holds & (views.ravel()[flag] <= 2)
+    weak = ~stays & ~holds & (views.ravel()[flag] <= 2)
     Xflat, inl_flat = X.reshape(T * J, 3).copy(), inl.reshape(C, T * J).copy()
     Xflat[flag[holds]], inl_flat[:, flag[holds]] = Xf[holds], inl_f[:, holds]
     Xflat[flag[weak]], inl_flat[:, flag[weak]] = np.nan, False
@@ -224,10 +229,10 @@ def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
     return X0, Xf, inl_f
 
 
-def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray, share: float = 0.5) -> np.ndarray:
-    """``(T,)`` frames where more than ``share`` of the known bones break their lengths by more than ``tol`` (and
-    3 at least)."""
-    ex = bone_excess(X, bones, L, tol)
+def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, rel: float = 0.2, share: float = 0.5) -> np.ndarray:
+    """``(T,)`` frames where more than ``share`` of the known bones (3 at least) are off their lengths ``L`` by more
+    than ``rel * L + 2 cm``: no body, whatever the spread of its bones (a person mixed from two has a wide one)."""
+    ex = bone_excess(X, bones, L, rel * L + ABS)
     known = np.isfinite(ex)
     broken = (known & (ex > 1)).sum(-1)
     return (broken >= 3) & (broken > share * known.sum(-1))

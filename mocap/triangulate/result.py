@@ -56,15 +56,29 @@ class TriangulationResult:
         return out
 
     def joint_summary(self) -> list[dict]:
-        """Per joint: mean reprojection error (px), mean views used, % of frames triangulated."""
+        """Per joint: mean reprojection error (px), mean views used, % of frames triangulated, points the
+        plausibility checks re-triangulated from other cameras and left empty."""
         out = []
         valid = self.motion.valid
+        moved, rejected = (self.checks.get(k, np.zeros(len(self.motion.names), int)) for k in ("retriangulated", "rejected"))
         for j, name in enumerate(self.motion.names):
             e = self.reprojection_error[:, j]
             out.append({"joint": name, "mean_error_px": float(np.nanmean(e)) if np.isfinite(e).any() else float("nan"),
                         "views": float(self.views_used[:, j][valid[:, j]].mean()) if valid[:, j].any() else 0.0,
-                        "valid_pct": 100.0 * float(valid[:, j].mean())})
+                        "valid_pct": 100.0 * float(valid[:, j].mean()), "retriangulated": int(moved[j]),
+                        "rejected": int(rejected[j])})
         return out
+
+    def bone_summary(self) -> list[dict]:
+        """Per bone of the skeleton: the length (mm) the checks (or the refinement, when refined) held it to and the
+        frames it was measured on (both ends well supported)."""
+        lengths, frames = self.quality.get("bones") or (self.checks.get("lengths"), self.checks.get("frames"))
+        if lengths is None or not len(lengths):
+            return []
+        sk = self.motion.skeleton
+        bones = sk.rigid_bone_indices if "bones" in self.quality else sk.bone_indices
+        return [{"bone": f"{sk.joints[a]}-{sk.joints[b]}", "length_mm": 1000.0 * float(L), "frames": int(n)}
+                for (a, b), L, n in zip(bones, lengths, frames)]
 
 
 # ------------------------------------------------------------------ building blocks
