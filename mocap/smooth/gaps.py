@@ -40,26 +40,42 @@ def fill_gaps(positions: np.ndarray, max_gap: int, kind: str = "cubic", extrapol
     return out, filled
 
 
-def unsure_fills(X: np.ndarray, missing: np.ndarray, fps: float, max_error: float = 0.03, share: float = 90.0) -> np.ndarray:
+def unsure_fills(X: np.ndarray, missing: np.ndarray, bones: np.ndarray | None = None, max_error: float = 0.15,
+                 share: float = 75.0) -> np.ndarray:
     """``(T, J)`` bool: the filled gaps of ``X (T, J, 3)`` metres (``missing (T, J)`` before filling) that are too
-    long to trust for how fast each joint moves.
+    long to trust for how the joint moves.
 
-    A gap of ``D`` seconds bridged smoothly misses a joint accelerating at ``a`` m/s^2 by about ``a D^2 / 8``. ``a``
-    is the ``share`` percentile of the joint's acceleration over the frames it was seen (a runner's feet: tens of
-    m/s^2, a standing person's hips: a few); gaps whose ``a D^2 / 8`` exceeds ``max_error`` metres are marked.
+    A straight bridge over ``n`` frames misses the joint at its middle by ``|X(t+h) + X(t-h) - 2 X(t)| / 2`` with
+    ``h = (n + 1) / 2``: measured over every frame ``t`` where the joint was seen at ``t`` and ``t +- h``, its
+    ``share`` percentile is what such a gap costs this joint (a runner's foot over 0.2 s: decimetres; a hip:
+    millimetres). Where a bone (``bones (B, 2)``) ties the joint to a neighbour known throughout the gap, the same is
+    measured on the joint's offset from that neighbour when smaller (a hand on a known forearm). Gaps costing more
+    than ``max_error`` metres are marked (the refinement, with bones and smoothness, does better than a straight
+    bridge: this errs on the side of leaving a gap).
     """
     T, J = missing.shape
     out = np.zeros((T, J), bool)
-    if T < 3:
-        return out
-    acc = np.linalg.norm(X[2:] - 2 * X[1:-1] + X[:-2], axis=-1) * fps * fps  # (T-2, J) at frames 1..T-2
-    seen = ~missing[2:] & ~missing[1:-1] & ~missing[:-2]
+    neighbours = [[] for _ in range(J)]
+    for a, b in (np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)):
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    cache = {}
+
+    def cost(j, k, h):  # the share percentile of the midpoint miss of a bridge of half-length h
+        if (j, k, h) not in cache:
+            P = X[:, j] - (X[:, k] if k is not None else 0.0)
+            ok = ~missing[:, j] & (~missing[:, k] if k is not None else True)
+            both = ok[2 * h:] & ok[h:T - h] & ok[: T - 2 * h]
+            m = 0.5 * np.linalg.norm(P[2 * h:] + P[: T - 2 * h] - 2 * P[h:T - h], axis=-1)[both]
+            cache[j, k, h] = np.percentile(m, share) if m.size else np.inf
+        return cache[j, k, h]
+
     for j in range(J):
-        if not missing[:, j].any():
-            continue
-        a = np.percentile(acc[seen[:, j], j], share) if seen[:, j].any() else np.inf
         for s, e in gap_runs(missing[:, j]):
-            D = (e - s + 1) / fps
-            if a * D * D / 8 > max_error:
+            h = max(1, int(round((e - s + 1) / 2)))
+            if 2 * h >= T:
                 out[s:e, j] = True
+                continue
+            miss = min([cost(j, None, h)] + [cost(j, k, h) for k in neighbours[j] if not missing[s:e, k].any()])
+            out[s:e, j] = miss > max_error
     return out

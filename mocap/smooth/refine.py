@@ -62,9 +62,12 @@ def _init(X0: np.ndarray, max_gap: int):
     return X, missing, long_gap
 
 
-def _d2t_d2(v: np.ndarray) -> np.ndarray:
-    """``D2^T D2 v`` along axis 0 (D2 = second difference), for ``v (T, ...)``."""
+def _d2t_d2(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """``D2^T W D2 v`` along axis 0 (D2 = second difference, W = ``w (T-2, J)`` weights of its rows, or 1),
+    for ``v (T, J, 3)``."""
     a = v[2:] - 2 * v[1:-1] + v[:-2]
+    if w is not None:
+        a = a * w[..., None]
     out = np.zeros_like(v)
     out[2:] += a
     out[1:-1] -= 2 * a
@@ -72,65 +75,82 @@ def _d2t_d2(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _acc_band(T: int, scale2: float) -> np.ndarray:
-    """Lower banded form (3 diagonals) of ``scale2 * D2^T D2`` for a length-T series."""
-    band = np.zeros((3, T))
-    c = np.zeros(T)
-    c[:-2] += 1
-    c[1:-1] += 4
-    c[2:] += 1
-    band[0] = c * scale2
-    o1 = np.zeros(T - 1)
-    o1[:-1] -= 2
-    o1[1:] -= 2
-    band[1, :-1] = o1 * scale2
-    band[2, :-2] = 1 * scale2
+def _acc_band(w: np.ndarray, scale2: float) -> np.ndarray:
+    """Lower banded form ``(3, J, T)`` of ``scale2 * D2^T W D2`` for each joint's length-T series, ``w (T-2, J)``
+    the weights of the second differences."""
+    T = w.shape[0] + 2
+    wj = w.T * scale2  # (J, T-2)
+    band = np.zeros((3, w.shape[1], T))
+    band[0, :, :-2] += wj
+    band[0, :, 1:-1] += 4 * wj
+    band[0, :, 2:] += wj
+    band[1, :, :-2] -= 2 * wj
+    band[1, :, 1:-1] -= 2 * wj
+    band[2, :, :-2] += wj
     return band
 
 
 class _Problem:
     """Residuals, cost and Gauss-Newton pieces for one refinement problem (see :func:`refine`)."""
 
-    def __init__(self, T, J, bones, acc_scale, bone_sigma, data):
+    def __init__(self, T, J, bones, acc_scale, bone_sigma, data, acc_weight=None, acc_robust=None):
         self.T, self.J = T, J
+        self.acc_weight = np.ones((T - 2, J)) if acc_weight is None else acc_weight  # (T-2, J)
+        self.acc_robust = acc_robust  # soft-L1 scale of the acceleration term, in sigmas (None: quadratic)
         self.bones = bones
         self.acc_scale = acc_scale
         self.bone_sigma = bone_sigma
         self.data = data  # callable X -> (cost, H (T,J,3,3), g (T,J,3)) with IRLS weights
 
+    def _acc_sq(self, X):
+        """``(T-2, J)`` squared acceleration in sigmas."""
+        a = (X[2:] - 2 * X[1:-1] + X[:-2]) * self.acc_scale
+        return (a * a).sum(-1)
+
+    def acc_weights(self, X):
+        """``(T-2, J)`` IRLS weights of the acceleration terms at ``X``: the fixed ones times soft-L1's (a foot
+        strike's acceleration is real: it is penalised linearly, not quadratically, beyond ``acc_robust``)."""
+        if self.acc_robust is None:
+            return self.acc_weight
+        return self.acc_weight / np.sqrt(1.0 + self._acc_sq(X) / self.acc_robust ** 2)
+
     def cost(self, X, L):
         c = self.data(X, need_grad=False)[0]
-        acc = (X[2:] - 2 * X[1:-1] + X[:-2]) * self.acc_scale
+        sq = self._acc_sq(X)
+        if self.acc_robust is not None:
+            k2 = self.acc_robust ** 2
+            sq = 2.0 * k2 * (np.sqrt(1.0 + sq / k2) - 1.0)
         d = X[:, self.bones[:, 1]] - X[:, self.bones[:, 0]]
         r = (np.linalg.norm(d, axis=-1) - L) / self.bone_sigma
-        return c + (acc * acc).sum() + (r * r).sum()
+        return c + (self.acc_weight * sq).sum() + (r * r).sum()
 
     def step(self, X, L, damping=0.0, cg_iters=60, cg_tol=1e-3):
         """Gauss-Newton step ``dx (T, J, 3)``: the damped normal equations solved by conjugate
         gradients, preconditioned by one banded Cholesky factor per joint. Internally joint-major
         ``(J, T, 3)``, so that each joint's whole sequence is contiguous for its banded solve."""
-        g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping)
+        w = self.acc_weights(X)
+        g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping, w)
         s2, inv_s2 = self.acc_scale ** 2, 1.0 / self.bone_sigma ** 2
         b0, b1 = self.bones[:, 0], self.bones[:, 1]
 
         def matvec(v):
             out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
-            out += s2 * _d2t_d2(v.transpose(1, 0, 2)).transpose(1, 0, 2)
+            out += s2 * _d2t_d2(v.transpose(1, 0, 2), w).transpose(1, 0, 2)
             sv = (u * (v[b1] - v[b0])).sum(-1, keepdims=True) * u * inv_s2
             for i, (a, b) in enumerate(self.bones):
                 out[b] += sv[i]
                 out[a] -= sv[i]
             return out
 
-        return _pcg(matvec, self._preconditioner(Hdiag), g, cg_iters, cg_tol).transpose(1, 0, 2)
+        return _pcg(matvec, self._preconditioner(Hdiag, w), g, cg_iters, cg_tol).transpose(1, 0, 2)
 
-    def _gradient_and_blocks(self, X, L, damping):
+    def _gradient_and_blocks(self, X, L, damping, w):
         """Joint-major gradient ``g (J, T, 3)``, the data term's damped 3x3 blocks ``Hd (J, T, 3, 3)``,
         the same with the bone terms' diagonal blocks added (for the preconditioner), and the bones'
-        unit directions ``(B, T, 3)``."""
+        unit directions ``(B, T, 3)``; ``w (T-2, J)`` the acceleration terms' weights."""
         _, Hd, g = self.data(X, need_grad=True)
         s2 = self.acc_scale ** 2
-        g = np.ascontiguousarray((g + s2 * _d2t_d2(X)).transpose(1, 0, 2))  # (J, T, 3)
+        g = np.ascontiguousarray((g + s2 * _d2t_d2(X, w)).transpose(1, 0, 2))  # (J, T, 3)
         Hd = np.ascontiguousarray(Hd.transpose(1, 0, 2, 3))  # (J, T, 3, 3)
         b0, b1 = self.bones[:, 0], self.bones[:, 1]
         d = (X[:, b1] - X[:, b0]).transpose(1, 0, 2)  # (B, T, 3)
@@ -148,19 +168,19 @@ class _Problem:
         lam = damping * np.trace(Hdiag, axis1=-2, axis2=-1).mean() / 3 + 1e-9  # Levenberg-Marquardt
         return g, Hd + lam * np.eye(3), Hdiag + lam * np.eye(3), u
 
-    def _preconditioner(self, Hdiag):
+    def _preconditioner(self, Hdiag, w):
         """Per joint, the banded (interleaved t*3+k) matrix of its own 3x3 blocks plus the
         acceleration term; the joints stacked into one block-diagonal banded matrix (bandwidth 6),
         factorised once per step; returns the solve (one LAPACK call)."""
         T, J = self.T, self.J
-        acc = _acc_band(T, self.acc_scale ** 2)
+        acc = _acc_band(w, self.acc_scale ** 2)  # (3, J, T)
         band = np.zeros((7, J, 3 * T))
         for k in range(3):
             for m in range(3 - k):  # within-point couplings (offset m within the 3x3 block)
                 band[m, :, k::3] = Hdiag[:, :, k + m, k]
             band[0, :, k::3] += acc[0]
-            band[3, :, k::3][:, : T - 1] += acc[1, : T - 1]
-            band[6, :, k::3][:, : T - 2] += acc[2, : T - 2]
+            band[3, :, k::3][:, : T - 1] += acc[1][:, : T - 1]
+            band[6, :, k::3][:, : T - 2] += acc[2][:, : T - 2]
         factor = cholesky_banded(band.reshape(7, -1), lower=True)
         return lambda r: dpbtrs(factor, r.reshape(-1), lower=1)[0].reshape(J, T, 3)
 
@@ -191,14 +211,16 @@ def _pcg(matvec, precond, g: np.ndarray, iters: int, tol: float) -> np.ndarray:
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
-           robust_scale: float = 1.0, max_fill_error_mm: float | None = 30.0) -> RefineResult:
+           robust_scale: float = 1.0, max_fill_error_mm: float | None = 150.0,
+           accel_robust: float | None = 3.0) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
     (confidence x inlier), Rt (C, 3, 4), focals (C,))``: data term = soft-L1 (quadratic up to about
     ``robust_scale`` sigmas) of the pixel reprojection error / ``sigma_px``. Without views: soft-L1 of the distance to ``X0`` /
     ``sigma_mm``, weighted by ``target_weight (T, J)``. accel_sigma: expected joint acceleration
-    (m/s^2; smaller = smoother). bones: ``(B, 2)`` joint indices; ``bone_lengths (B,)`` metres fixes
+    (m/s^2; smaller = smoother), penalised quadratically up to ``accel_robust`` sigmas and linearly beyond
+    (soft-L1: a foot strike or a hit keeps its snap; None: quadratic everywhere). bones: ``(B, 2)`` joint indices; ``bone_lengths (B,)`` metres fixes
     them, else they are free (mean length). Gaps up to ``max_gap_s`` are filled; longer stay NaN.
     """
     X0 = np.asarray(X0, dtype=float)
@@ -212,7 +234,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
                              max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale,
-                             max_fill_error_mm=max_fill_error_mm)
+                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     if bone_lengths is None:
@@ -228,13 +250,25 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     else:
         tw = np.ones((T, J)) if target_weight is None else np.asarray(target_weight, dtype=float)
         data = target_term(np.nan_to_num(X0), np.where(missing, 0.0, tw), sigma_mm)
-    prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data)
+    prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data, _loose(long_gap), accel_robust)
     X, it, costs = _levenberg_marquardt(prob, X, L, iterations)
-    X = X.copy()
     if max_fill_error_mm is not None:
-        long_gap |= unsure_fills(X, missing, fps, max_fill_error_mm * 1e-3)
+        unsure = unsure_fills(X, missing, bones, max_fill_error_mm * 1e-3) & ~long_gap
+        if unsure.any():  # again, without the smoothness pulling seen points towards bridges that are dropped
+            long_gap |= unsure
+            prob.acc_weight = _loose(long_gap)
+            X, it2, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
+            it, costs = it + it2, (costs[0], c1)
+    X = X.copy()
     X[long_gap] = np.nan
     return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames)
+
+
+def _loose(dropped: np.ndarray, weight: float = 1e-3) -> np.ndarray:
+    """``(T-2, J)`` weights of the acceleration terms: ``weight`` where a second difference touches a point of
+    ``dropped (T, J)`` (a bridge that will be left empty: it must not bend the seen points beside it), else 1."""
+    touch = dropped[2:] | dropped[1:-1] | dropped[:-2]
+    return np.where(touch, weight, 1.0)
 
 
 def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **options) -> RefineResult:

@@ -212,16 +212,57 @@ def unsynchronised(rig, X, offsets_s, fps, scene_fps: float = 60.0, seed: int = 
     return views
 
 
-def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, false_views=0.20, fps=60.0):
+def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, false_views=0.20, fps=60.0,
+               epipolar=0.0, leaks=0.0):
     """One person ``X (T, J, 3)`` metres as a multi-person detector sees them in a :func:`ring_rig` of ``n_cams``
     (:func:`detections`: noise, a share ``outliers`` of joints anywhere in the image, ``missing`` dropped, a false
-    person in ``false_views`` of the views). Returns the rig, the detections ``(C, T, 2, J, 3)`` as a file would
-    hold them, and the *oracle*: the true person's keypoints ``(C, T, J, 3)`` with every outlier removed."""
+    person in ``false_views`` of the views), with two harder kinds of error on the person's own detections:
+
+    - ``epipolar``: a share of points seen by two views only, one of them wrong *on the epipolar line* of the
+      other (the projection of a point 0.3-1.5 m nearer or farther along the first camera's ray): the two views
+      agree exactly, so no reprojection error can tell;
+    - ``leaks``: a share of single joints taken from another body 1-3 m away in that view (a false person's
+      joint leaking into the person's detection).
+
+    Returns the rig, the detections ``(C, T, 2, J, 3)`` as a file would hold them, and the *oracle*: the true
+    person's keypoints ``(C, T, J, 3)`` with every wrong detection removed."""
     rig = ring_rig(n_cams, seed=seed)
     data, labels, wrong = detections(rig, X[None], noise=noise, outliers=outliers, missing=missing,
                                      false_views=false_views, seed=seed, with_outliers=True)
     slot = np.argmax(labels == 0, axis=-1)  # (C, T): the true person's slot (an empty one where absent)
     mine = np.take_along_axis(data, slot[..., None, None, None], 2)[:, :, 0]
     bad = np.take_along_axis(wrong, slot[..., None, None], 2)[:, :, 0] | ~(labels == 0).any(-1)[..., None]
+    rng = np.random.default_rng(seed + 7919)
+    C, (T, J, _) = n_cams, X.shape
+    seen = mine[..., 2] > 0
+    if leaks:
+        shift = rng.uniform(1, 3, (C, T, 1, 1)) * np.concatenate([rng.choice([-1, 1], (C, T, 1, 2)), np.zeros((C, T, 1, 1))], -1)
+        other = np.stack([rig[c].project((X + shift[c]).reshape(-1, 3)).reshape(T, J, 2) for c in range(C)])
+        m = seen & (rng.random((C, T, J)) < leaks)
+        mine[..., :2] = np.where(m[..., None], other + rng.normal(0, noise, other.shape), mine[..., :2])
+        bad |= m
+    if epipolar:
+        _epipolar_pairs(rig, X, mine, bad, epipolar, noise, rng)
+    np.put_along_axis(data, slot[..., None, None, None], mine[:, :, None], 2)
     oracle = np.where(bad[..., None], np.array([np.nan, np.nan, 0.0]), mine)
     return rig, data, Keypoints2D(oracle, SKELETON, fps)
+
+
+def _epipolar_pairs(rig, X, kp, bad, share, noise, rng):
+    """In place on ``kp (C, T, J, 3)``/``bad (C, T, J)``: a ``share`` of points keep two views, a good one and one
+    on its epipolar line (see :func:`tail_scene`)."""
+    C = len(rig)
+    good = (kp[..., 2] > 0) & ~bad
+    pick = np.flatnonzero((good.sum(0) >= 2).ravel() & (rng.random(good[0].size) < share))
+    for n in pick:  # a few hundred points: a loop is clear
+        t, j = np.unravel_index(n, good.shape[1:])
+        c1 = rng.choice(np.flatnonzero(good[:, t, j]))
+        c2 = rng.choice([c for c in range(C) if c != c1])
+        centre = rig[c1].center
+        d = X[t, j] - centre
+        moved = centre + d * (1 + rng.uniform(0.3, 1.5) * rng.choice([-1, 1]) / np.linalg.norm(d))
+        uv = rig[c2].project(moved[None])[0] + rng.normal(0, noise, 2)
+        others = np.arange(C) != c1
+        kp[others, t, j] = [np.nan, np.nan, 0.0]
+        kp[c2, t, j] = [uv[0], uv[1], rng.uniform(0.6, 1.0)]
+        bad[c2, t, j] = True

@@ -134,13 +134,14 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
       consistent answer may exist).
 
     Each suspect's current answer and every camera pair are scored with the truncated quadratic reprojection
-    cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) and,
-    unless two such bones fix it, of its distance to the prediction (in ``tau``): two bones and the view rays
-    leave no freedom, and the frame's own body is the surer witness of a fast movement; one bone leaves a
-    sphere that a wrong ray can cross. A current answer without excess stays; else the best is taken when it has
-    no excess and a bone or the prediction corroborates it (or three views agree); otherwise a point with
+    cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) and of
+    its distance to the prediction (in ``tau``, or ``2 tau`` when two such bones fix it: the frame's own body
+    is the surer witness of a fast movement; one bone leaves a sphere that a wrong ray can cross). A current answer without excess stays; else the best is taken when it has
+    no excess and two bones or the prediction corroborate it (or three views agree); otherwise a point with
     two views or fewer is left empty (two views that agree by chance cannot be told from the truth, and one good
-    view and one outlier leave nothing to triangulate) and a better-supported one keeps its answer.
+    view and one outlier leave nothing to triangulate) and a better-supported one keeps its answer, unless it
+    breaks every bone to two or more trusted neighbours by twice their tolerance and lies far (``2 tau``) from its
+    prediction (wrong views that agreed by chance, or another body's joints).
 
     Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support and
     ``tolerance (B,)`` m,
@@ -161,19 +162,21 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
     scale = thr.min() ** 2
     by_time = time_penalty(pred.reshape(-1, 3)[flag], tau, scale)
+    by_time_loose = time_penalty(pred.reshape(-1, 3)[flag], 2 * tau, scale)
     # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
     by_bones, anchors = skeleton_penalty(X, flag, bones, L, tol, trusted, scale)
-    penalty = lambda P: by_bones(P) + np.where(anchors >= 2, 0.0, by_time(P))  # noqa: E731
+    penalty = lambda P: by_bones(P) + np.where(anchors >= 2, by_time_loose(P), by_time(P))  # noqa: E731
     X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations)
     witnessed = corroborated.ravel()[flag]
     stays = np.isfinite(X0).all(-1) & (penalty(X0) <= 0.0) & (witnessed | (views.ravel()[flag] >= 3))
     holds = ~stays & (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (witnessed | (inl_f.sum(0) >= 3))
     moved = holds & ~(np.linalg.norm(Xf - X0, axis=-1) < 1e-9)  # NaN X0 (was empty): moved
-    weak = ~stays & ~holds & (views.ravel()[flag] <= 2)
+    # two views that may agree by chance, or three that every bone (2 at least) and time reject: left empty
+    far = (anchors >= 2) & (by_bones(X0) >= anchors * scale) & (by_time_loose(X0) > 0)
+    weak = ~stays & ~holds & ((views.ravel()[flag] <= 2) | far)
     Xflat, inl_flat = X.reshape(T * J, 3).copy(), inl.reshape(C, T * J).copy()
     Xflat[flag[holds]], inl_flat[:, flag[holds]] = Xf[holds], inl_f[:, holds]
-    Xflat[flag[weak]], inl_flat[:, flag[weak]] = np.nan, False
-    j = flag % J
+    Xflat[flag[weak]], inl_flat[:, flag[weak]], j = np.nan, False, flag % J
     report["retriangulated"] = np.bincount(j[moved], minlength=J)
     report["rejected"] = np.bincount(j[weak & np.isfinite(X0).all(-1)], minlength=J)
     return Xflat.reshape(T, J, 3), inl_flat.reshape(C, T, J), report
@@ -183,16 +186,16 @@ def witnesses(X, views, bones, L, tol, tau: float | None, window: int = 3):
     """What speaks for or against each point of ``X (T, J, 3)`` with ``views (T, J)`` inlier views.
 
     Returns ``suspects (T, J)`` (:func:`suspects` of the skeleton; points further than ``tau`` metres from their
-    :func:`temporal_prediction`; and two-view points that nothing corroborates), ``trusted (T, J)`` (known and not
-    suspected by the skeleton), the prediction ``(T, J, 3)`` from trusted neighbours within +-``window`` frames
-    (NaN without ``tau``) and ``corroborated (T, J)``: a bone to a trusted neighbour or a prediction exists.
+    :func:`temporal_prediction`; and two-view points that nothing corroborates), ``trusted (T, J)`` (known, seen by three
+    views or not suspected by the skeleton), the prediction ``(T, J, 3)`` from trusted neighbours within +-``window`` frames
+    (NaN without ``tau``) and ``corroborated (T, J)``: bones to two trusted neighbours or a prediction exist.
     """
     T, J, _ = X.shape
     known = np.isfinite(X).all(-1)
     sus = suspects(X, views, bones, L, tol) if len(bones) else np.zeros((T, J), bool)
-    trusted = known & ~sus
+    trusted = known & (~sus | (views >= 3))  # three views that agree are rarely all wrong
     joint, _ = _incidence(bones, J)
-    anchored = ((joint >= 0) & trusted[:, np.maximum(joint, 0)]).any(-1)
+    anchored = ((joint >= 0) & trusted[:, np.maximum(joint, 0)]).sum(-1) >= 2  # one bone leaves a sphere
     pred = np.full(X.shape, np.nan)
     if tau is not None:
         pred = temporal_prediction(X, trusted, window)

@@ -32,11 +32,14 @@ BVH = [
     ("cmu_iclone/003/003_01.bvh", 300),
     ("cmu_iclone/005/005_01.bvh", 300),
     ("cmu_iclone/007/007_01.bvh", None),
+    ("extra/acrnn_cmu/martial/05.bvh", 1000),  # karate kicks: the gross-error tail scenes (tests/triangulate)
+    ("extra/rgbdacq_cmu/102_01cc.bvh", None),  # a run whose feet leave the pictures: the same scenes
 ]
 HUMANOID = ["deepmimic/characters/humanoid3d.txt", "deepmimic/motions/humanoid3d_walk.txt",
             "deepmimic/motions/humanoid3d_cartwheel.txt", "deepmimic/LICENSE",
             "isaacgym_amp/amp_humanoid_walk.npy", "isaacgym_amp/LICENSE.txt",
-            "isaacgym_amp/amp_motions-acknowledgement.txt", "cmu_131/LICENSE_bvh11_code.txt"]
+            "isaacgym_amp/amp_motions-acknowledgement.txt", "cmu_131/LICENSE_bvh11_code.txt",
+            "extra/acrnn_cmu/LICENSE"]
 
 
 def trim_bvh(src: Path, dst: Path, frames: int | None) -> None:
