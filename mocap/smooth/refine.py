@@ -75,6 +75,18 @@ def _d2t_d2(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def _d2t_d2_joint_major(v: np.ndarray, wT: np.ndarray, scale: float) -> np.ndarray:
+    """``scale * D2^T W D2 v`` along axis 1 of a joint-major ``v (J, T, 3)``, ``wT (J, T-2)`` the weights (the
+    conjugate-gradient loop's layout: contiguous, no transposes)."""
+    a = v[:, 2:] - 2 * v[:, 1:-1] + v[:, :-2]
+    a *= (scale * wT)[..., None]
+    out = np.zeros_like(v)
+    out[:, 2:] += a
+    out[:, 1:-1] -= 2 * a
+    out[:, :-2] += a
+    return out
+
+
 def _acc_band(w: np.ndarray, scale2: float) -> np.ndarray:
     """Lower banded form ``(3, J, T)`` of ``scale2 * D2^T W D2`` for each joint's length-T series, ``w (T-2, J)``
     the weights of the second differences."""
@@ -132,10 +144,11 @@ class _Problem:
         g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping, w)
         s2, inv_s2 = self.acc_scale ** 2, 1.0 / self.bone_sigma ** 2
         b0, b1 = self.bones[:, 0], self.bones[:, 1]
+        wT = np.ascontiguousarray(w.T)
 
         def matvec(v):
             out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
-            out += s2 * _d2t_d2(v.transpose(1, 0, 2), w).transpose(1, 0, 2)
+            out += _d2t_d2_joint_major(v, wT, s2)
             sv = (u * (v[b1] - v[b0])).sum(-1, keepdims=True) * u * inv_s2
             for i, (a, b) in enumerate(self.bones):
                 out[b] += sv[i]

@@ -108,15 +108,24 @@ def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.n
     return penalty, ok.sum(-1)
 
 
+#: An optimal sorting network for 6 values (12 compare-exchanges): the median of a frame's 6 neighbours in time
+#: with elementwise min/max over whole arrays, about twice as fast as a sort along a short axis.
+_NET6 = ((0, 5), (1, 3), (2, 4), (1, 2), (3, 4), (0, 3), (2, 5), (0, 1), (2, 3), (4, 5), (1, 2), (3, 4))
+
+
 def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> np.ndarray:
     """``(T, J, 3)`` median of the ``strong`` ``(T, J)`` neighbours within +-window frames (frame itself excluded)."""
     T = X.shape[0]
-    Xs = np.where(strong[..., None], X, np.nan)
-    pad = np.concatenate([np.full((window,) + X.shape[1:], np.nan), Xs, np.full((window,) + X.shape[1:], np.nan)])
-    stack = np.sort(np.stack([pad[window + k: window + k + T] for k in range(-window, window + 1) if k]), axis=0)
-    n = np.isfinite(stack).sum(axis=0)  # NaNs sort last
-    lo = np.take_along_axis(stack, np.maximum(n - 1, 0)[None] // 2, axis=0)[0]
-    hi = np.take_along_axis(stack, (n // 2)[None], axis=0)[0]
+    pad = np.full((T + 2 * window,) + X.shape[1:], np.inf)
+    pad[window:window + T] = np.where(strong[..., None], X, np.inf)  # missing sorts last
+    v = [pad[window + k: window + k + T] for k in range(-window, window + 1) if k]
+    if len(v) == 6:
+        for i, j in _NET6:
+            v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
+    else:
+        v = list(np.sort(np.stack(v), axis=0))
+    n = sum((a < np.inf).astype(np.int8) for a in v)
+    lo, hi = np.choose(np.maximum(n - 1, 0) // 2, v), np.choose(n // 2, v)
     return np.where(n > 0, 0.5 * (lo + hi), np.nan)
 
 
