@@ -8,8 +8,6 @@ measurement runs on ``--baseline REV`` (default: the release before the robust b
 worktree, before and after this revision's, and the time ratio is printed (target <= 1.3).
 Run: python benchmarks/refine.py [--frames N] [--baseline REV | --baseline none]
 """
-import argparse
-import json
 import sys
 import time
 import warnings
@@ -21,6 +19,9 @@ from mocap.smooth.metrics import bone_length_cv, jitter
 from mocap.smooth.refine import refine
 from mocap.testing.scenes import SKELETON, real_motion, scene
 from mocap.triangulate import triangulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import frames_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,33 +47,19 @@ def measure(frames):
     return {"tri_s": t_tri, "refine_s": t_ref, "steps": r.iterations, "raw_mm": mp(tri.motion.positions),
             "refined_mm": mp(r.positions), "cv_raw": float(100 * np.nanmax(bone_length_cv(tri.motion.positions, bones))),
             "cv": float(100 * np.nanmax(bone_length_cv(r.positions, bones))), "jitter_raw": jitter(tri.motion.positions, 60),
-            "jitter": jitter(r.positions, 60), "jitter_truth": jitter(X, 60)}, (X, rig, kp, tri, r, t_ref)
+            "jitter": jitter(r.positions, 60), "jitter_truth": jitter(X, 60)}, (X, rig, kp, tri, t_ref)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=10000)
-    ap.add_argument("--baseline", default=BASELINE, help="git revision to measure in the same run, or 'none'")
-    ap.add_argument("--json", action="store_true", help="print the measurement as JSON only")
-    a = ap.parse_args()
-    before = []
-    if a.baseline != "none" and not a.json:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from baseline import measure_at
-
-        run_base = lambda: measure_at(a.baseline, Path(__file__).resolve(), ["--frames", str(a.frames), "--baseline", "none"])  # noqa: E731
-        before.append(run_base())
-    m, (X, rig, kp, tri, r, t_ref) = measure(a.frames)
-    if a.json:
-        print(json.dumps(m))
+    a, out = frames_cli(BASELINE, Path(__file__).resolve(), measure, "refine_s")
+    if out is None:
         return
+    m, (X, rig, kp, tri, t_ref), b = out
     print(f"{a.frames} frames x 17 joints x 4 cameras")
     print(f"triangulation {m['tri_s']:.2f} s; refinement {m['refine_s']:.2f} s ({m['steps']} Gauss-Newton steps)")
     print(f"MPJPE {m['raw_mm']:.2f} -> {m['refined_mm']:.2f} mm; bone CV {m['cv_raw']:.2f} -> {m['cv']:.3f} %; "
           f"jitter {m['jitter_raw']:.1f} -> {m['jitter']:.1f} m/s^2 (truth {m['jitter_truth']:.1f})")
-    if before:
-        before.append(run_base())
-        b = min(before, key=lambda r: r["refine_s"])
+    if b:
         print(f"at {a.baseline} (same run): refinement {b['refine_s']:.2f} s ({b['steps']} steps), MPJPE {b['raw_mm']:.2f} -> "
               f"{b['refined_mm']:.2f} mm, bone CV {b['cv']:.3f} %")
         print(f"refinement now / at {a.baseline}: time x{m['refine_s'] / b['refine_s']:.2f} (target <= 1.3)")

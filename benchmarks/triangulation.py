@@ -8,8 +8,6 @@ and the ratio is printed. The same measurement runs on ``--baseline REV`` (defau
 skeleton and time checks) in a git worktree, in this run, and the robust time ratio is printed (target <= 1.3).
 Run: python benchmarks/triangulation.py [--frames N] [--baseline REV | --baseline none]
 """
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from mocap.testing.scenes import ring_rig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import frames_cli  # noqa: E402
 
 from mocap.core.keypoints import Keypoints2D  # noqa: E402
 from mocap.triangulate import triangulate
@@ -67,34 +68,20 @@ def measure(frames):
     return {"points": kp.n_frames * len(kp.skeleton), "plain_s": tp, "robust_s": tr,
             "plain_mm": float(np.nanmean(np.linalg.norm(Xp.reshape(X.shape) - X, axis=-1)) * 1000),
             "robust_mm": float(np.nanmean(e)), "robust_p999_mm": float(np.nanpercentile(e, 99.9)),
-            "valid": float(np.isfinite(e).mean())}
+            "valid": float(np.isfinite(e).mean())}, (rig, kp, X)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=10000)
-    ap.add_argument("--baseline", default=BASELINE, help="git revision to measure in the same run, or 'none'")
-    ap.add_argument("--json", action="store_true", help="print the measurement as JSON only")
-    a = ap.parse_args()
-    before = []
-    if a.baseline != "none" and not a.json:  # the baseline before and after this revision's run: machine drift
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from baseline import measure_at
-
-        run_base = lambda: measure_at(a.baseline, Path(__file__).resolve(), ["--frames", str(a.frames), "--baseline", "none"])  # noqa: E731
-        before.append(run_base())
-    m = measure(a.frames)
-    if a.json:
-        print(json.dumps(m))
+    a, out = frames_cli(BASELINE, Path(__file__).resolve(), measure, "robust_s")
+    if out is None:
         return
+    m, (rig, kp, X), b = out
     n, tp, tr = m["points"], m["plain_s"], m["robust_s"]
     print(f"{a.frames} frames x 17 joints x 4 cameras = {n} points, 10 % outlier views")
     print(f"plain DLT : {1e6 * tp / n:6.2f} us/point   MPJPE {m['plain_mm']:7.1f} mm")
     print(f"robust    : {1e6 * tr / n:6.2f} us/point   MPJPE {m['robust_mm']:7.1f} mm   p99.9 {m['robust_p999_mm']:.1f} mm   "
           f"{100 * m['valid']:.2f} % of points   (robust/plain time ratio {tr / tp:.2f})")
-    if before:
-        before.append(run_base())
-        b = min(before, key=lambda r: r["robust_s"])
+    if b:
         print(f"robust at {a.baseline} (same run): {1e6 * b['robust_s'] / n:6.2f} us/point   MPJPE {b['robust_mm']:7.1f} mm   "
               f"p99.9 {b['robust_p999_mm']:.1f} mm   {100 * b['valid']:.2f} % of points")
         print(f"robust now / at {a.baseline}: time x{tr / b['robust_s']:.2f} (target <= 1.3)")
