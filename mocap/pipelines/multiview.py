@@ -135,9 +135,9 @@ def plausibility_notes(res: TriangulationResult, who: str = "the person") -> lis
     moved, rejected = c["retriangulated"], c["rejected"]
     if moved.sum() or rejected.sum():
         top = np.argsort(-(moved + rejected), kind="stable")[:3]
-        notes.append(f"skeleton and time checks: {int(moved.sum())} points re-triangulated from other cameras, "
-                     f"{int(rejected.sum())} left empty (two views that agree by chance; most: "
-                     + ", ".join(f"{names[j]} {int(moved[j] + rejected[j])}" for j in top if moved[j] + rejected[j]) + ")")
+        notes.append(f"skeleton and time checks: {int(moved.sum())} point(s) re-triangulated from other cameras, "
+                     f"{int(rejected.sum())} left empty (views that agreed by chance with nothing to back them); most: "
+                     + ", ".join(f"{names[j]} {int(moved[j] + rejected[j])}" for j in top if moved[j] + rejected[j]))
     if len(c["lengths"]):
         bad = implausible_frames(res.motion.positions, res.motion.skeleton.bone_indices, c["lengths"])
         seen = int(res.motion.valid.any(-1).sum())
@@ -184,8 +184,8 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
                "bones": (r.bone_lengths, r.bone_frames)}
     notes = list(res.notes)
     if r.filled.any():
-        notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s that the joint's "
-                     "speed lets it bridge within ~3 cm)")
+        notes.append(f"refinement filled {int(r.filled.sum())} missing points (gaps up to 0.5 s across which the joint "
+                     "moves little enough to bridge; the others stay empty)")
     if r.empty_joints:
         names = ", ".join(res.motion.names[j] for j in r.empty_joints)
         notes.append(f"never seen by 2 consistent views, left empty: {names}")

@@ -77,7 +77,8 @@ class TriangulationResult:
             return []
         sk = self.motion.skeleton
         bones = sk.rigid_bone_indices if "bones" in self.quality else sk.bone_indices
-        return [{"bone": f"{sk.joints[a]}-{sk.joints[b]}", "length_mm": 1000.0 * float(L), "frames": int(n)}
+        names = self.motion.names
+        return [{"bone": f"{names[a]}-{names[b]}", "length_mm": 1000.0 * float(L), "frames": int(n)}
                 for (a, b), L, n in zip(bones, lengths, frames)]
 
 
