@@ -21,14 +21,15 @@ DEFAULTS: dict = {
     "batch": {"stages": ["detect", "triangulate", "lift", "retarget"], "output": "mocap", "exclude": [],
               "fps": 30.0, "skeleton": None},
     "triangulate": {"mode": "robust", "min_confidence": 0.3, "threshold_px": None, "smooth": True,
-                    "refine": False, "people": 1},
+                    "refine": False, "people": 1, "contacts": "auto"},
     "sync": {"method": "geometric", "max_offset": 2.0},
     "lift": {"focal": None, "image_size": None, "live": False},
     "retarget": {"rig": "mixamo", "units": "cm"},
     "preview": {"width": 640, "height": 480},
 }
 
-CHOICES = {("triangulate", "mode"): ("robust", "pose2sim"), ("sync", "method"): ("geometric", "motion"),
+CHOICES = {("triangulate", "mode"): ("robust", "pose2sim"), ("triangulate", "contacts"): ("auto", "off"),
+           ("sync", "method"): ("geometric", "motion"),
            ("retarget", "units"): ("cm", "m", "mm", "in")}
 
 CONFIG_NAMES = ("Config.toml", "mocap.toml")  # per level: Pose2Sim's, then ours (ours wins)

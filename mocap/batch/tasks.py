@@ -240,7 +240,8 @@ def _triangulate(spec: dict, out: Path) -> dict:
     o, inp = spec["options"], spec["inputs"]
     job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", o["skeleton"], o["fps"],
                            o["mode"], o["refine"], o["threshold_px"], o["min_confidence"], o["smooth"], "mixamo",
-                           o["people"], False, inp["offsets"][0] if "offsets" in inp else None)
+                           o["people"], False, inp["offsets"][0] if "offsets" in inp else None,
+                           contacts=o.get("contacts", "auto"))
     if o["people"] != 1:
         res = run_people(job)
         return {"outputs": [p.output for p in res.people], "notes": res.notes,

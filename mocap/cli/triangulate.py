@@ -18,7 +18,7 @@ def cmd_triangulate(args) -> int:
     people = _people(args.people)
     job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
                            args.refine, args.threshold, args.min_confidence, args.smooth, args.rig, people,
-                           args.one_file, args.sync, args.sync_method)
+                           args.one_file, args.sync, args.sync_method, args.contacts)
     if args.sync and args.videos:
         raise MocapError("--sync works with --keypoints (run `mocap detect` on each video first)")
     if people != 1 or args.one_file:
@@ -208,6 +208,9 @@ def add_commands(sub) -> None:
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
     t.add_argument("--smooth", action="store_true",
                    help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
+    t.add_argument("--contacts", choices=["auto", "off"], default="auto",
+                   help="with --smooth: find where each foot is planted and hold it along the floor there (auto, "
+                        "default) or not (off)")
     t.add_argument("--people", default="1", help="'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs "
                    "by first appearance); N: the N most present; default 1: the most present person, to -o itself")
     t.add_argument("--one-file", action="store_true", help="with --people: all people in one .npz (positions K x T x J x 3)")

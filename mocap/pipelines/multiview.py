@@ -37,6 +37,7 @@ class TriangulationJob:
     one_file: bool = False
     sync: str | None = None  # None: synchronised; "auto": offsets from the people in view; or an offsets file
     sync_method: str = "geometric"
+    contacts: str = "auto"  # with smooth: "auto" holds planted feet along the floor, "off" does not
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -105,7 +106,9 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
         from ..triangulate.sync import timing_notes
         res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
     if job.smooth:
-        res = refine_triangulation(res, kp, rig)
+        if job.contacts not in ("auto", "off"):
+            raise MocapError(f"contacts must be auto or off, not {job.contacts!r}")
+        res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto")
     if not res.motion.valid.any():
         seen = ((kp.confidence >= job.min_confidence) & (kp.confidence > 0)).any(-1)  # (C, T)
         usable = int((seen.sum(0) >= 2).sum())
@@ -166,10 +169,14 @@ def check_views(rig: CameraRig, where=None) -> None:
                          "for every view?", where)
 
 
-def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig) -> TriangulationResult:
+FOOT_PARTS = ("ankle", "heel", "toe")  # the joints a planted foot rests on, in any layout's canonical names
+
+
+def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig, contacts: bool = True) -> TriangulationResult:
     """A new result: ``res`` refined over the whole sequence (reprojection of the inlier views +
-    smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`), with its errors
-    recomputed, the before/after quality and a note on filled gaps. ``res`` is left as it was."""
+    smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`; with ``contacts``, planted feet held
+    along the floor), with its errors recomputed, the before/after quality and notes on filled gaps and contacts.
+    ``res`` is left as it was."""
     from ..smooth.metrics import bone_length_cv, jitter
     from ..smooth.refine import refine, refined_confidence
 
@@ -177,7 +184,9 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)
-    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals))
+    joints = res.motion.skeleton.joints
+    feet = [j for j, n in enumerate(joints) if any(p in n for p in FOOT_PARTS)] if contacts else None
+    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals), feet=feet, up=(0.0, 0.0, 1.0))
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
                            float(np.nanmean(bone_length_cv(r.positions, bones)))),
@@ -189,11 +198,32 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     if r.empty_joints:
         names = ", ".join(res.motion.names[j] for j in r.empty_joints)
         notes.append(f"never seen by 2 consistent views, left empty: {names}")
+    if r.contacts is not None:
+        quality["contacts"] = contact_report(before, r.positions, feet, r.contacts, r.floor, res.motion.names)
+        notes.append(quality["contacts"]["note"])
     C, T, J = res.inliers.shape
     view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
     motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence))
     return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
                    method=res.method + "+refined", notes=notes, quality=quality)
+
+
+def contact_report(before, after, feet, contacts, floor, names) -> dict:
+    """What planting the feet did: ``feet`` names, ``contacts (T, F)``, the ``floor`` (normal, offset), each foot
+    joint's share of frames in contact and its slide along the floor in them (mm per frame, median) before and after,
+    and a one-line ``note``."""
+    from ..smooth.contacts import foot_slide
+
+    slide0 = foot_slide(before[:, feet], contacts, floor) * 1000
+    slide1 = foot_slide(after[:, feet], contacts, floor) * 1000
+    share = 100 * contacts.mean(0)
+    tilt = float(np.degrees(np.arccos(np.clip(abs(floor[0][2]), -1, 1))))
+    fmt = lambda a: "-" if not np.isfinite(a).any() else f"{np.nanmedian(a):.1f}"  # noqa: E731
+    note = (f"planted feet held along the floor: in contact {', '.join(f'{names[j]} {p:.0f} %' for j, p in zip(feet, share))} "
+            f"of frames; slide {fmt(slide0)} -> {fmt(slide1)} mm per frame (median over the foot joints); floor at "
+            f"{1000 * floor[1]:+.0f} mm, tilted {tilt:.1f} deg")
+    return {"feet": [names[j] for j in feet], "contacts": contacts, "floor": floor, "share_pct": share,
+            "slide_mm": (slide0, slide1), "note": note}
 
 
 @dataclass

@@ -19,7 +19,8 @@ def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02,
                 max_tilt_deg: float = 15.0, seed: int = 0) -> tuple[np.ndarray, float]:
     """The plane through most of ``points (N, 3)`` (within ``threshold`` metres) and tilted less than
     ``max_tilt_deg`` from horizontal (``up``): RANSAC over triples, then a least-squares refit on the inliers.
-    With fewer than 3 points, the horizontal plane through their median height."""
+    With fewer than 3 points, or inliers spread less than 10 cm (rms) across their narrower direction (one foot
+    standing still: a line, not a plane), the horizontal plane through their median height."""
     up = np.asarray(up, float) / np.linalg.norm(up)
     P = np.asarray(points, float)
     P = P[np.isfinite(P).all(-1)]
@@ -39,8 +40,10 @@ def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02,
         return up, float(np.median(P @ up))
     inl = P[np.abs(P @ n[best] - d[best]) < threshold]
     c = inl.mean(0)
-    normal = np.linalg.svd(inl - c, full_matrices=False)[2][-1]
-    normal *= np.sign(normal @ up) or 1.0
+    _, spread, vt = np.linalg.svd(inl - c, full_matrices=False)
+    normal = vt[-1] * (np.sign(vt[-1] @ up) or 1.0)
+    if spread[1] / np.sqrt(len(inl)) < 0.1 or normal @ up < np.cos(np.radians(max_tilt_deg)):
+        return up, float(np.median(inl @ up))  # the points span a line (one foot standing): no tilt to be had
     return normal, float(normal @ c)
 
 

@@ -27,6 +27,7 @@ from scipy.linalg.lapack import dpbtrs
 from ..core.camera import camera_coordinates
 from ..core.kinematics import robust_bone_lengths
 from ..errors import MocapError
+from .contacts import detect_contacts, estimate_floor
 from .gaps import fill_gaps, gap_runs, unsure_fills
 
 
@@ -43,6 +44,8 @@ class RefineResult:
     cost: tuple[float, float]
     empty_joints: tuple[int, ...] = ()  # joints never known in any frame: left NaN, not refined
     bone_frames: np.ndarray | None = None
+    contacts: np.ndarray | None = None  # (T, F) planted feet (refine(feet=...)), else None
+    floor: tuple | None = None  # (normal (3,), offset m) under the feet
 
 
 def _init(X0: np.ndarray, max_gap: int):
@@ -225,7 +228,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
            robust_scale: float = 1.0, max_fill_error_mm: float | None = 150.0,
-           accel_robust: float | None = 3.0) -> RefineResult:
+           accel_robust: float | None = 3.0, feet=None, up=(0.0, 0.0, 1.0), contact_sigma_mm: float = 3.0) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
@@ -233,8 +236,18 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     ``robust_scale`` sigmas) of the pixel reprojection error / ``sigma_px``. Without views: soft-L1 of the distance to ``X0`` /
     ``sigma_mm``, weighted by ``target_weight (T, J)``. accel_sigma: expected joint acceleration
     (m/s^2; smaller = smoother), penalised quadratically up to ``accel_robust`` sigmas and linearly beyond
-    (soft-L1: a foot strike or a hit keeps its snap; None: quadratic everywhere). bones: ``(B, 2)`` joint indices; ``bone_lengths (B,)`` metres fixes
-    them, else they are free (mean length). Gaps up to ``max_gap_s`` are filled; longer stay NaN.
+    (soft-L1: a foot strike or a hit keeps its snap; None: quadratic everywhere). bones: ``(B, 2)`` joint indices;
+    ``bone_lengths (B,)`` metres fixes them, else they are measured on ``X0``
+    (:func:`~mocap.core.kinematics.robust_bone_lengths`: median over the frames where both ends have three or more
+    weighted views, or a target weight) and held. Gaps up to ``max_gap_s`` are filled, unless the joint moves so
+    much that a straight bridge would miss it by more than ``max_fill_error_mm``
+    (:func:`~mocap.smooth.gaps.unsure_fills`; None fills every gap up to ``max_gap_s``); others stay NaN, and the
+    smoothness across them is released so that they do not bend the seen points beside them.
+
+    feet: foot joint indices ``(F,)`` (heels, toes or ankles) to plant: the floor under them and their contacts
+    are found on the refined motion (:mod:`mocap.smooth.contacts`, ``up`` the world's up axis), and during each
+    contact the foot is held along the floor (:func:`contact_targets`, within ``contact_sigma_mm``, blended in and
+    out over 0.1 s), then the whole sequence is refined again; the result carries ``contacts (T, F)`` and ``floor``.
     """
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
@@ -247,7 +260,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
                              max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale,
-                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust)
+                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, feet=feet, up=up,
+                             contact_sigma_mm=contact_sigma_mm)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     if bone_lengths is None:
@@ -272,9 +286,22 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             prob.acc_weight = _loose(long_gap)
             X, it2, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
             it, costs = it + it2, (costs[0], c1)
+    contacts, floor = None, None
+    if feet is not None and len(feet):
+        feet = np.asarray(feet, int)
+        F = np.where(long_gap[:, feet, None], np.nan, X[:, feet])
+        floor = estimate_floor(F, fps, up)
+        contacts = detect_contacts(F, fps, floor)
+        if contacts.any():  # planted feet held where they stand, then everything again
+            target, weight = contact_targets(F, contacts, floor, fps)
+            hold = np.zeros((T, J)), np.zeros((T, J, 3))
+            hold[0][:, feet], hold[1][:, feet] = weight, np.nan_to_num(target)
+            prob.data = _sum(data, along_term(hold[1], hold[0], floor[0], contact_sigma_mm))
+            X, it2, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
+            it, costs = it + it2, (costs[0], c1)
     X = X.copy()
     X[long_gap] = np.nan
-    return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames)
+    return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames, contacts=contacts, floor=floor)
 
 
 def _loose(dropped: np.ndarray, weight: float = 1e-3) -> np.ndarray:
@@ -291,9 +318,12 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     keep = known[bones].all(1)
     new_index = np.cumsum(known) - 1
     sub_views = None if views is None else (views[0][:, :, known], views[1][:, :, known], *views[2:])
+    feet = options.pop("feet", None)
+    seen_feet = None if feet is None else np.array([f for f in feet if known[f]], int)
     r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views,
                target_weight=None if target_weight is None else np.asarray(target_weight)[:, known],
-               bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep], **options)
+               bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep],
+               feet=None if seen_feet is None else new_index[seen_feet], **options)
     T, J = X0.shape[:2]
     X = np.full((T, J, 3), np.nan)
     X[:, known] = r.positions
@@ -303,7 +333,12 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     frames[keep] = r.bone_frames
     filled = np.zeros((T, J), bool)
     filled[:, known] = r.filled
-    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)), frames)
+    contacts = None
+    if r.contacts is not None:  # a foot never seen is never planted
+        contacts = np.zeros((T, len(feet)), bool)
+        contacts[:, [i for i, f in enumerate(feet) if known[f]]] = r.contacts
+    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)), frames,
+                        contacts, r.floor)
 
 
 def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: float = 1.0):
@@ -341,15 +376,15 @@ def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: fl
     return data
 
 
-def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0):
-    """Data term without views: soft-L1 of the distance to ``target (T, J, 3)`` / ``sigma_mm``,
-    weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
+def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0, robust: bool = True):
+    """Data term without views: soft-L1 (or, without ``robust``, the square) of the distance to ``target (T, J, 3)``
+    / ``sigma_mm``, weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
     s = 1.0 / (sigma_mm * 1e-3)
 
     def data(X, need_grad=True):
         r = (X - target) * s
-        sq = np.sqrt(1.0 + (r * r).sum(-1))
-        cost = (weight * 2.0 * (sq - 1.0)).sum()
+        sq = np.sqrt(1.0 + (r * r).sum(-1)) if robust else np.ones(X.shape[:-1])
+        cost = (weight * (2.0 * (sq - 1.0) if robust else (r * r).sum(-1))).sum()
         if not need_grad:
             return cost, None, None
         om = weight / sq
@@ -357,6 +392,57 @@ def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0):
         g = (om * s)[..., None] * r
         return cost, H, g
     return data
+
+
+def along_term(target: np.ndarray, weight: np.ndarray, normal: np.ndarray, sigma_mm: float):
+    """Data term: the square of the distance along the plane of ``normal`` (its height left free) to ``target
+    (T, J, 3)`` / ``sigma_mm``, weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
+    s2 = 1.0 / (sigma_mm * 1e-3) ** 2
+    P = np.eye(3) - np.outer(normal, normal)
+
+    def data(X, need_grad=True):
+        r = (X - target) @ P  # P is symmetric
+        cost = (weight * s2 * (r * r).sum(-1)).sum()
+        if not need_grad:
+            return cost, None, None
+        return cost, (weight * s2)[..., None, None] * P, (weight * s2)[..., None] * r
+    return data
+
+
+def _sum(*terms):
+    """One data term from several with the :func:`reprojection_term` interface."""
+    def data(X, need_grad=True):
+        parts = [t(X, need_grad) for t in terms]
+        if not need_grad:
+            return sum(p[0] for p in parts), None, None
+        return sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)
+    return data
+
+
+def contact_targets(feet: np.ndarray, contacts: np.ndarray, floor, fps: float, blend_s: float = 0.1,
+                    window_s: float = 0.5):
+    """Where each planted foot is held along the floor: ``target (T, F, 3)`` (within a contact, the running median
+    over ``window_s`` of its places along the floor: a planted foot may pivot or roll slowly, it does not jitter;
+    its height is left to the data) and ``weight (T, F)`` (1 inside a contact, rising and falling as sin^2 over ``blend_s`` at
+    its ends, never more than a third of it; 0 elsewhere)."""
+    from scipy.ndimage import median_filter
+
+    normal, _ = floor
+    along = feet - (feet @ normal)[..., None] * normal
+    target = np.full(feet.shape, np.nan)
+    weight = np.zeros(contacts.shape)
+    for f in range(feet.shape[1]):
+        for a, b in gap_runs(contacts[:, f]):
+            n = b - a
+            size = max(1, min(n, int(round(window_s * fps)) | 1))
+            target[a:b, f] = median_filter(along[a:b, f], size=(size, 1), mode="nearest")
+            ramp = max(1, min(n // 3, int(round(blend_s * fps))))
+            w = np.ones(n)
+            rise = np.sin(0.5 * np.pi * (np.arange(ramp) + 1) / (ramp + 1)) ** 2
+            w[:ramp] = rise
+            w[n - ramp:] = np.minimum(w[n - ramp:], rise[::-1])
+            weight[a:b, f] = w
+    return target, weight
 
 
 def _levenberg_marquardt(prob: "_Problem", X, L, iterations: int):
