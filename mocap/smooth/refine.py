@@ -241,14 +241,10 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     (:func:`~mocap.core.kinematics.robust_bone_lengths`: median over the frames where both ends have three or more
     weighted views, or a target weight) and held. Gaps up to ``max_gap_s`` are filled, unless the joint moves so
     much that a straight bridge would miss it by more than ``max_fill_error_mm``
-    (:func:`~mocap.smooth.gaps.unsure_fills`; None fills every gap up to ``max_gap_s``); others stay NaN, and the
-    smoothness across them is released so that they do not bend the seen points beside them.
-
-    feet: foot joint indices ``(F,)`` (heels, toes or ankles) to plant: the floor under them and their contacts
-    are found on the refined motion (:mod:`mocap.smooth.contacts`, ``up`` the world's up axis), and during each
-    contact the foot is held along the floor (:func:`contact_targets`, within ``contact_sigma_mm``, blended in and
-    out over 0.1 s), then the whole sequence is refined again; the result carries ``contacts (T, F)`` and ``floor``.
-    """
+    (:func:`~mocap.smooth.gaps.unsure_fills`; None: every gap up to ``max_gap_s``); others stay NaN, the smoothness
+    across them released (they must not bend the seen points beside them). feet: foot joints ``(F,)`` to plant: their floor (``up``) and contacts found on the refined motion
+    (:mod:`mocap.smooth.contacts`), planted joints held along the floor (:func:`contact_targets`, within
+    ``contact_sigma_mm``) and everything refined again; the result carries ``contacts (T, F)`` and ``floor``."""
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
     if T < 3:
@@ -264,14 +260,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
                              contact_sigma_mm=contact_sigma_mm)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
-    if bone_lengths is None:
-        if views is not None:
-            support = (np.asarray(views[1]) > 0).sum(0) >= 3
-        else:
-            support = np.ones((T, J), bool) if target_weight is None else np.asarray(target_weight) > 0
-        L, frames, _ = robust_bone_lengths(X0, bones, support & ~missing)
-    else:
-        L, frames = np.asarray(bone_lengths, float), np.zeros(len(bones), int)
+    L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
     if views is not None:
         data = reprojection_term(*views, sigma_px=sigma_px, robust_scale=robust_scale)
     else:
@@ -288,20 +277,44 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             it, costs = it + it2, (costs[0], c1)
     contacts, floor = None, None
     if feet is not None and len(feet):
-        feet = np.asarray(feet, int)
-        F = np.where(long_gap[:, feet, None], np.nan, X[:, feet])
-        floor = estimate_floor(F, fps, up)
-        contacts = detect_contacts(F, fps, floor)
-        if contacts.any():  # planted feet held where they stand, then everything again
-            target, weight = contact_targets(F, contacts, floor, fps)
-            hold = np.zeros((T, J)), np.zeros((T, J, 3))
-            hold[0][:, feet], hold[1][:, feet] = weight, np.nan_to_num(target)
-            prob.data = _sum(data, along_term(hold[1], hold[0], floor[0], contact_sigma_mm))
-            X, it2, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
-            it, costs = it + it2, (costs[0], c1)
+        X, contacts, floor, it2, c1 = _plant(prob, data, X, L, np.asarray(feet, int), long_gap, fps, up,
+                                             contact_sigma_mm, iterations)
+        it, costs = it + it2, (costs[0], c1 if c1 is not None else costs[1])
     X = X.copy()
     X[long_gap] = np.nan
     return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames, contacts=contacts, floor=floor)
+
+
+def _lengths(X0, bones, views, target_weight, missing, given):
+    """The bone lengths to hold and the frames each was measured on: ``given`` (0 frames), or
+    :func:`~mocap.core.kinematics.robust_bone_lengths` of ``X0`` over the points with three or more weighted
+    views (or a target weight)."""
+    if given is not None:
+        return np.asarray(given, float), np.zeros(len(bones), int)
+    if views is not None:
+        support = (np.asarray(views[1]) > 0).sum(0) >= 3
+    else:
+        support = np.ones(missing.shape, bool) if target_weight is None else np.asarray(target_weight) > 0
+    L, frames, _ = robust_bone_lengths(X0, bones, support & ~missing)
+    return L, frames
+
+
+def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations):
+    """The floor and contacts of the ``feet`` joints of ``X`` (points ``dropped`` left out), then ``prob`` solved
+    again from ``X`` with the planted joints held along the floor. Returns X, contacts ``(T, F)``, floor, the
+    iterations and the final cost (None when no foot is planted: nothing solved)."""
+    F = np.where(dropped[:, feet, None], np.nan, X[:, feet])
+    floor = estimate_floor(F, fps, up)
+    contacts = detect_contacts(F, fps, floor)
+    if not contacts.any():
+        return X, contacts, floor, 0, None
+    target, weight = contact_targets(F, contacts, floor, fps)
+    T, J = X.shape[:2]
+    w, t = np.zeros((T, J)), np.zeros((T, J, 3))
+    w[:, feet], t[:, feet] = weight, np.nan_to_num(target)
+    prob.data = _sum(data, along_term(t, w, floor[0], sigma_mm))
+    X, it, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
+    return X, contacts, floor, it, c1
 
 
 def _loose(dropped: np.ndarray, weight: float = 1e-3) -> np.ndarray:
