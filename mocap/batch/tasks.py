@@ -241,7 +241,7 @@ def _triangulate(spec: dict, out: Path) -> dict:
     job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", o["skeleton"], o["fps"],
                            o["mode"], o["refine"], o["threshold_px"], o["min_confidence"], o["smooth"], "mixamo",
                            o["people"], False, inp["offsets"][0] if "offsets" in inp else None,
-                           contacts=o.get("contacts", "auto"))
+                           contacts=o["contacts"])
     if o["people"] != 1:
         res = run_people(job)
         return {"outputs": [p.output for p in res.people], "notes": res.notes,

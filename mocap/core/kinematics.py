@@ -15,6 +15,21 @@ def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
     return np.linalg.norm(X[..., bones[:, 1], :] - X[..., bones[:, 0], :], axis=-1)
 
 
+def bone_neighbours(bones: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(J, K)`` each joint's neighbour joints along ``bones (B, 2)`` and the bones' indices, -1 padded (K: the
+    largest number of bones at one joint, at least 1)."""
+    nb = [[] for _ in range(J)]
+    for i, (a, b) in enumerate(np.asarray(bones, int).reshape(-1, 2)):
+        nb[a].append((b, i))
+        nb[b].append((a, i))
+    K = max(1, max((len(n) for n in nb), default=0))
+    joint, bone = np.full((J, K), -1), np.full((J, K), -1)
+    for j, n in enumerate(nb):
+        for k, (o, i) in enumerate(n):
+            joint[j, k], bone[j, k] = o, i
+    return joint, bone
+
+
 def robust_bone_lengths(X: np.ndarray, bones: np.ndarray, support: np.ndarray, min_frames: int = 10):
     """A person's bone lengths, robustly: ``(L (B,), frames (B,) int, spread (B,))``.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import interp1d
 
+from ..core.kinematics import bone_neighbours
+
 
 def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
     """``(T,)`` bool -> list of (start, stop) index ranges of consecutive True values."""
@@ -55,10 +57,7 @@ def unsure_fills(X: np.ndarray, missing: np.ndarray, bones: np.ndarray | None = 
     """
     T, J = missing.shape
     out = np.zeros((T, J), bool)
-    neighbours = [[] for _ in range(J)]
-    for a, b in (np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)):
-        neighbours[a].append(b)
-        neighbours[b].append(a)
+    neighbours = bone_neighbours(np.zeros((0, 2), int) if bones is None else bones, J)[0]  # (J, K), -1 padded
     cache = {}
 
     def cost(j, k, h):  # the share percentile of the midpoint miss of a bridge of half-length h
@@ -76,6 +75,6 @@ def unsure_fills(X: np.ndarray, missing: np.ndarray, bones: np.ndarray | None = 
             if 2 * h >= T:
                 out[s:e, j] = True
                 continue
-            miss = min([cost(j, None, h)] + [cost(j, k, h) for k in neighbours[j] if not missing[s:e, k].any()])
+            miss = min([cost(j, None, h)] + [cost(j, k, h) for k in neighbours[j] if k >= 0 and not missing[s:e, k].any()])
             out[s:e, j] = miss > max_error
     return out

@@ -65,22 +65,9 @@ def _init(X0: np.ndarray, max_gap: int):
     return X, missing, long_gap
 
 
-def _d2t_d2(v: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """``D2^T W D2 v`` along axis 0 (D2 = second difference, W = ``w (T-2, J)`` weights of its rows, or 1),
-    for ``v (T, J, 3)``."""
-    a = v[2:] - 2 * v[1:-1] + v[:-2]
-    if w is not None:
-        a = a * w[..., None]
-    out = np.zeros_like(v)
-    out[2:] += a
-    out[1:-1] -= 2 * a
-    out[:-2] += a
-    return out
-
-
-def _d2t_d2_joint_major(v: np.ndarray, wT: np.ndarray, scale: float) -> np.ndarray:
+def _d2t_d2(v: np.ndarray, wT: np.ndarray, scale: float) -> np.ndarray:
     """``scale * D2^T W D2 v`` along axis 1 of a joint-major ``v (J, T, 3)``, ``wT (J, T-2)`` the weights (the
-    conjugate-gradient loop's layout: contiguous, no transposes)."""
+    layout of the gradient and the conjugate-gradient loop: each joint's sequence contiguous)."""
     a = v[:, 2:] - 2 * v[:, 1:-1] + v[:, :-2]
     a *= (scale * wT)[..., None]
     out = np.zeros_like(v)
@@ -90,12 +77,12 @@ def _d2t_d2_joint_major(v: np.ndarray, wT: np.ndarray, scale: float) -> np.ndarr
     return out
 
 
-def _acc_band(w: np.ndarray, scale2: float) -> np.ndarray:
-    """Lower banded form ``(3, J, T)`` of ``scale2 * D2^T W D2`` for each joint's length-T series, ``w (T-2, J)``
+def _acc_band(wT: np.ndarray, scale2: float) -> np.ndarray:
+    """Lower banded form ``(3, J, T)`` of ``scale2 * D2^T W D2`` for each joint's length-T series, ``wT (J, T-2)``
     the weights of the second differences."""
-    T = w.shape[0] + 2
-    wj = w.T * scale2  # (J, T-2)
-    band = np.zeros((3, w.shape[1], T))
+    J, T = wT.shape[0], wT.shape[1] + 2
+    wj = wT * scale2
+    band = np.zeros((3, J, T))
     band[0, :, :-2] += wj
     band[0, :, 1:-1] += 4 * wj
     band[0, :, 2:] += wj
@@ -144,29 +131,29 @@ class _Problem:
         gradients, preconditioned by one banded Cholesky factor per joint. Internally joint-major
         ``(J, T, 3)``, so that each joint's whole sequence is contiguous for its banded solve."""
         w = self.acc_weights(X)
-        g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping, w)
+        wT = np.ascontiguousarray(w.T)
+        g, Hd, Hdiag, u = self._gradient_and_blocks(X, L, damping, wT)
         s2, inv_s2 = self.acc_scale ** 2, 1.0 / self.bone_sigma ** 2
         b0, b1 = self.bones[:, 0], self.bones[:, 1]
-        wT = np.ascontiguousarray(w.T)
 
         def matvec(v):
             out = (Hd[..., 0] * v[..., 0:1] + Hd[..., 1] * v[..., 1:2] + Hd[..., 2] * v[..., 2:3])
-            out += _d2t_d2_joint_major(v, wT, s2)
+            out += _d2t_d2(v, wT, s2)
             sv = (u * (v[b1] - v[b0])).sum(-1, keepdims=True) * u * inv_s2
             for i, (a, b) in enumerate(self.bones):
                 out[b] += sv[i]
                 out[a] -= sv[i]
             return out
 
-        return _pcg(matvec, self._preconditioner(Hdiag, w), g, cg_iters, cg_tol).transpose(1, 0, 2)
+        return _pcg(matvec, self._preconditioner(Hdiag, wT), g, cg_iters, cg_tol).transpose(1, 0, 2)
 
-    def _gradient_and_blocks(self, X, L, damping, w):
+    def _gradient_and_blocks(self, X, L, damping, wT):
         """Joint-major gradient ``g (J, T, 3)``, the data term's damped 3x3 blocks ``Hd (J, T, 3, 3)``,
         the same with the bone terms' diagonal blocks added (for the preconditioner), and the bones'
-        unit directions ``(B, T, 3)``; ``w (T-2, J)`` the acceleration terms' weights."""
+        unit directions ``(B, T, 3)``; ``wT (J, T-2)`` the acceleration terms' weights."""
         _, Hd, g = self.data(X, need_grad=True)
-        s2 = self.acc_scale ** 2
-        g = np.ascontiguousarray((g + s2 * _d2t_d2(X, w)).transpose(1, 0, 2))  # (J, T, 3)
+        Xj = np.ascontiguousarray(X.transpose(1, 0, 2))  # (J, T, 3)
+        g = np.ascontiguousarray(g.transpose(1, 0, 2)) + _d2t_d2(Xj, wT, self.acc_scale ** 2)
         Hd = np.ascontiguousarray(Hd.transpose(1, 0, 2, 3))  # (J, T, 3, 3)
         b0, b1 = self.bones[:, 0], self.bones[:, 1]
         d = (X[:, b1] - X[:, b0]).transpose(1, 0, 2)  # (B, T, 3)
@@ -184,12 +171,12 @@ class _Problem:
         lam = damping * np.trace(Hdiag, axis1=-2, axis2=-1).mean() / 3 + 1e-9  # Levenberg-Marquardt
         return g, Hd + lam * np.eye(3), Hdiag + lam * np.eye(3), u
 
-    def _preconditioner(self, Hdiag, w):
+    def _preconditioner(self, Hdiag, wT):
         """Per joint, the banded (interleaved t*3+k) matrix of its own 3x3 blocks plus the
         acceleration term; the joints stacked into one block-diagonal banded matrix (bandwidth 6),
         factorised once per step; returns the solve (one LAPACK call)."""
         T, J = self.T, self.J
-        acc = _acc_band(w, self.acc_scale ** 2)  # (3, J, T)
+        acc = _acc_band(wT, self.acc_scale ** 2)  # (3, J, T)
         band = np.zeros((7, J, 3 * T))
         for k in range(3):
             for m in range(3 - k):  # within-point couplings (offset m within the 3x3 block)
@@ -389,15 +376,15 @@ def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: fl
     return data
 
 
-def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0, robust: bool = True):
-    """Data term without views: soft-L1 (or, without ``robust``, the square) of the distance to ``target (T, J, 3)``
-    / ``sigma_mm``, weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
+def target_term(target: np.ndarray, weight: np.ndarray, sigma_mm: float = 10.0):
+    """Data term without views: soft-L1 of the distance to ``target (T, J, 3)`` / ``sigma_mm``,
+    weighted by ``weight (T, J)``; same interface as :func:`reprojection_term`."""
     s = 1.0 / (sigma_mm * 1e-3)
 
     def data(X, need_grad=True):
         r = (X - target) * s
-        sq = np.sqrt(1.0 + (r * r).sum(-1)) if robust else np.ones(X.shape[:-1])
-        cost = (weight * (2.0 * (sq - 1.0) if robust else (r * r).sum(-1))).sum()
+        sq = np.sqrt(1.0 + (r * r).sum(-1))
+        cost = (weight * 2.0 * (sq - 1.0)).sum()
         if not need_grad:
             return cost, None, None
         om = weight / sq

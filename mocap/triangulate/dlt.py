@@ -4,7 +4,8 @@
   camera subset with one matrix product;
 - :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices or stacked rows;
 - :func:`normalized_errors`: each view's approximate pixel error of a point on undistorted coordinates;
-- :func:`pair_masks` / :func:`pair_search`: the best of every camera pair by truncated quadratic cost.
+- :func:`errors_function`, :func:`pair_masks` / :func:`pair_search`: the best of every camera pair by truncated
+  quadratic cost.
 """
 from __future__ import annotations
 
@@ -86,6 +87,15 @@ def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.
     dx = cx / cz - xy[..., 0]
     dy = cy / cz - xy[..., 1]
     return np.sqrt(dx * dx + dy * dy) * focals[:, None]
+
+
+def errors_function(Rt: np.ndarray, xy: np.ndarray, valid: np.ndarray, focals: np.ndarray):
+    """``errors_of(X (N, 3)) -> (C, N)``: :func:`normalized_errors` of ``N`` points against ``xy (C, N, 2)``, inf
+    where ``valid (C, N)`` is False (the form :func:`pair_search` scores)."""
+    def errors_of(X):
+        with np.errstate(invalid="ignore"):
+            return np.where(valid, normalized_errors(Rt, X, xy, focals), np.inf)
+    return errors_of
 
 
 def pair_masks(n_cams: int) -> np.ndarray:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.kinematics import robust_bone_lengths
-from .dlt import normalized_errors, pair_search, view_coefficients
+from ..core.kinematics import bone_lengths, bone_neighbours, robust_bone_lengths
+from .dlt import errors_function, pair_search, view_coefficients
 
 #: A bone breaks its length when ``| |a - b| - L | > REL * L + ABS + SPREAD * spread`` (metres), ``spread`` being
 #: how much the bone varies where three or more views agree: 10 % + 2 cm + 3 spreads. Two-view noise on a ring of
@@ -43,22 +43,7 @@ def bone_model(X: np.ndarray, bones: np.ndarray, support: np.ndarray):
 
 def bone_excess(X: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray) -> np.ndarray:
     """``(T, B)`` ``| |X_b - X_a| - L | / tol``: above 1 the bone is broken (NaN where an end is unknown)."""
-    d = np.linalg.norm(X[:, bones[:, 1]] - X[:, bones[:, 0]], axis=-1)
-    return np.abs(d - L) / tol
-
-
-def _incidence(bones: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(J, K)`` neighbour joint and bone index of each joint's bones (-1 padded), K = the largest degree."""
-    nb = [[] for _ in range(J)]
-    for i, (a, b) in enumerate(bones):
-        nb[a].append((b, i))
-        nb[b].append((a, i))
-    K = max(1, max(len(n) for n in nb))
-    joint, bone = np.full((J, K), -1), np.full((J, K), -1)
-    for j, n in enumerate(nb):
-        for k, (o, i) in enumerate(n):
-            joint[j, k], bone[j, k] = o, i
-    return joint, bone
+    return np.abs(bone_lengths(X, bones) - L) / tol
 
 
 def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray) -> np.ndarray:
@@ -73,7 +58,7 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray,
     (its own views already agree, so one broken bone more likely means a bad neighbour).
     """
     T, J, _ = X.shape
-    joint, bone = _incidence(bones, J)
+    joint, bone = bone_neighbours(bones, J)
     has = joint >= 0
     ex = bone_excess(X, bones, L, tol)[:, np.maximum(bone, 0)]  # (T, J, K)
     known = np.isfinite(ex) & has
@@ -92,7 +77,7 @@ def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.n
     """``penalty(P (N, 3)) -> (N,)`` for the flagged points ``flag`` (indices into ``T * J``): ``scale`` times the
     sum over their bones to ``trusted (T, J)`` neighbours of ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
     T, J, _ = X.shape
-    joint, bone = _incidence(bones, J)
+    joint, bone = bone_neighbours(bones, J)
     t, j = np.divmod(flag, J)
     nj, nb = joint[j], bone[j]  # (N, K)
     ok = (nj >= 0) & trusted[t[:, None], np.maximum(nj, 0)]
@@ -203,7 +188,7 @@ def witnesses(X, views, bones, L, tol, tau: float | None, window: int = 3):
     known = np.isfinite(X).all(-1)
     sus = suspects(X, views, bones, L, tol) if len(bones) else np.zeros((T, J), bool)
     trusted = known & (~sus | (views >= 3))  # three views that agree are rarely all wrong
-    joint, _ = _incidence(bones, J)
+    joint, _ = bone_neighbours(bones, J)
     anchored = ((joint >= 0) & trusted[:, np.maximum(joint, 0)]).sum(-1) >= 2  # one bone leaves a sphere
     pred = np.full(X.shape, np.nan)
     if tau is not None:
@@ -231,11 +216,7 @@ def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
     xy_f, conf_f = xy.reshape(C, -1, 2)[:, flag], conf.reshape(C, -1)[:, flag]
     valid = conf_f > 0
     coef, basis = view_coefficients(Rt, xy_f, conf_f)
-
-    def errors_of(P):
-        with np.errstate(invalid="ignore"):
-            return np.where(valid, normalized_errors(Rt, P, xy_f, focals), np.inf)
-
+    errors_of = errors_function(Rt, xy_f, valid, focals)
     X0 = X.reshape(-1, 3)[flag]
     Xf, inl_f, _ = pair_search(coef, basis, valid, errors_of, thr, iterations, X0, errors_of(X0), penalty)
     return X0, Xf, inl_f

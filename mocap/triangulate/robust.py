@@ -19,7 +19,7 @@ import numpy as np
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
 from .plausible import recheck
-from .dlt import normalized_errors, pair_search, solve_normal, summed_normal, view_coefficients
+from .dlt import errors_function, pair_search, solve_normal, summed_normal, view_coefficients
 from .result import TriangulationResult, _check, _result
 
 CHUNK = 32768  # points per batch: bounds memory to ~100 MB with 8 cameras
@@ -42,13 +42,7 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     coef, basis = view_coefficients(Rt, xy, conf)
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
 
-    def errors_for(valid_s, xy_s):
-        def errors_of(X):
-            with np.errstate(invalid="ignore"):
-                return np.where(valid_s, normalized_errors(Rt, X, xy_s, focals), np.inf)
-        return errors_of
-
-    errors_of = errors_for(valid, xy)
+    errors_of = errors_function(Rt, xy, valid, focals)
 
     # Hypothesis 0: all views. Where its summed squared error is below one threshold^2, no
     # hypothesis that rejects a view can score better (rejecting costs threshold^2): done.
@@ -58,8 +52,9 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
     if sus.size and C > 2:
-        X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus], errors_for(valid[:, sus], xy[:, sus]), thr,
-                                                      iterations, X[sus], e[:, sus])
+        X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus],
+                                                     errors_function(Rt, xy[:, sus], valid[:, sus], focals), thr,
+                                                     iterations, X[sus], e[:, sus])
     X[inl.sum(axis=0) < min_views] = np.nan
     return X, inl, e
 
