@@ -10,6 +10,7 @@ from .skeletons import Skeleton, get_skeleton
 from .kinematics import bone_lengths
 
 # metres per unit
+FOOT_PARTS = ("ankle", "heel", "toe")  # what a planted foot rests on, in any layout's canonical joint names
 UNIT_SCALE = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "inch": 0.0254}
 
 # Rotation that takes a Z-up world to a Y-up one, as Pose2Sim/OpenSim do: (x, y, z) -> (y, z, x).
@@ -25,6 +26,8 @@ class Motion3D:
     skeleton: layout of axis J.
     fps: frames per second.
     up: which world axis points up, ``"z"`` (calibrated lab frames, Pose2Sim) or ``"y"`` (TRC, BVH).
+    contacts: ``(T, J)`` bool, a foot joint planted on the floor (:mod:`mocap.smooth.contacts`); None when
+    contacts were not looked for. Only foot joints (:data:`FOOT_PARTS` in their names) are ever True.
     """
 
     positions: np.ndarray
@@ -33,6 +36,7 @@ class Motion3D:
     confidence: np.ndarray | None = None
     up: str = "z"
     joint_names: list[str] | None = None
+    contacts: np.ndarray | None = None
 
     def __post_init__(self):
         self.skeleton = get_skeleton(self.skeleton) if not isinstance(self.skeleton, Skeleton) else self.skeleton
@@ -45,6 +49,10 @@ class Motion3D:
         if self.confidence is None:
             self.confidence = valid.astype(float)
         self.confidence = np.where(valid, np.asarray(self.confidence, dtype=float), 0.0)
+        if self.contacts is not None:
+            self.contacts = np.asarray(self.contacts, bool)
+            if self.contacts.shape != self.positions.shape[:2]:
+                raise MocapError(f"contacts must have shape {self.positions.shape[:2]}, got {self.contacts.shape}")
         self.up = self.up.lower()
         if self.up not in ("y", "z"):
             raise MocapError(f"up axis must be 'y' or 'z', got {self.up!r}")
@@ -52,6 +60,11 @@ class Motion3D:
     @property
     def n_frames(self) -> int:
         return self.positions.shape[0]
+
+    @property
+    def foot_joints(self) -> list[int]:
+        """Indices of the joints a planted foot rests on (ankles, heels, toes), in any layout."""
+        return [j for j, n in enumerate(self.names) if any(p in n for p in FOOT_PARTS)]
 
     @property
     def valid(self) -> np.ndarray:
@@ -98,8 +111,9 @@ def resample(motion: Motion3D, fps: float) -> Motion3D:
         raise MocapError(f"resampling {motion.n_frames} frames to {fps:g} fps would make {n_new} frames "
                          f"(~{size_gb:.0f} GB); ask for a lower frame rate")
     t_new = np.arange(n_new) / fps
+    contacts = None if motion.contacts is None else resample_array(motion.contacts, t_old, t_new) >= 0.5
     return replace(motion, positions=resample_array(motion.positions, t_old, t_new),
-                   confidence=resample_array(motion.confidence, t_old, t_new), fps=fps)
+                   confidence=resample_array(motion.confidence, t_old, t_new), fps=fps, contacts=contacts)
 
 
 def resample_array(values: np.ndarray, t_from: np.ndarray, t_to: np.ndarray) -> np.ndarray:

@@ -89,14 +89,17 @@ def read_trc(path: str | Path, up: str = "y") -> Motion3D:
 
 
 def write_csv(motion: Motion3D, path: str | Path, units: str = "m") -> None:
-    """Wide CSV: ``time`` then ``<joint>_x, <joint>_y, <joint>_z`` per joint, in ``units``; up axis in a comment."""
+    """Wide CSV: ``time`` then ``<joint>_x, <joint>_y, <joint>_z`` per joint, in ``units``; up axis in a comment;
+    with contacts, then ``<foot joint>_contact`` (1 planted, 0 not) per foot joint."""
     s = 1.0 / _scale(units, path)
     with atomic_open(path) as f:
         f.write(f"# mocap motion; units={units}; up={motion.up}; fps={motion.fps!r}; skeleton={motion.skeleton.name}\n")
         w = csv.writer(f)
-        w.writerow(["time"] + [f"{n}_{a}" for n in motion.names for a in "xyz"])
+        feet = motion.foot_joints if motion.contacts is not None else []
+        w.writerow(["time"] + [f"{n}_{a}" for n in motion.names for a in "xyz"] + [f"{motion.names[j]}_contact" for j in feet])
         for t in range(motion.n_frames):
-            w.writerow([repr(t / motion.fps)] + [_num(v) for v in (motion.positions[t] * s).ravel()])
+            w.writerow([repr(t / motion.fps)] + [_num(v) for v in (motion.positions[t] * s).ravel()]
+                       + [str(int(motion.contacts[t, j])) for j in feet])
 
 
 @reader("motion CSV")
@@ -114,9 +117,15 @@ def read_csv(path: str | Path) -> Motion3D:
                 meta[k.strip()] = v.strip()
         lines = lines[1:]
     rows = [r for r in csv.reader(lines) if r]
-    if not rows or rows[0][0] != "time" or len(rows[0]) < 4 or (len(rows[0]) - 1) % 3:
-        raise MocapError("CSV header must be time, <joint>_x, <joint>_y, <joint>_z, ...", path)
-    names = [h[:-2] for h in rows[0][1::3]]
+    n_contact = sum(h.endswith("_contact") for h in rows[0]) if rows else 0
+    if not rows or rows[0][0] != "time" or len(rows[0]) - n_contact < 4 or (len(rows[0]) - n_contact - 1) % 3 \
+            or any(h.endswith("_contact") for h in rows[0][:len(rows[0]) - n_contact]):
+        raise MocapError("CSV header must be time, <joint>_x, <joint>_y, <joint>_z, ... (then <joint>_contact, ...)", path)
+    xyz = len(rows[0]) - n_contact
+    names = [h[:-2] for h in rows[0][1:xyz:3]]
+    contact_names = [h[:-len("_contact")] for h in rows[0][xyz:]]
+    if any(n not in names for n in contact_names):
+        raise MocapError(f"contact column of an unknown joint: {[n for n in contact_names if n not in names]}", path)
     width = len(rows[0])
     for n, r in enumerate(rows[1:], start=2):
         if len(r) != width:
@@ -133,7 +142,11 @@ def read_csv(path: str | Path) -> Motion3D:
         1.0 / float(np.median(steps)) if len(t) > 1 and np.isfinite(steps).all() and np.median(steps) > 0 else 30.0)
     if not (np.isfinite(fps) and 0 < fps <= 100_000):
         raise MocapError(f"frame rate {fps:g} is not a frame rate", path)
-    pos = data[:, 1:].reshape(len(data), len(names), 3) * _scale(meta.get("units", "m"), path)
+    pos = data[:, 1:xyz].reshape(len(data), len(names), 3) * _scale(meta.get("units", "m"), path)
+    contacts = None
+    if contact_names:
+        contacts = np.zeros(pos.shape[:2], bool)
+        contacts[:, [names.index(n) for n in contact_names]] = np.nan_to_num(data[:, xyz:]) > 0.5
     pos[~np.isfinite(pos).all(-1)] = np.nan
     sk = meta.get("skeleton")
     skeleton = get_skeleton(sk) if sk and sk.lower() in _registered() and len(get_skeleton(sk)) == len(names) \
@@ -141,7 +154,7 @@ def read_csv(path: str | Path) -> Motion3D:
     up = meta.get("up", "y")
     if up not in ("x", "y", "z"):
         raise MocapError(f"up axis {up!r}: expected x, y or z", path)
-    return Motion3D(pos, skeleton, fps, up=up, joint_names=names)
+    return Motion3D(pos, skeleton, fps, up=up, joint_names=names, contacts=contacts)
 
 
 def _number(text: str, what: str, path) -> float:
@@ -152,21 +165,26 @@ def _number(text: str, what: str, path) -> float:
 
 
 def write_npz(motion: Motion3D, path: str | Path) -> None:
-    """NPZ with ``positions`` (T, J, 3) metres, ``confidence`` (T, J), names, fps, up axis and skeleton."""
+    """NPZ with ``positions`` (T, J, 3) metres, ``confidence`` (T, J), names, fps, up axis and skeleton (and
+    ``contacts`` (T, J) bool when the motion has them)."""
+    extra = {} if motion.contacts is None else {"contacts": motion.contacts}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, positions=motion.positions, confidence=motion.confidence,
                                 joint_names=np.array(motion.names), fps=motion.fps, up=motion.up,
-                                units="m", skeleton=motion.skeleton.name)
+                                units="m", skeleton=motion.skeleton.name, **extra)
 
 
 def write_people_npz(motions: list[Motion3D], ids: list[int], path: str | Path) -> None:
     """Several people in one NPZ: ``positions (K, T, J, 3)`` metres, ``confidence (K, T, J)``, ``ids (K,)``,
     plus names, fps, up axis and skeleton as in :func:`write_npz` (all motions share skeleton, fps, length)."""
+    extra = {}
+    if all(x.contacts is not None for x in motions):
+        extra["contacts"] = np.stack([x.contacts for x in motions])
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             m = motions[0]
-            np.savez_compressed(f, positions=np.stack([x.positions for x in motions]),
+            np.savez_compressed(f, **extra, positions=np.stack([x.positions for x in motions]),
                                 confidence=np.stack([x.confidence for x in motions]), ids=np.asarray(ids),
                                 joint_names=np.array(m.names), fps=m.fps, up=m.up, units="m", skeleton=m.skeleton.name)
 
@@ -198,15 +216,20 @@ def _read_npz(path: str | Path) -> tuple[list[int], list[Motion3D], bool]:
         positions, confidence = z["positions"], z["confidence"]
         several = positions.ndim == 4
         ids = [int(i) for i in z["ids"]] if several else [1]
+        contacts = z["contacts"] if "contacts" in z.files else None
         if not several:
             positions, confidence = positions[None], confidence[None]
+            contacts = None if contacts is None else contacts[None]
         fps, up = float(z["fps"]), str(z["up"])
         if positions.shape[-2:] != (len(names), 3) or confidence.shape != positions.shape[:-1]:
             raise ValueError(f"positions {positions.shape} and confidence {confidence.shape} do not fit "
                              f"{len(names)} joint names")
         if not (np.isfinite(fps) and 0 < fps <= 100_000) or up not in ("x", "y", "z"):
             raise ValueError(f"fps {fps:g} / up axis {up!r}")
-        return ids, [Motion3D(p, skeleton, fps, c, up, names) for p, c in zip(positions, confidence)], several
+        if contacts is not None and contacts.shape != confidence.shape:
+            raise ValueError(f"contacts {contacts.shape} do not fit positions {positions.shape}")
+        return ids, [Motion3D(p, skeleton, fps, c, up, names, None if contacts is None else contacts[k])
+                     for k, (p, c) in enumerate(zip(positions, confidence))], several
     except MocapError as e:
         raise MocapError(e.cause, path) from None
     except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file

@@ -12,9 +12,9 @@ from ..detect.detector import Detection, detect_video
 from ..errors import MocapError
 from ..core.keypoints import Keypoints2D
 from ..core.motion import Motion3D
-from ..core.posture import upright
+from ..core.posture import root_track
 from ..smooth.refine import refine, refined_confidence
-from ..retarget.solve import Retargeted, plant_feet, retarget
+from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
 
 
 @dataclass
@@ -68,11 +68,12 @@ def seen_runs(seen: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
 
 def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[int, int], focal: float | None = None,
                    skeleton: str | None = None, fps: float | None = None, rig: str = "mixamo", weights=None,
-                   live: bool = False) -> tuple[Motion3D, list[str]]:
+                   live: bool = False, contacts: bool = True) -> tuple[Motion3D, list[str]]:
     """``mocap lift``: one camera's 2D keypoints file (any supported format; several people -> the one
-    followed through the view) -> the learned lifter -> ``output`` (any 3D format; BVH retargeted to
-    ``rig``). ``live`` uses the causal weights, ``weights`` a weights file of your own. Returns the
-    motion and notes."""
+    followed through the view) -> the same steps as ``video2bvh`` after detection (:func:`animate_person`: lifter,
+    upright, refinement, contacts, floor) -> ``output`` (BVH: the animation retargeted to ``rig``; other 3D formats:
+    the refined joints, with contact flags in NPZ/CSV). ``live`` uses the causal weights, ``weights`` a weights file
+    of your own. Returns the motion and notes."""
     from ..detect.association import follow_person
     from ..io.keypoints import read_keypoints
     from .convert import write_any
@@ -83,23 +84,26 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[
     if kp.n_cameras != 1:
         kp = replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
         notes.append("several cameras in the file: lifting the first")
-    model = None
-    if live or weights:
-        from ..lift.model import CAUSAL_WEIGHTS, load_model
-        model = load_model(weights or CAUSAL_WEIGHTS)[0]
-    motion = lifted_motion(Detection(kp, None, [], image_size), focal, model)
-    write_any(motion, output, rig)
-    return motion, notes
+    from ..lift.model import CAUSAL_WEIGHTS, load_model, WEIGHTS
+    model = load_model(weights or (CAUSAL_WEIGHTS if live else WEIGHTS))[0]
+    missing = np.flatnonzero(kp.data[0, ..., 2].max(-1) <= 0).tolist()
+    anim, more, pm = animate_person(Detection(kp, None, missing, image_size), "lifter", model, focal, rig, contacts)
+    if Path(output).suffix.lower() == ".bvh":
+        write_bvh(anim.to_bvh("cm"), output)
+    else:
+        write_any(pm.motion, output, rig)
+    return pm.motion, notes + more
 
 
 def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,
                  units: str = "cm", stride: int = 1, resize: float | None = None, progress=None,
                  method: str = "lifter", focal: float | None = None, people: str | None = None,
-                 person: int | None = None) -> VideoResult:
+                 person: int | None = None, contacts: bool = True) -> VideoResult:
     """Detect everyone (:func:`mocap.detect.tracking.track_video`) -> for one person (``person`` ID, default
     the most present) or, with ``people="all"``, for each: 3D (``method``: "lifter", our learned lifter with
     the root trajectory, or "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones,
-    smooth, gaps <= 0.5 s filled) -> retarget to ``rig`` -> BVH (``out_p1.bvh``, ... with ``people="all"``)
+    smooth, gaps <= 0.5 s filled; with ``contacts`` feet planted, the root anchored by them, the floor level:
+    :func:`person_motion`, the same steps as ``mocap lift``) -> retarget to ``rig`` -> BVH (``out_p1.bvh``, ... with ``people="all"``)
     (+ a preview MP4 with every person's ID and colour). A person's frames stay on the video's timeline;
     where they are not seen, the root moves in a straight line between where they were last and next seen
     and the pose is held. Files are written only once everyone is done; a video with nobody in it is an
@@ -127,7 +131,7 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     done = []
     for pid in ids:
         det = first if pid == first.person else person_detection(seen, pid)
-        anim, notes = animate_person(det, method, model, focal, rig)
+        anim, notes, _ = animate_person(det, method, model, focal, rig, contacts)
         tag = f"p{pid}: " if len(ids) > 1 else ""
         res.notes += [tag + n for n in notes]
         done.append((pid, person_path(output, pid) if people == "all" else Path(output), anim))
@@ -164,33 +168,104 @@ def tracking_notes(seen) -> list[str]:
     return notes
 
 
-def animate_person(det: Detection, method: str, model, focal, rig: str) -> tuple[Retargeted, list[str]]:
-    """One person's detection -> 3D (lifter or world landmarks) -> upright -> refined -> retargeted, with
-    feet on the floor and the root carried straight across the frames where the person is not seen."""
+ANKLE_HEIGHT_M = 0.07  # where a standing ankle's joint centre is above the floor (Winter: 0.039 x 1.72 m stature)
+
+
+@dataclass
+class PersonMotion:
+    """One person's motion from one camera, every step but retargeting done (:func:`person_motion`).
+
+    motion: upright, refined, Y-up metres, the floor levelled at height 0 when contacts are on (standing ankles
+    :data:`ANKLE_HEIGHT_M` above it), with ``contacts (T, J)``; feet: the foot joints' names; floor: ``(normal,
+    offset)`` found under the refined feet (before levelling) or None; quality: ``contacts`` report (shares, slide
+    before/after, floor tilt); notes: what a user should know."""
+
+    motion: Motion3D
+    feet: list[str] = field(default_factory=list)
+    floor: tuple | None = None
+    quality: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def person_motion(det: Detection, method: str = "lifter", model=None, focal: float | None = None,
+                  contacts: bool = True) -> PersonMotion:
+    """One person's detection -> 3D (``method``: "lifter" with its root trajectory, or "world": MediaPipe's
+    hip-centred landmarks) -> upright -> refined (constant bones, smooth, gaps <= 0.5 s filled). With ``contacts``:
+    feet planted where they stand (:mod:`mocap.smooth.contacts`; one camera: speeds across its line of sight), the
+    root's path anchored by the planted feet (:func:`mocap.smooth.anchor.anchor_offsets`: along the camera ray for the
+    lifter, along the floor for hip-centred landmarks), refined again with the planted feet held, and the floor
+    levelled to height 0. ``mocap lift`` and ``video2bvh`` both come here."""
+    from ..core.posture import upright_rotation
+    from ..smooth.anchor import anchor_offsets, level_priors, ray_priors
+
     notes = []
     T = det.keypoints.n_frames
     if det.missing_frames:
         notes.append(f"not seen in {len(det.missing_frames)} of {T} frames ({100 * len(det.missing_frames) / T:.1f} %)")
     if method == "lifter":
         world = lifted_motion(det, focal, model)
-        conf = world.confidence
+        conf, camera = world.confidence, np.zeros(3)
     else:
-        world = det.world
-        conf = det.keypoints.confidence[0]
-    world, tilt = upright(world)
-    if tilt:
+        world, conf, camera = det.world, det.keypoints.confidence[0], None
+    X = world.positions
+    R, tilt = upright_rotation(X, world.skeleton, world.up)
+    if R is not None:  # about the mean point: the camera centre turns with it
+        c = np.nanmean(X.reshape(-1, 3), axis=0)
+        X = (X - c) @ R.T + c
+        camera = None if camera is None else (camera - c) @ R.T + c
         notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
-    ref = refine(world.positions, world.skeleton.rigid_bone_indices, world.fps, target_weight=np.clip(conf, 0.05, 1.0),
-                 sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
-    motion = replace(world, positions=ref.positions,
-                     confidence=refined_confidence(ref.positions, conf))
-    anim = retarget(motion, rig)
-    # MediaPipe's landmarks are hip-centred and the lifter's root height wanders with its depth error
-    # (~10 cm on the Pose2Sim demo with one constant floor offset): keep the lowest foot on the floor in
-    # every frame (2 Hz smoothed); the lifter's horizontal root trajectory is kept
-    plant_feet(anim)
-    bridge_root(anim, np.isfinite(ref.positions).all(-1).any(-1))
-    return anim, notes
+    feet = world.foot_joints if contacts else None
+    options = dict(target_weight=np.clip(conf, 0.05, 1.0), sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5, feet=feet,
+                   up=(0.0, 1.0, 0.0), camera=camera)
+    bones = world.skeleton.rigid_bone_indices
+    ref = refine(X, bones, world.fps, **options)
+    if not contacts:
+        return PersonMotion(replace(world, positions=ref.positions, confidence=refined_confidence(ref.positions, conf)),
+                            notes=notes)
+    if ref.contacts.any():  # the planted feet anchor the root, then everything is refined again from there
+        root = root_track(ref.positions, world.fps, smooth_s=0.0)
+        priors = ray_priors(root, camera) if camera is not None else level_priors(T, np.array([0.0, 1.0, 0.0]))
+        X = X + anchor_offsets(ref.positions[:, feet], ref.contacts, ref.floor, world.fps, priors)[:, None]
+        ref = refine(X, bones, world.fps, **options)
+    from .multiview import contact_report, joint_contacts
+
+    report = contact_report(world.positions if R is None else X, ref.positions, feet, ref.contacts, ref.floor,
+                            world.names, up=1)
+    P = level_floor(ref.positions, ref.floor, ref.positions[:, feet], ref.contacts)
+    motion = replace(world, positions=P, confidence=refined_confidence(P, conf),
+                     contacts=joint_contacts(ref.contacts, feet, world.positions.shape[1]))
+    return PersonMotion(motion, [world.names[j] for j in feet], ref.floor, {"contacts": report}, notes + [report["note"]])
+
+
+def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) -> np.ndarray:
+    """``X (T, J, 3)`` Y-up turned so the ``floor`` (normal, offset) is level and moved so it is at height 0: the
+    planted ``feet (T, F, 3)`` (``contacts (T, F)``) stand at :data:`ANKLE_HEIGHT_M` above it on the median."""
+    from ..core.rotations import axis_angle
+    from ..smooth.contacts import heights
+
+    normal, _ = floor
+    y = np.array([0.0, 1.0, 0.0])
+    axis = np.cross(normal, y)
+    s = np.linalg.norm(axis)
+    R = axis_angle(axis / s, np.arcsin(min(s, 1.0))) if s > 1e-9 else np.eye(3)
+    h = heights(feet, floor)[contacts & np.isfinite(feet).all(-1)]
+    lift = ANKLE_HEIGHT_M - float(np.median(h)) if h.size else 0.0
+    return X @ R.T + [0.0, lift - floor[1], 0.0]  # R turns the normal to y: the floor to y = offset
+
+
+def animate_person(det: Detection, method: str, model, focal, rig: str, contacts: bool = True
+                   ) -> tuple[Retargeted, list[str], PersonMotion]:
+    """:func:`person_motion` -> retargeted to ``rig``, standing on the floor (with contacts: the planted feet on
+    it, lifted only where a foot would go through it; without: the lowest foot on it in every frame, 2 Hz
+    smoothed), the root carried straight across the frames where the person is not seen."""
+    pm = person_motion(det, method, model, focal, contacts)
+    anim = retarget(pm.motion, rig)
+    if contacts:
+        stand_on_floor(anim, pm.motion.contacts.any(1))
+    else:
+        plant_feet(anim)
+    bridge_root(anim, np.isfinite(pm.motion.positions).all(-1).any(-1))
+    return anim, pm.notes, pm
 
 
 def bridge_root(anim: Retargeted, seen: np.ndarray) -> None:

@@ -169,9 +169,6 @@ def check_views(rig: CameraRig, where=None) -> None:
                          "for every view?", where)
 
 
-FOOT_PARTS = ("ankle", "heel", "toe")  # the joints a planted foot rests on, in any layout's canonical names
-
-
 def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig, contacts: bool = True) -> TriangulationResult:
     """A new result: ``res`` refined over the whole sequence (reprojection of the inlier views +
     smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`; with ``contacts``, planted feet held
@@ -184,8 +181,7 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)
-    joints = res.motion.skeleton.joints
-    feet = [j for j, n in enumerate(joints) if any(p in n for p in FOOT_PARTS)] if contacts else None
+    feet = res.motion.foot_joints if contacts else None
     r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals), feet=feet, up=(0.0, 0.0, 1.0))
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
@@ -203,27 +199,37 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
         notes.append(quality["contacts"]["note"])
     C, T, J = res.inliers.shape
     view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
-    motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence))
+    motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence),
+                     contacts=joint_contacts(r.contacts, feet, J))
     return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
                    method=res.method + "+refined", notes=notes, quality=quality)
 
 
-def contact_report(before, after, feet, contacts, floor, names) -> dict:
+def joint_contacts(contacts, feet, J: int):
+    """``contacts (T, F)`` of the joints ``feet (F,)`` -> ``(T, J)`` (False elsewhere); None stays None."""
+    if contacts is None:
+        return None
+    out = np.zeros((len(contacts), J), bool)
+    out[:, feet] = contacts
+    return out
+
+
+def contact_report(before, after, feet, contacts, floor, names, up: int = 2) -> dict:
     """What planting the feet did: ``feet`` names, ``contacts (T, F)``, the ``floor`` (normal, offset), each foot
     joint's share of frames in contact and its slide along the floor in them (mm per frame, median) before and after,
-    and a one-line ``note``."""
+    and a one-line ``note``; ``up``: the vertical axis (tilt of the floor from it)."""
     from ..smooth.contacts import foot_slide
 
     slide0 = foot_slide(before[:, feet], contacts, floor) * 1000
     slide1 = foot_slide(after[:, feet], contacts, floor) * 1000
     share = 100 * contacts.mean(0)
-    tilt = float(np.degrees(np.arccos(np.clip(abs(floor[0][2]), -1, 1))))
+    tilt = float(np.degrees(np.arccos(np.clip(abs(floor[0][up]), -1, 1))))
     fmt = lambda a: "-" if not np.isfinite(a).any() else f"{np.nanmedian(a):.1f}"  # noqa: E731
     note = (f"planted feet held along the floor: in contact {', '.join(f'{names[j]} {p:.0f} %' for j, p in zip(feet, share))} "
             f"of frames; slide {fmt(slide0)} -> {fmt(slide1)} mm per frame (median over the foot joints); floor at "
             f"{1000 * floor[1]:+.0f} mm, tilted {tilt:.1f} deg")
     return {"feet": [names[j] for j in feet], "contacts": contacts, "floor": floor, "share_pct": share,
-            "slide_mm": (slide0, slide1), "note": note}
+            "slide_mm": (slide0, slide1), "tilt_deg": tilt, "note": note}
 
 
 @dataclass

@@ -386,6 +386,31 @@ def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
     return anim
 
 
+def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0.005) -> Retargeted:
+    """Move the root up or down once so the feet stand on the floor (height 0) where ``planted (T,)`` says a foot is
+    planted (the median of each such frame's lowest foot point), then lift it only where a foot would still go more
+    than ``tolerance_m`` through the floor (smoothly, over 0.1 s either side): steps and jumps keep their
+    heights. Without a planted frame, the 5th percentile of the lowest foot point stands on the floor. Modifies and
+    returns ``anim``."""
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+    _, P = anim.global_transforms()
+    idx = role_index()
+    lowest = P[:, [idx[r] for r in FEET], 1].min(axis=1)
+    ok = np.isfinite(lowest)
+    if not ok.any():
+        return anim
+    on = planted & ok
+    base = float(np.median(lowest[on])) if on.any() else float(np.percentile(lowest[ok], 5))
+    anim.root[:, 1] -= base
+    below = np.nan_to_num(np.maximum(0.0, base - lowest - tolerance_m))
+    if below.any():
+        w = max(1, int(round(0.1 * anim.fps)))
+        raise_ = gaussian_filter1d(maximum_filter1d(below, 2 * w + 1), w / 2, mode="nearest")
+        anim.root[:, 1] += np.maximum(raise_, below)
+    return anim
+
+
 def transport_roll(G: np.ndarray, rest_dir: np.ndarray, fps: float, roll_time: float = 0.5) -> np.ndarray:
     """Carry a bone's roll from frame to frame instead of recomputing it.
 

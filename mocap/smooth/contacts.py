@@ -53,9 +53,15 @@ def heights(X: np.ndarray, plane: tuple[np.ndarray, float]) -> np.ndarray:
     return X @ normal - offset
 
 
-def _speeds(feet: np.ndarray, fps: float, normal: np.ndarray) -> np.ndarray:
-    """``(T, F)`` speed along the floor (m/s), central differences (one-sided at the ends)."""
+def _speeds(feet: np.ndarray, fps: float, normal: np.ndarray, camera=None) -> np.ndarray:
+    """``(T, F)`` speed along the floor (m/s), central differences (one-sided at the ends); with ``camera (3,)``
+    (one camera's centre) the speed across its line of sight instead (the depth a single camera cannot measure
+    left out)."""
     v = np.gradient(feet, axis=0) * fps if len(feet) > 1 else np.zeros_like(feet)
+    if camera is not None:
+        u = feet - np.asarray(camera, float)
+        u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
+        return np.linalg.norm(v - (v * u).sum(-1, keepdims=True) * u, axis=-1)
     v = v - (v @ normal)[..., None] * normal
     return np.linalg.norm(v, axis=-1)
 
@@ -83,17 +89,18 @@ def standing_heights(feet: np.ndarray, plane: tuple[np.ndarray, float], share: f
 
 def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float], confidence: np.ndarray | None = None,
                     height_on: float = 0.05, height_off: float = 0.08, speed_on: float = 0.3, speed_off: float = 0.5,
-                    min_duration_s: float = 0.1, min_confidence: float = 0.3) -> np.ndarray:
+                    min_duration_s: float = 0.1, min_confidence: float = 0.3, camera=None) -> np.ndarray:
     """``(T, F)`` bool: each foot planted or not.
 
     A contact starts where the foot is less than ``height_on`` metres above where it stands on ``plane``
     (:func:`standing_heights`) and slower than ``speed_on`` m/s along it (with ``confidence (T, F)`` at least ``min_confidence``, if given), and lasts while it stays below
     ``height_off`` and ``speed_off`` (hysteresis: no flicker at the thresholds); contacts shorter than
-    ``min_duration_s`` are dropped. Unknown (NaN) frames are never in contact.
+    ``min_duration_s`` are dropped. Unknown (NaN) frames are never in contact. ``camera (3,)``: feet seen by one
+    camera at this centre: the speed is measured across its line of sight (a lifter's depth jitters).
     """
     normal, _ = plane
     h = heights(feet, plane) - standing_heights(feet, plane)
-    s = _speeds(feet, fps, normal)
+    s = _speeds(feet, fps, normal, camera)
     known = np.isfinite(h) & np.isfinite(s)
     start = known & (h < height_on) & (s < speed_on)
     if confidence is not None:

@@ -215,7 +215,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
            robust_scale: float = 1.0, max_fill_error_mm: float | None = 150.0,
-           accel_robust: float | None = 3.0, feet=None, up=(0.0, 0.0, 1.0), contact_sigma_mm: float = 3.0) -> RefineResult:
+           accel_robust: float | None = 3.0, feet=None, up=(0.0, 0.0, 1.0), contact_sigma_mm: float = 3.0,
+           camera=None) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
@@ -231,7 +232,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     (:func:`~mocap.smooth.gaps.unsure_fills`; None: every gap up to ``max_gap_s``); others stay NaN, the smoothness
     across them released (they must not bend the seen points beside them). feet: foot joints ``(F,)`` to plant: their floor (``up``) and contacts found on the refined motion
     (:mod:`mocap.smooth.contacts`), planted joints held along the floor (:func:`contact_targets`, within
-    ``contact_sigma_mm``) and everything refined again; the result carries ``contacts (T, F)`` and ``floor``."""
+    ``contact_sigma_mm``) and everything refined again (``camera (3,)``: one camera's centre, contacts judged by
+    the speed across its line of sight); the result carries ``contacts (T, F)`` and ``floor``."""
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
     if T < 3:
@@ -242,9 +244,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     if not known.all():  # refine the joints that were ever seen; the others stay empty
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
-                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale,
-                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, feet=feet, up=up,
-                             contact_sigma_mm=contact_sigma_mm)
+                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale, up=up, feet=feet,
+                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, contact_sigma_mm=contact_sigma_mm, camera=camera)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
@@ -265,7 +266,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     contacts, floor = None, None
     if feet is not None and len(feet):
         X, contacts, floor, it2, c1 = _plant(prob, data, X, L, np.asarray(feet, int), long_gap, fps, up,
-                                             contact_sigma_mm, iterations)
+                                             contact_sigma_mm, iterations, camera)
         it, costs = it + it2, (costs[0], c1 if c1 is not None else costs[1])
     X = X.copy()
     X[long_gap] = np.nan
@@ -286,13 +287,13 @@ def _lengths(X0, bones, views, target_weight, missing, given):
     return L, frames
 
 
-def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations):
+def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations, camera=None):
     """The floor and contacts of the ``feet`` joints of ``X`` (points ``dropped`` left out), then ``prob`` solved
     again from ``X`` with the planted joints held along the floor. Returns X, contacts ``(T, F)``, floor, the
     iterations and the final cost (None when no foot is planted: nothing solved)."""
     F = np.where(dropped[:, feet, None], np.nan, X[:, feet])
     floor = estimate_floor(F, fps, up)
-    contacts = detect_contacts(F, fps, floor)
+    contacts = detect_contacts(F, fps, floor, camera=camera)
     if not contacts.any():
         return X, contacts, floor, 0, None
     target, weight = contact_targets(F, contacts, floor, fps)

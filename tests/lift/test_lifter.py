@@ -142,7 +142,8 @@ def test_ensemble_views_are_real_cameras_and_merge_back_exactly():
 
 def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
     """`mocap lift` on one Pose2Sim camera's raw OpenPose JSONs (BODY_25B, spurious people): the tracked
-    person is the one Pose2Sim's association kept (same 3D within 1 mm), and the lifted TRC agrees with
+    person is the one Pose2Sim's association kept (same 3D within 5 mm: the floor and contacts, found on the whole
+    clip, move with the few keypoints the two files differ in; another person would be metres off), and the lifted TRC agrees with
     the 4-camera triangulation (PA-MPJPE; this detector and camera are the hardest pair seen here)."""
     from conftest import CALIB, TRIAL
     from mocap.cli.main import main
@@ -162,7 +163,8 @@ def test_lift_cli_on_raw_openpose_with_spurious_people(tmp_path):
         lifted[kind] = joints_from_motion(read_trc(out))
     ours = lifted["pose"]
     same = np.linalg.norm(ours - lifted["pose-associated"], axis=-1)
-    assert np.nanmean(same) < 0.001
+    print(f"raw vs associated OpenPose: {1000 * np.nanmean(same):.1f} mm apart")
+    assert np.nanmean(same) < 0.005
     assoc = read_openpose_folders(sorted((TRIAL / "pose-associated").glob("cam*_json")), fps=60).single()
     ref = joints_from_motion(triangulate(assoc, rig).motion)
     ok = np.isfinite(ours).all(axis=(1, 2)) & np.isfinite(ref).all(axis=(1, 2))
