@@ -23,12 +23,13 @@ DEFAULTS: dict = {
     "triangulate": {"mode": "robust", "min_confidence": 0.3, "threshold_px": None, "smooth": True,
                     "refine": False, "people": 1, "contacts": "auto"},
     "sync": {"method": "geometric", "max_offset": 2.0},
-    "lift": {"focal": None, "image_size": None, "live": False},
+    "lift": {"focal": None, "image_size": None, "live": False, "contacts": "auto"},
     "retarget": {"rig": "mixamo", "units": "cm"},
     "preview": {"width": 640, "height": 480},
 }
 
 CHOICES = {("triangulate", "mode"): ("robust", "pose2sim"), ("triangulate", "contacts"): ("auto", "off"),
+           ("lift", "contacts"): ("auto", "off"),
            ("sync", "method"): ("geometric", "motion"),
            ("retarget", "units"): ("cm", "m", "mm", "in")}
 

@@ -274,7 +274,7 @@ def _lift(spec: dict, out: Path) -> dict:
         raise MocapError("lifting keypoints needs the image size: set lift.image_size = [width, height]", kp)
     path = out / f"{spec['stem']}.trc"
     motion, notes = lift_keypoints(kp, path, tuple(o["image_size"]), o["focal"], o["skeleton"], o["fps"],
-                                   live=o["live"])
+                                   live=o["live"], contacts=o["contacts"] == "auto")
     return {"outputs": [path], "notes": notes, "quality": {"frames": int(motion.n_frames), "fps": motion.fps}}
 
 

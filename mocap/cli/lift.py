@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
-from .common import _console
+from .common import _console, add_contacts_option
 
 
 def cmd_lift(args) -> int:
@@ -13,12 +13,24 @@ def cmd_lift(args) -> int:
     console = _console(args)
     size = (args.width, args.height)
     motion, notes = lift_keypoints(args.keypoints, args.output, size, args.focal, args.skeleton, args.fps, args.rig,
-                                   args.weights, args.live)
+                                   args.weights, args.live, args.contacts == "auto")
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "
                   f"{args.focal or max(size):g} px)", soft_wrap=True)
+    report_motion(console, motion, args.report)
     return 0
+
+
+def report_motion(console, motion, report=None) -> None:
+    """The share of frames each foot joint is planted (one camera's result) and, with ``report``, its plot."""
+    if motion.contacts is not None:
+        feet = motion.foot_joints
+        console.print("planted: " + ", ".join(f"{motion.names[j]} {100 * motion.contacts[:, j].mean():.0f} %"
+                                               for j in feet) + " of frames", soft_wrap=True)
+    if report:
+        from ..viz.plots import plot_motion
+        console.print(f"wrote {plot_motion(motion, report)}: feet heights and contacts", soft_wrap=True)
 
 
 def cmd_lifter(args) -> int:
@@ -95,6 +107,8 @@ def add_commands(sub) -> None:
     li.add_argument("--live", action="store_true",
                     help="the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
     li.add_argument("--weights", default=None, help="lifter weights file (default: the shipped ones)")
+    add_contacts_option(li)
+    li.add_argument("--report", default=None, help="write a PNG of the feet over time and when they are planted")
     li.add_argument("-q", "--quiet", action="store_true")
     li.set_defaults(func=cmd_lift)
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import MocapError
-from .common import _console, _progress
+from .common import _console, _progress, add_contacts_option
 
 
 def cmd_triangulate(args) -> int:
@@ -208,9 +208,7 @@ def add_commands(sub) -> None:
     t.add_argument("--min-confidence", type=float, default=0.3, help="ignore detections below this (default 0.3)")
     t.add_argument("--smooth", action="store_true",
                    help="refine all frames jointly: reprojection + smoothness + constant bone lengths, fill gaps <= 0.5 s")
-    t.add_argument("--contacts", choices=["auto", "off"], default="auto",
-                   help="with --smooth: find where each foot is planted and hold it along the floor there (auto, "
-                        "default) or not (off)")
+    add_contacts_option(t, "with --smooth: ")
     t.add_argument("--people", default="1", help="'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs "
                    "by first appearance); N: the N most present; default 1: the most present person, to -o itself")
     t.add_argument("--one-file", action="store_true", help="with --people: all people in one .npz (positions K x T x J x 3)")

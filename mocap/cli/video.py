@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import MocapError
-from .common import _console, _progress
+from .common import _console, _progress, add_contacts_option
 
 
 def cmd_detect(args) -> int:
@@ -54,7 +54,7 @@ def cmd_detect(args) -> int:
 def cmd_video2bvh(args) -> int:
     people, person = _which(args.people)
     _video_to_bvh(_console(args), args.video, args.output, args.rig, args.preview, args.stride, args.resize,
-                  args.method, args.focal, people, person)
+                  args.method, args.focal, people, person, args.contacts == "auto", args.report)
     return 0
 
 
@@ -70,20 +70,23 @@ def _which(value: str | None) -> tuple[str | None, int | None]:
 
 
 def _video_to_bvh(console: Console, video, output, rig: str, preview=None, stride: int = 1, resize=None,
-                  method: str = "lifter", focal=None, people=None, person=None) -> None:
+                  method: str = "lifter", focal=None, people=None, person=None, contacts: bool = True,
+                  report=None) -> None:
     from ..pipelines.monocular import video_to_bvh
+    from .lift import report_motion
 
     with _progress(console) as prog:
         task = prog.add_task("detecting people", total=1)
         res = video_to_bvh(video, output, rig=rig, preview=preview, stride=stride, resize=resize,
                            progress=lambda d, t: prog.update(task, completed=d, total=t), method=method, focal=focal,
-                           people=people, person=person)
+                           people=people, person=person, contacts=contacts)
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     names = ", ".join(f"{p.name} (p{i})" for i, p in res.outputs)
     console.print(f"wrote {names}: rig {rig}, {res.animation.local.shape[0]} frames at "
                   f"{res.animation.fps:g} fps, cm, Y-up" + (f"; preview {preview}" if preview else ""),
                   soft_wrap=True)
+    report_motion(console, res.person.motion, report)
 
 
 def add_commands(sub) -> None:
@@ -113,5 +116,8 @@ def add_commands(sub) -> None:
     vb.add_argument("--focal", type=float, default=None, help="camera focal length, px (lifter; default: larger image side)")
     vb.add_argument("--stride", type=int, default=1)
     vb.add_argument("--resize", type=float, default=None)
+    add_contacts_option(vb)
+    vb.add_argument("--report", default=None,
+                    help="write a PNG of the (first) person's feet over time and when they are planted")
     vb.add_argument("-q", "--quiet", action="store_true")
     vb.set_defaults(func=cmd_video2bvh)

@@ -19,11 +19,12 @@ from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
 
 @dataclass
 class VideoResult:
-    """What :func:`video_to_bvh` did: the (first) person's detection and animation, every file written
-    ``outputs`` as ``(person ID, path)``, and notes."""
+    """What :func:`video_to_bvh` did: the (first) person's detection, animation and :class:`PersonMotion`
+    (refined joints, contacts, floor), every file written ``outputs`` as ``(person ID, path)``, and notes."""
 
     detection: Detection
     animation: Retargeted | None = None
+    person: "PersonMotion | None" = None
     notes: list[str] = field(default_factory=list)
     outputs: list[tuple[int, Path]] = field(default_factory=list)
 
@@ -131,17 +132,17 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     done = []
     for pid in ids:
         det = first if pid == first.person else person_detection(seen, pid)
-        anim, notes, _ = animate_person(det, method, model, focal, rig, contacts)
+        anim, notes, pm = animate_person(det, method, model, focal, rig, contacts)
         tag = f"p{pid}: " if len(ids) > 1 else ""
         res.notes += [tag + n for n in notes]
-        done.append((pid, person_path(output, pid) if people == "all" else Path(output), anim))
-    for pid, path, anim in done:  # every person is ready: now write
+        done.append((pid, person_path(output, pid) if people == "all" else Path(output), anim, pm))
+    for pid, path, anim, _ in done:  # every person is ready: now write
         write_bvh(anim.to_bvh(units), path)
-    res.animation = done[0][2]
-    res.outputs = [(pid, path) for pid, path, _ in done]
+    res.animation, res.person = done[0][2], done[0][3]
+    res.outputs = [(pid, path) for pid, path, _, _ in done]
     if preview:
         from ..viz.preview import write_preview
-        anim = next(a for p, _, a in done if p == first.person)  # the first person is always among those done
+        anim = next(a for p, _, a, _ in done if p == first.person)  # the first person is always among those done
         _, P = anim.global_transforms()
         labelled = [(f"p{pid}", seen.keypoints[:, seen.index(pid)]) for pid in seen.ids]
         write_preview(video, preview, first.keypoints.data[0], first.keypoints.skeleton, P, anim.to_motion().skeleton,
@@ -168,6 +169,7 @@ def tracking_notes(seen) -> list[str]:
     return notes
 
 
+FLOOR_TILT_DEG = 15.0  # one camera: the floor under the upright lifted feet may lean with the lifter's depth error
 ANKLE_HEIGHT_M = 0.07  # where a standing ankle's joint centre is above the floor (Winter: 0.039 x 1.72 m stature)
 
 
@@ -216,7 +218,7 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
         notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
     feet = world.foot_joints if contacts else None
     options = dict(target_weight=np.clip(conf, 0.05, 1.0), sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5, feet=feet,
-                   up=(0.0, 1.0, 0.0), camera=camera)
+                   up=(0.0, 1.0, 0.0), camera=camera, floor_tilt_deg=FLOOR_TILT_DEG)
     bones = world.skeleton.rigid_bone_indices
     ref = refine(X, bones, world.fps, **options)
     if not contacts:
@@ -225,8 +227,8 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
     if ref.contacts.any():  # the planted feet anchor the root, then everything is refined again from there
         root = root_track(ref.positions, world.fps, smooth_s=0.0)
         priors = ray_priors(root, camera) if camera is not None else level_priors(T, np.array([0.0, 1.0, 0.0]))
-        X = X + anchor_offsets(ref.positions[:, feet], ref.contacts, ref.floor, world.fps, priors)[:, None]
-        ref = refine(X, bones, world.fps, **options)
+        X = X + anchor_offsets(ref.positions[:, feet], ref.contacts, world.fps, priors)[:, None]
+        ref = refine(X, bones, world.fps, **options, planted=(ref.contacts, ref.floor))  # the contacts found once
     from .multiview import contact_report, joint_contacts
 
     report = contact_report(world.positions if R is None else X, ref.positions, feet, ref.contacts, ref.floor,

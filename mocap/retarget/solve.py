@@ -386,12 +386,12 @@ def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
     return anim
 
 
-def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0.005) -> Retargeted:
-    """Move the root up or down once so the feet stand on the floor (height 0) where ``planted (T,)`` says a foot is
-    planted (the median of each such frame's lowest foot point), then lift it only where a foot would still go more
-    than ``tolerance_m`` through the floor (smoothly, over 0.1 s either side): steps and jumps keep their
-    heights. Without a planted frame, the 5th percentile of the lowest foot point stands on the floor. Modifies and
-    returns ``anim``."""
+def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0.005, cutoff_hz: float = 2.0) -> Retargeted:
+    """Move the root up and down so the lowest foot point is on the floor (height 0) in the frames ``planted (T,)``
+    says a foot is planted, the correction carried in straight lines across the others (a step or a jump keeps its
+    height over the floor) and smoothed with a zero-phase ``cutoff_hz`` low-pass; then lift it where a foot would
+    still go more than ``tolerance_m`` through the floor (smoothly, over 0.1 s either side). Without a planted frame
+    the 5th percentile of the lowest foot point stands on the floor. Modifies and returns ``anim``."""
     from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
     _, P = anim.global_transforms()
@@ -401,7 +401,13 @@ def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0
     if not ok.any():
         return anim
     on = planted & ok
-    base = float(np.median(lowest[on])) if on.any() else float(np.percentile(lowest[ok], 5))
+    t = np.arange(len(lowest))
+    if on.any():
+        base = np.interp(t, t[on], lowest[on])
+        if len(base) > 15 and cutoff_hz < anim.fps / 2:
+            base = butterworth(base[:, None], anim.fps, cutoff_hz, order=2)[:, 0]
+    else:
+        base = np.full(len(lowest), float(np.percentile(lowest[ok], 5)))
     anim.root[:, 1] -= base
     below = np.nan_to_num(np.maximum(0.0, base - lowest - tolerance_m))
     if below.any():

@@ -4,11 +4,11 @@ A single camera measures where a body is across the picture well and how far awa
 lifter's root wanders along the line of sight by centimetres from frame to frame, and a planted foot slides
 with it. A foot that stands on the floor does not move, so while a foot is planted the body's translation is
 known up to the foot's own pose: :func:`anchor_offsets` finds, for every frame, the smallest translation ``d_t``
-(mostly along the camera ray, where the lifter is unsure) that keeps the planted feet still and on their standing
-height above the floor, smooth over time, and near the lifter where no foot is planted (a jump keeps its flight).
+(mostly along the camera ray, where the lifter is unsure) that keeps the planted feet still, is
+smooth over time, and stays near the lifter where no foot is planted (a jump keeps its flight).
 
 It is one sparse linear least-squares problem over the ``3 T`` offsets (SciPy). Shapes: positions ``(T, J, 3)``
-metres, feet ``(T, F, 3)``, contacts ``(T, F)`` bool, offsets ``(T, 3)``; a floor is ``(normal (3,), offset)``.
+metres, feet ``(T, F, 3)``, contacts ``(T, F)`` bool, offsets ``(T, 3)``.
 """
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
-from .contacts import heights, standing_heights
 
 
-def ray_priors(root: np.ndarray, camera: np.ndarray, along_m: float = 0.3, across_m: float = 0.02) -> np.ndarray:
+def ray_priors(root: np.ndarray, camera: np.ndarray, along_m: float = 0.15, across_m: float = 0.02) -> np.ndarray:
     """``(T, 3, 3)`` prior weights (inverse covariances, 1/m^2) of a one-camera root ``(T, 3)`` seen from
     ``camera (3,)``: unsure by ``along_m`` along the ray, ``across_m`` across it."""
     u = root - camera
@@ -36,17 +35,17 @@ def level_priors(T: int, up: np.ndarray, horizontal_m: float = 1.0, vertical_m: 
     return np.broadcast_to(W, (T, 3, 3)).copy()
 
 
-def anchor_offsets(feet: np.ndarray, contacts: np.ndarray, floor, fps: float, priors: np.ndarray,
-                   still_mm: float = 3.0, height_mm: float = 10.0, accel: float = 3.0) -> np.ndarray:
-    """``(T, 3)`` translations that keep planted feet still and on the floor.
+def anchor_offsets(feet: np.ndarray, contacts: np.ndarray, fps: float, priors: np.ndarray,
+                   still_mm: float = 3.0, accel: float = 3.0) -> np.ndarray:
+    """``(T, 3)`` translations that keep planted feet still.
 
     Minimises, over ``d (T, 3)``: for each foot planted in frames t-1 and t, ``|Δfeet + Δd|^2 / still_mm^2``
-    (a planted foot does not move); for each planted foot, ``(height above floor + n·d - its standing height)^2 /
-    height_mm^2`` (its median height when planted: it neither floats nor sinks); ``d_t^T priors_t d_t`` (stay near
-    the input where it is trusted: :func:`ray_priors`, :func:`level_priors`); and ``|second difference of d|^2``
-    against ``accel`` m/s^2 (the correction itself is smooth: no pops). ``feet (T, F, 3)`` smooth positions (NaN:
-    unknown), ``contacts (T, F)``. Frames without a planted foot follow from their neighbours and the prior: a
-    flight keeps its arc."""
+    (a planted foot does not move); ``d_t^T priors_t d_t`` (stay near the input where it is trusted:
+    :func:`ray_priors`, :func:`level_priors`); and ``|second difference of d|^2`` against ``accel`` m/s^2 (the
+    correction itself is smooth: no pops). ``feet (T, F, 3)`` smooth positions (NaN: unknown), ``contacts (T, F)``.
+    Frames without a planted foot follow from their neighbours and the prior: a
+    flight keeps its arc. (Holding planted feet at one height as well was tried: with a lifter's depth error the
+    floor found under them leans, and the height term then pushed bodies along the ray: fewer contacts found.)"""
     T = len(contacts)
     ok = np.isfinite(feet).all(-1) & contacts
     X = np.nan_to_num(feet)
@@ -56,12 +55,6 @@ def anchor_offsets(feet: np.ndarray, contacts: np.ndarray, floor, fps: float, pr
     cols = np.repeat(t, 3) * 3 + a
     s = 1.0 / (still_mm * 1e-3)
     rows.add(np.stack([cols + 3, cols], -1), np.tile([s, -s], (len(cols), 1)), -s * (X[t + 1, f] - X[t, f]).ravel())
-    t, f = np.nonzero(ok)  # planted: its height plus the offset's along the normal is its standing height
-    normal = floor[0]
-    stand = standing_heights(np.where(contacts[..., None], feet, np.nan), floor, share=50.0)
-    s = 1.0 / (height_mm * 1e-3)
-    rows.add(t[:, None] * 3 + np.arange(3), s * np.tile(normal, (len(t), 1)),
-             -s * (heights(X[t, f], floor) - stand[f]))
     L = np.swapaxes(np.linalg.cholesky(priors), 1, 2)  # d^T W d = |L^T d|^2, W = L L^T: one row per (t, axis)
     rows.add(np.arange(3 * T)[:, None] // 3 * 3 + np.arange(3),
              L.reshape(3 * T, 3), np.zeros(3 * T))

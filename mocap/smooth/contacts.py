@@ -15,10 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 
+ONE_CAMERA_HEIGHTS = (0.10, 0.14)  # m: contact start / hold heights of feet lifted from one camera
+
+
 def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02, iterations: int = 300,
                 max_tilt_deg: float = 15.0, seed: int = 0) -> tuple[np.ndarray, float]:
     """The plane through most of ``points (N, 3)`` (within ``threshold`` metres) and tilted less than
-    ``max_tilt_deg`` from horizontal (``up``): RANSAC over triples, then a least-squares refit on the inliers.
+    ``max_tilt_deg`` from horizontal (``up``; 0: level): RANSAC over triples, then a least-squares refit on the inliers.
     With fewer than 3 points, or inliers spread less than 10 cm (rms) across their narrower direction (one foot
     standing still: a line, not a plane), the horizontal plane through their median height."""
     up = np.asarray(up, float) / np.linalg.norm(up)
@@ -26,6 +29,8 @@ def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02,
     P = P[np.isfinite(P).all(-1)]
     if len(P) < 3:
         return up, float(np.median(P @ up)) if len(P) else 0.0
+    if max_tilt_deg <= 0:  # level by definition: the median height of the points
+        return up, float(np.median(P @ up))
     rng = np.random.default_rng(seed)
     tri = P[rng.integers(0, len(P), (iterations, 3))]  # (I, 3, 3)
     n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
@@ -88,7 +93,7 @@ def standing_heights(feet: np.ndarray, plane: tuple[np.ndarray, float], share: f
 
 
 def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float], confidence: np.ndarray | None = None,
-                    height_on: float = 0.05, height_off: float = 0.08, speed_on: float = 0.3, speed_off: float = 0.5,
+                    height_on: float | None = None, height_off: float | None = None, speed_on: float = 0.3, speed_off: float = 0.5,
                     min_duration_s: float = 0.1, min_confidence: float = 0.3, camera=None) -> np.ndarray:
     """``(T, F)`` bool: each foot planted or not.
 
@@ -96,8 +101,12 @@ def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float
     (:func:`standing_heights`) and slower than ``speed_on`` m/s along it (with ``confidence (T, F)`` at least ``min_confidence``, if given), and lasts while it stays below
     ``height_off`` and ``speed_off`` (hysteresis: no flicker at the thresholds); contacts shorter than
     ``min_duration_s`` are dropped. Unknown (NaN) frames are never in contact. ``camera (3,)``: feet seen by one
-    camera at this centre: the speed is measured across its line of sight (a lifter's depth jitters).
+    camera at this centre: the speed is measured across its line of sight (a lifter's depth jitters) and the
+    heights default to :data:`ONE_CAMERA_HEIGHTS` (a lifted foot's height wanders with its depth), else to 5 and 8 cm.
     """
+    on, off = ONE_CAMERA_HEIGHTS if camera is not None else (0.05, 0.08)
+    height_on = on if height_on is None else height_on
+    height_off = off if height_off is None else height_off
     normal, _ = plane
     h = heights(feet, plane) - standing_heights(feet, plane)
     s = _speeds(feet, fps, normal, camera)

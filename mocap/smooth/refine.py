@@ -216,7 +216,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
            robust_scale: float = 1.0, max_fill_error_mm: float | None = 150.0,
            accel_robust: float | None = 3.0, feet=None, up=(0.0, 0.0, 1.0), contact_sigma_mm: float = 3.0,
-           camera=None) -> RefineResult:
+           camera=None, floor_tilt_deg: float = 15.0, planted=None) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
@@ -233,7 +233,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     across them released (they must not bend the seen points beside them). feet: foot joints ``(F,)`` to plant: their floor (``up``) and contacts found on the refined motion
     (:mod:`mocap.smooth.contacts`), planted joints held along the floor (:func:`contact_targets`, within
     ``contact_sigma_mm``) and everything refined again (``camera (3,)``: one camera's centre, contacts judged by
-    the speed across its line of sight); the result carries ``contacts (T, F)`` and ``floor``."""
+    the speed across its line of sight; the floor tilted up to ``floor_tilt_deg``; ``planted``: ``(contacts, floor)``
+    already known, used as they are); the result carries ``contacts (T, F)`` and ``floor``."""
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
     if T < 3:
@@ -245,7 +246,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
                              max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale, up=up, feet=feet,
-                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, contact_sigma_mm=contact_sigma_mm, camera=camera)
+                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, contact_sigma_mm=contact_sigma_mm, camera=camera,
+                             floor_tilt_deg=floor_tilt_deg, planted=planted)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
@@ -266,7 +268,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     contacts, floor = None, None
     if feet is not None and len(feet):
         X, contacts, floor, it2, c1 = _plant(prob, data, X, L, np.asarray(feet, int), long_gap, fps, up,
-                                             contact_sigma_mm, iterations, camera)
+                                             contact_sigma_mm, iterations, camera, floor_tilt_deg, planted)
         it, costs = it + it2, (costs[0], c1 if c1 is not None else costs[1])
     X = X.copy()
     X[long_gap] = np.nan
@@ -287,13 +289,16 @@ def _lengths(X0, bones, views, target_weight, missing, given):
     return L, frames
 
 
-def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations, camera=None):
+def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations, camera=None, tilt=15.0, planted=None):
     """The floor and contacts of the ``feet`` joints of ``X`` (points ``dropped`` left out), then ``prob`` solved
     again from ``X`` with the planted joints held along the floor. Returns X, contacts ``(T, F)``, floor, the
-    iterations and the final cost (None when no foot is planted: nothing solved)."""
+    iterations and the final cost (None when no foot is planted: nothing solved); ``planted``: (contacts, floor) given."""
     F = np.where(dropped[:, feet, None], np.nan, X[:, feet])
-    floor = estimate_floor(F, fps, up)
-    contacts = detect_contacts(F, fps, floor, camera=camera)
+    if planted is not None:
+        contacts, floor = np.asarray(planted[0], bool), planted[1]
+    else:
+        floor = estimate_floor(F, fps, up, max_tilt_deg=tilt)
+        contacts = detect_contacts(F, fps, floor, camera=camera)
     if not contacts.any():
         return X, contacts, floor, 0, None
     target, weight = contact_targets(F, contacts, floor, fps)
@@ -321,7 +326,10 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     sub_views = None if views is None else (views[0][:, :, known], views[1][:, :, known], *views[2:])
     feet = options.pop("feet", None)
     seen_feet = None if feet is None else np.array([f for f in feet if known[f]], int)
-    r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views,
+    planted = options.pop("planted", None)
+    if planted is not None and feet is not None:
+        planted = (np.asarray(planted[0])[:, [i for i, f in enumerate(feet) if known[f]]], planted[1])
+    r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views, planted=planted,
                target_weight=None if target_weight is None else np.asarray(target_weight)[:, known],
                bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep],
                feet=None if seen_feet is None else new_index[seen_feet], **options)

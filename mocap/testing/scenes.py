@@ -266,3 +266,31 @@ def _epipolar_pairs(rig, X, kp, bad, share, noise, rng):
         kp[others, t, j] = [np.nan, np.nan, 0.0]
         kp[c2, t, j] = [uv[0], uv[1], rng.uniform(0.6, 1.0)]
         bad[c2, t, j] = True
+
+
+def one_camera_scene(path, fps: float, yaw_deg: float = 30.0, seed: int = 0, frames: int = 900):
+    """A real clip ``path`` (any BVH the retargeter reads) at ``fps`` seen by one camera 5 m away turned
+    ``yaw_deg`` (:func:`mocap.lift.train.view_clip`, detector-like 2D: 3 px noise, 2 % outliers, 2 % missing, no
+    ears): ``truth (T, 15, 3)`` the lifter's joints in the camera's Y-up frame (metres; camera at the origin looking
+    along -Z) and the COCO-17 :class:`~mocap.detect.detector.Detection` (1280 x 720 px, focal 1000 px) the one-camera
+    pipeline takes. Legs in other units are scaled to 0.85 m."""
+    from ..core.skeletons import get_skeleton
+    from ..detect.detector import Detection
+    from ..lift.joints import LIFT_BONES, LIFT_JOINTS, bone_lengths, joints_from_motion
+    from ..lift.train import DETECTOR_LIKE, view_clip
+
+    J = joints_from_motion(resample(load_motion(path), fps))
+    J = J[np.isfinite(J).all(axis=(1, 2))][:frames]
+    legs = [LIFT_BONES.index(("left_hip", "left_knee")), LIFT_BONES.index(("left_knee", "left_ankle"))]
+    leg = float(np.median(bone_lengths(J)[:, legs].sum(-1)))
+    if not 0.6 <= leg <= 1.15:
+        J = J * (0.85 / leg)
+    Xc, kp, _ = view_clip(J, yaw_deg, np.random.default_rng(seed), **DETECTOR_LIKE)
+    coco = get_skeleton("coco17")
+    data = np.zeros((len(kp), len(coco), 3))
+    data[..., :2] = np.nan
+    for j, n in enumerate(LIFT_JOINTS):  # the head as the nose (no ears); pelvis and neck are derived from hips, shoulders
+        if n == "head" or n in coco.joints:
+            data[:, coco.index("nose" if n == "head" else n)] = kp[:, j]
+    det = Detection(Keypoints2D(data[None], coco, float(fps), ["cam"]), None, [], (1280, 720))
+    return Xc * [1, -1, -1], det
