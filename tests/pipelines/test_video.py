@@ -137,3 +137,34 @@ def test_lifter_beats_mediapipe_world_landmarks_on_real_footage(detections):
     assert all(r["frames"] >= 90 for r in rows)
     assert all(r["lifter_pa_mpjpe_mm"] < r["mediapipe_pa_mpjpe_mm"] for r in rows)
     assert np.mean([r["lifter_pa_mpjpe_mm"] for r in rows]) < 0.95 * np.mean([r["mediapipe_pa_mpjpe_mm"] for r in rows])
+
+
+def test_lift_and_video2bvh_give_the_same_motion(tmp_path):
+    """One path for one camera: `mocap detect` + `mocap lift` on the keypoints gives the BVH `video2bvh` gives from the
+    video (same detector output, same steps after it: lifter, upright, refinement, contacts, floor, retargeting), and
+    the TRC/NPZ/CSV outputs carry the same joints, the NPZ/CSV with the contact flags."""
+    import cv2
+    from mocap.io.bvh import read_bvh
+    from mocap.io.motion import load_motion
+
+    video = need(VIDEOS[0])
+    cap = cv2.VideoCapture(str(video))
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    cap.release()
+    assert main(["video2bvh", str(video), "-o", str(tmp_path / "v.bvh"), "-q"]) == 0
+    assert main(["detect", str(video), "-o", str(tmp_path / "k.npz"), "-q"]) == 0
+    size = ["--width", str(w), "--height", str(h)]
+    for out in ("l.bvh", "l.npz", "l.csv"):
+        assert main(["lift", str(tmp_path / "k.npz"), "-o", str(tmp_path / out), *size, "-q"]) == 0
+    a, b = read_bvh(tmp_path / "v.bvh"), read_bvh(tmp_path / "l.bvh")
+    assert a.values.shape == b.values.shape
+    np.testing.assert_allclose(b.values, a.values, atol=1e-6)
+    npz, csv = load_motion(tmp_path / "l.npz"), load_motion(tmp_path / "l.csv")
+    np.testing.assert_allclose(csv.positions, npz.positions, atol=1e-6)
+    assert npz.contacts is not None and (csv.contacts == npz.contacts).all()
+    feet = [npz.names.index(n) for n in ("left_ankle", "right_ankle")]
+    share = npz.contacts[:, feet].mean(0)
+    print("planted share of frames per ankle", share)
+    assert (share > 0.2).all() and not npz.contacts[:, [j for j in range(len(npz.names)) if j not in feet]].any()
+    assert main(["lift", str(tmp_path / "k.npz"), "-o", str(tmp_path / "off.npz"), *size, "--contacts", "off", "-q"]) == 0
+    assert load_motion(tmp_path / "off.npz").contacts is None
