@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import MocapError
-from .common import _console
+from .common import _console, add_contacts_option
 
 ADDON = Path(__file__).parents[1] / "data" / "blender" / "mocap_vmc"
 
@@ -41,7 +41,8 @@ def cmd_live(args) -> int:
     if record is not None and record.suffix.lower() != ".bvh":
         raise MocapError("--record writes a .bvh file", record)
     opts = LiveOptions(args.source, _endpoint(args.vmc), record, args.rig, args.units, not args.as_fast,
-                       args.focal, Path(args.weights) if args.weights else None, args.frames, args.seconds)
+                       args.focal, Path(args.weights) if args.weights else None, args.frames, args.seconds,
+                       args.contacts == "auto")
     stop = threading.Event()
 
     def interrupt(signum, frame):  # Ctrl-C or SIGTERM: stop after this frame (a second Ctrl-C: at once)
@@ -121,6 +122,7 @@ def add_commands(sub) -> None:
     lv.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     lv.add_argument("--as-fast", action="store_true",
                     help="a video file: take every frame as fast as the machine goes (default: at its own frame rate)")
+    add_contacts_option(lv, "causal, after the first second: ")
     lv.add_argument("-q", "--quiet", action="store_true")
     lv.set_defaults(func=cmd_live)
 

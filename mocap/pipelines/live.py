@@ -34,7 +34,8 @@ class LiveOptions:
     their own frame rate as a camera would deliver them unless ``realtime`` is off (then every frame is taken,
     as fast as the machine goes); ``vmc`` ``(host, port)`` to send to (None: do not send); ``record`` a BVH
     path; ``rig`` its naming; ``focal`` px (default: the larger image side); ``weights`` the causal lifter;
-    ``max_frames`` / ``max_seconds`` stop early."""
+    ``max_frames`` / ``max_seconds`` stop early; ``contacts``: planted feet held in depth as they come
+    (:class:`mocap.smooth.anchor.FootLock`, causal)."""
 
     source: str | int
     vmc: tuple[str, int] | None = ("127.0.0.1", 39539)
@@ -46,6 +47,7 @@ class LiveOptions:
     weights: Path | None = None
     max_frames: int | None = None
     max_seconds: float | None = None
+    contacts: bool = True
 
 
 @dataclass
@@ -65,6 +67,8 @@ class LiveResult:
     recording: Path | None = None
     recorded_frames: int = 0
     notes: list[str] = field(default_factory=list)
+    planted_pct: dict | None = None  # each ankle's share of the frames sent in which it was planted
+    planted: list = field(default_factory=list)  # (time s, planted (2,) bool: left, right ankle) per frame after the first second
 
     def latency_summary(self) -> dict:
         """``{stage: (median, p95)}`` ms."""
@@ -196,9 +200,10 @@ class VMCSender:
 class PoseStream:
     """The per-frame chain after detection: 2D of one person (MediaPipe-33 px) -> causal lifter on the last
     27 frames at 30 fps (its receptive field), joints pulled toward their 2D rays as :func:`mocap.lift.model.lift`
-    does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> retargeted rig pose."""
+    does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> with ``contacts``, planted ankles held in depth
+    (:class:`~mocap.smooth.anchor.FootLock`) -> retargeted rig pose. ``planted`` counts each ankle's planted frames."""
 
-    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0):
+    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0, contacts: bool = True):
         from ..lift.joints import FPS, LIFT_JOINTS
         from ..lift.model import model_frames
         from ..core.skeletons import skeleton_from_names
@@ -217,6 +222,11 @@ class PoseStream:
         self.lowest: list[float] = []
         self.proportions = None
         self._last_t = None
+        self.contacts, self.lock = contacts, None
+        self.ankles = [LIFT_JOINTS.index("left_ankle"), LIFT_JOINTS.index("right_ankle")]
+        self.planted = np.zeros(2, int)
+        self.flags: list[tuple[float, np.ndarray]] = []  # (time s, planted (2,)) of each frame after the first second
+        self._frame = 0.0
 
     def lift(self, kp33: np.ndarray, t: float) -> np.ndarray:
         """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
@@ -253,6 +263,7 @@ class PoseStream:
         from ..retarget.solve import FEET, measure, retarget, role_index, source_targets
 
         self.poses.append(X)
+        self._frame = t
         settling = self.proportions is None or len(self.poses) <= self.settle_s * self.fps
         if settling:  # the first second: body axis, floor and proportions from every frame so far
             P = np.stack(self.poses)
@@ -260,7 +271,18 @@ class PoseStream:
             self.R = np.eye(3) if self.R is None else self.R
             motion = Motion3D(P @ self.R.T, self.skeleton, self.fps, up="y")
             self.proportions = measure(source_targets(motion))
-        anim = retarget(Motion3D(self.poses[-1][None] @ self.R.T, self.skeleton, self.fps, up="y"), self.rig,
+        Xu = self.poses[-1] @ self.R.T
+        if self.contacts and not settling:
+            if self.lock is None:  # the ankles' floor and standing heights from the first second
+                from ..smooth.anchor import FootLock
+                A = np.stack(self.poses)[:, self.ankles] @ self.R.T
+                floor = float(np.nanpercentile(A[..., 1].min(1), 5))
+                self.lock = FootLock(np.nanpercentile(A[..., 1], 5, axis=0) - floor, floor)
+            planted, offset = self.lock.step(Xu[self.ankles], Xu[0], 1.0 / self.fps)
+            self.planted += planted
+            self.flags.append((self._frame, planted))
+            Xu = Xu + offset
+        anim = retarget(Motion3D(Xu[None], self.skeleton, self.fps, up="y"), self.rig,
                         proportions=self.proportions, ground=False)
         if settling:  # the floor: the lowest foot over the first second
             _, G = anim.global_transforms()
@@ -297,7 +319,8 @@ class _Chain:
         f = opts.focal or float(max(w, h))
         with native_quiet():
             self.tracker = PeopleTracker(fps=src.fps, max_people=4)
-        self.stream = PoseStream(model, np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), opts.rig)
+        self.stream = PoseStream(model, np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), opts.rig,
+                                 contacts=opts.contacts)
         self.src, self.sender, self.fps = src, sender, src.fps
         self.roles = [r for r, _ in ROLES]
         self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)
@@ -387,6 +410,11 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
         if opts.record and chain.sent:
             res.recording = Path(opts.record)
             res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts)
+    res.planted = chain.stream.flags
+    if chain.stream.lock is not None and len(chain.sent):
+        res.planted_pct = {n: 100.0 * k / len(chain.sent) for n, k in zip(("left_ankle", "right_ankle"), chain.stream.planted)}
+        res.notes.append("planted feet held in depth: " + ", ".join(f"{n} {p:.0f} %" for n, p in res.planted_pct.items())
+                         + " of the frames sent")
     res.notes += _notes(res, opts)
     return res
 

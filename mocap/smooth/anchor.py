@@ -86,3 +86,53 @@ class _Rows:
                                (r, np.concatenate([c.ravel() for c in self.cols]))),
                               shape=(sum(len(b) for b in self.rhs), self.n))
         return A, np.concatenate(self.rhs)
+
+
+class FootLock:
+    """Causal planting for live: frame by frame, which feet are planted and the offset along the camera ray that
+    keeps a planted foot from sliding in depth (the offline :func:`anchor_offsets`, one frame at a time: O(F)).
+
+    A foot is planted when it is less than ``heights[0]`` above where it stands and slower than ``speeds[0]`` m/s
+    across the line of sight, and stays planted while under ``heights[1]`` and ``speeds[1]`` (hysteresis:
+    :data:`~mocap.smooth.contacts.ONE_CAMERA_HEIGHTS`). While a foot is planted its movement along the ray is taken
+    out of the root; the offset then relaxes towards the lifter's own depth with time constant ``relax_s`` (the
+    lifter stays in charge of where the body is over seconds). Positions Y-up metres, the camera at ``camera``."""
+
+    def __init__(self, standing: np.ndarray, floor_y: float, camera=(0.0, 0.0, 0.0), heights=None,
+                 speeds=(0.3, 0.5), relax_s: float = 2.0):
+        from .contacts import ONE_CAMERA_HEIGHTS
+
+        self.standing = np.asarray(standing, float)  # (F,) each foot's standing height above the floor
+        self.floor_y, self.camera = float(floor_y), np.asarray(camera, float)
+        self.heights, self.speeds, self.relax_s = heights or ONE_CAMERA_HEIGHTS, speeds, relax_s
+        self.planted = np.zeros(len(self.standing), bool)
+        self.offset = 0.0  # m along the root's ray
+        self._last = None
+
+    def step(self, feet: np.ndarray, root: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``feet (F, 3)`` and ``root (3,)`` of this frame (before correction), ``dt`` s since the last ->
+        ``(planted (F,) bool, offset (3,) m to add to every joint)``."""
+        u = root - self.camera
+        u = u / max(float(np.linalg.norm(u)), 1e-9)
+        feet = np.asarray(feet, float)
+        h = feet[:, 1] - self.floor_y - self.standing
+        if self._last is None:
+            speed = np.zeros(len(feet))
+            moved = np.zeros(len(feet))
+        else:
+            v = (feet - self._last) / max(dt, 1e-3)
+            ray = feet - self.camera
+            ray = ray / np.maximum(np.linalg.norm(ray, axis=-1, keepdims=True), 1e-9)
+            speed = np.linalg.norm(v - (v * ray).sum(-1, keepdims=True) * ray, axis=-1)
+            moved = (feet - self._last) @ u  # depth movement of each foot along the root's ray
+        ok = np.isfinite(h) & np.isfinite(speed)
+        hold = ok & (h < self.heights[1]) & (speed < self.speeds[1])
+        start = ok & (h < self.heights[0]) & (speed < self.speeds[0])
+        was = self.planted
+        self.planted = np.where(was, hold, start)
+        both = self.planted & was & np.isfinite(moved)
+        self.offset *= float(np.exp(-dt / self.relax_s))
+        if both.any():
+            self.offset -= float(moved[both].mean())
+        self._last = feet
+        return self.planted.copy(), self.offset * u

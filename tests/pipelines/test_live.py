@@ -228,3 +228,34 @@ def test_live_into_the_blender_addon(tmp_path):
                 if name in arm.pose.bones)
     print(f"live -> Blender add-on: last pose within {1000 * worst:.3f} mm of the recording")
     assert worst < 0.01
+
+
+def test_live_holds_planted_feet(long_clip, tmp_path):
+    """`--contacts auto` (the default): after the first second, the causal foot lock takes a planted ankle's movement
+    in depth out of the root. The same frames of the same clip with and without it: the recorded ankles slide at
+    most 0.7 x as much where they are planted; the pose itself is not touched (the rig's local rotations equal)."""
+    from mocap.io.motion import load_motion
+    from mocap.io.bvh import read_bvh
+    from mocap.lift.joints import joints_from_motion
+    from mocap.pipelines.live import LiveOptions, run_live
+    from mocap.smooth.contacts import foot_slide
+
+    runs = {}
+    for contacts in (True, False):
+        out = tmp_path / f"c{contacts}.bvh"
+        res = run_live(LiveOptions(long_clip, vmc=None, record=out, realtime=False, contacts=contacts))
+        runs[contacts] = (res, out)
+    res = runs[True][0]
+    assert res.planted and runs[False][0].planted == []
+    frames = np.rint(np.array([t for t, _ in res.planted]) * 30.0).astype(int)
+    planted = np.zeros((read_bvh(runs[True][1]).n_frames, 2), bool)
+    planted[frames] = np.stack([p for _, p in res.planted])
+    print("planted share", res.planted_pct)
+    assert 20 <= min(res.planted_pct.values()) and max(res.planted_pct.values()) <= 90
+    slide = {}
+    for contacts, (_, out) in runs.items():
+        J = joints_from_motion(load_motion(out))
+        slide[contacts] = 1000 * np.nanmedian(foot_slide(J[:, [5, 6]], planted, (np.array([0.0, 1.0, 0.0]), 0.0)))
+    print(f"live slide of planted ankles: {slide[False]:.1f} -> {slide[True]:.1f} mm per frame")
+    assert slide[True] <= 0.7 * slide[False]
+    np.testing.assert_allclose(read_bvh(runs[True][1]).values[:, 6:], read_bvh(runs[False][1]).values[:, 6:], atol=1e-6)
