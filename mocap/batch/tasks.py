@@ -275,7 +275,11 @@ def _lift(spec: dict, out: Path) -> dict:
     path = out / f"{spec['stem']}.trc"
     motion, notes = lift_keypoints(kp, path, tuple(o["image_size"]), o["focal"], o["skeleton"], o["fps"],
                                    live=o["live"], contacts=o["contacts"] == "auto")
-    return {"outputs": [path], "notes": notes, "quality": {"frames": int(motion.n_frames), "fps": motion.fps}}
+    quality = {"frames": int(motion.n_frames), "fps": motion.fps}
+    if motion.contacts is not None:  # each foot joint's share of frames planted
+        quality["planted_pct"] = {motion.names[j]: round(100 * float(motion.contacts[:, j].mean()), 1)
+                                  for j in motion.foot_joints}
+    return {"outputs": [path], "notes": notes, "quality": quality}
 
 
 def _retarget(spec: dict, out: Path) -> dict:

@@ -13,7 +13,7 @@ from ..errors import MocapError
 from ..core.keypoints import Keypoints2D
 from ..core.motion import Motion3D
 from ..core.posture import root_track
-from ..smooth.refine import refine, refined_confidence
+from ..smooth.refine import Planting, refine, refined_confidence
 from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
 
 
@@ -216,23 +216,22 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
         X = (X - c) @ R.T + c
         camera = None if camera is None else (camera - c) @ R.T + c
         notes.append(f"turned {tilt:.1f} deg to stand the person upright (a single camera's pitch looks like a lean)")
-    feet = world.foot_joints if contacts else None
-    options = dict(target_weight=np.clip(conf, 0.05, 1.0), sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5, feet=feet,
-                   up=(0.0, 1.0, 0.0), camera=camera, floor_tilt_deg=FLOOR_TILT_DEG)
+    feet, upright_X = (world.foot_joints if contacts else None), X
+    options = dict(target_weight=np.clip(conf, 0.05, 1.0), sigma_mm=20.0, accel_sigma=20.0, max_gap_s=0.5)
+    plant = Planting(tuple(feet), (0.0, 1.0, 0.0), camera=camera, floor_tilt_deg=FLOOR_TILT_DEG) if feet else None
     bones = world.skeleton.rigid_bone_indices
-    ref = refine(X, bones, world.fps, **options)
-    if not contacts:
+    ref = refine(X, bones, world.fps, **options, plant=plant)
+    if plant is None:  # contacts off (or a layout without feet)
         return PersonMotion(replace(world, positions=ref.positions, confidence=refined_confidence(ref.positions, conf)),
                             notes=notes)
     if ref.contacts.any():  # the planted feet anchor the root, then everything is refined again from there
         root = root_track(ref.positions, world.fps, smooth_s=0.0)
         priors = ray_priors(root, camera) if camera is not None else level_priors(T, np.array([0.0, 1.0, 0.0]))
         X = X + anchor_offsets(ref.positions[:, feet], ref.contacts, world.fps, priors)[:, None]
-        ref = refine(X, bones, world.fps, **options, planted=(ref.contacts, ref.floor))  # the contacts found once
+        ref = refine(X, bones, world.fps, **options, plant=replace(plant, planted=(ref.contacts, ref.floor)))  # found once
     from .multiview import contact_report, joint_contacts
 
-    report = contact_report(world.positions if R is None else X, ref.positions, feet, ref.contacts, ref.floor,
-                            world.names, up=1)
+    report = contact_report(upright_X, ref.positions, feet, ref.contacts, ref.floor, world.names, up=1)
     P = level_floor(ref.positions, ref.floor, ref.positions[:, feet], ref.contacts)
     motion = replace(world, positions=P, confidence=refined_confidence(P, conf),
                      contacts=joint_contacts(ref.contacts, feet, world.positions.shape[1]))

@@ -175,14 +175,15 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     along the floor), with its errors recomputed, the before/after quality and notes on filled gaps and contacts.
     ``res`` is left as it was."""
     from ..smooth.metrics import bone_length_cv, jitter
-    from ..smooth.refine import refine, refined_confidence
+    from ..smooth.refine import Planting, refine, refined_confidence
 
     bones = res.motion.skeleton.rigid_bone_indices
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)
     feet = res.motion.foot_joints if contacts else None
-    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals), feet=feet, up=(0.0, 0.0, 1.0))
+    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals),
+               plant=Planting(tuple(feet), (0.0, 0.0, 1.0)) if feet else None)
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
                            float(np.nanmean(bone_length_cv(r.positions, bones)))),

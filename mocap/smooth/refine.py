@@ -18,7 +18,7 @@ the result is deterministic.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import cholesky_banded
@@ -211,12 +211,26 @@ def _pcg(matvec, precond, g: np.ndarray, iters: int, tol: float) -> np.ndarray:
     return x
 
 
+@dataclass(frozen=True)
+class Planting:
+    """What :func:`refine` does with feet: the foot joints ``feet (F,)`` to plant; ``up`` the world's vertical; planted
+    joints held along the floor within ``sigma_mm``; ``camera (3,)``: one camera's centre (contacts judged by the speed
+    across its line of sight, :func:`~mocap.smooth.contacts.detect_contacts`); the floor tilted up to
+    ``floor_tilt_deg``; ``planted``: ``(contacts (T, F), floor)`` already known, used as they are."""
+
+    feet: tuple = ()
+    up: tuple = (0.0, 0.0, 1.0)
+    sigma_mm: float = 3.0
+    camera: np.ndarray | None = None
+    floor_tilt_deg: float = 15.0
+    planted: tuple | None = None
+
+
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
            bone_lengths: np.ndarray | None = None, max_gap_s: float = 0.5, iterations: int = 5,
            robust_scale: float = 1.0, max_fill_error_mm: float | None = 150.0,
-           accel_robust: float | None = 3.0, feet=None, up=(0.0, 0.0, 1.0), contact_sigma_mm: float = 3.0,
-           camera=None, floor_tilt_deg: float = 15.0, planted=None) -> RefineResult:
+           accel_robust: float | None = 3.0, plant: Planting | None = None) -> RefineResult:
     """Refine ``X0 (T, J, 3)`` metres (NaN where unknown).
 
     views: multi-view data ``(xy (C, T, J, 2) undistorted normalised coords, w (C, T, J) weights
@@ -230,11 +244,9 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     weighted views, or a target weight) and held. Gaps up to ``max_gap_s`` are filled, unless the joint moves so
     much that a straight bridge would miss it by more than ``max_fill_error_mm``
     (:func:`~mocap.smooth.gaps.unsure_fills`; None: every gap up to ``max_gap_s``); others stay NaN, the smoothness
-    across them released (they must not bend the seen points beside them). feet: foot joints ``(F,)`` to plant: their floor (``up``) and contacts found on the refined motion
-    (:mod:`mocap.smooth.contacts`), planted joints held along the floor (:func:`contact_targets`, within
-    ``contact_sigma_mm``) and everything refined again (``camera (3,)``: one camera's centre, contacts judged by
-    the speed across its line of sight; the floor tilted up to ``floor_tilt_deg``; ``planted``: ``(contacts, floor)``
-    already known, used as they are); the result carries ``contacts (T, F)`` and ``floor``."""
+    across them released (they must not bend the seen points beside them). plant (:class:`Planting`): the feet's
+    floor and contacts found on the refined motion (:mod:`mocap.smooth.contacts`), planted joints held along the
+    floor (:func:`contact_targets`) and everything refined again; the result carries ``contacts (T, F)`` and ``floor``."""
     X0 = np.asarray(X0, dtype=float)
     T, J, _ = X0.shape
     if T < 3:
@@ -245,9 +257,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     if not known.all():  # refine the joints that were ever seen; the others stay empty
         return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
                              sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
-                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale, up=up, feet=feet,
-                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust, contact_sigma_mm=contact_sigma_mm, camera=camera,
-                             floor_tilt_deg=floor_tilt_deg, planted=planted)
+                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale, plant=plant,
+                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
@@ -266,9 +277,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             X, it2, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
             it, costs = it + it2, (costs[0], c1)
     contacts, floor = None, None
-    if feet is not None and len(feet):
-        X, contacts, floor, it2, c1 = _plant(prob, data, X, L, np.asarray(feet, int), long_gap, fps, up,
-                                             contact_sigma_mm, iterations, camera, floor_tilt_deg, planted)
+    if plant is not None and len(plant.feet):
+        X, contacts, floor, it2, c1 = _plant(prob, data, X, L, plant, long_gap, fps, iterations)
         it, costs = it + it2, (costs[0], c1 if c1 is not None else costs[1])
     X = X.copy()
     X[long_gap] = np.nan
@@ -289,23 +299,25 @@ def _lengths(X0, bones, views, target_weight, missing, given):
     return L, frames
 
 
-def _plant(prob, data, X, L, feet, dropped, fps, up, sigma_mm, iterations, camera=None, tilt=15.0, planted=None):
-    """The floor and contacts of the ``feet`` joints of ``X`` (points ``dropped`` left out), then ``prob`` solved
-    again from ``X`` with the planted joints held along the floor. Returns X, contacts ``(T, F)``, floor, the
-    iterations and the final cost (None when no foot is planted: nothing solved); ``planted``: (contacts, floor) given."""
+def _plant(prob, data, X, L, plant: Planting, dropped, fps, iterations):
+    """The floor and contacts of the ``plant.feet`` joints of ``X`` (points ``dropped`` left out; or as
+    ``plant.planted`` gives them), then ``prob`` solved again from ``X`` with the planted joints held along the floor.
+    Returns X, contacts ``(T, F)``, floor, the iterations and the final cost (None when no foot is planted: nothing
+    solved)."""
+    feet = np.asarray(plant.feet, int)
     F = np.where(dropped[:, feet, None], np.nan, X[:, feet])
-    if planted is not None:
-        contacts, floor = np.asarray(planted[0], bool), planted[1]
+    if plant.planted is not None:
+        contacts, floor = np.asarray(plant.planted[0], bool), plant.planted[1]
     else:
-        floor = estimate_floor(F, fps, up, max_tilt_deg=tilt)
-        contacts = detect_contacts(F, fps, floor, camera=camera)
+        floor = estimate_floor(F, fps, plant.up, max_tilt_deg=plant.floor_tilt_deg)
+        contacts = detect_contacts(F, fps, floor, camera=plant.camera)
     if not contacts.any():
         return X, contacts, floor, 0, None
     target, weight = contact_targets(F, contacts, floor, fps)
     T, J = X.shape[:2]
     w, t = np.zeros((T, J)), np.zeros((T, J, 3))
     w[:, feet], t[:, feet] = weight, np.nan_to_num(target)
-    prob.data = _sum(data, along_term(t, w, floor[0], sigma_mm))
+    prob.data = _sum(data, along_term(t, w, floor[0], plant.sigma_mm))
     X, it, (_, c1) = _levenberg_marquardt(prob, X, L, iterations)
     return X, contacts, floor, it, c1
 
@@ -324,15 +336,15 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     keep = known[bones].all(1)
     new_index = np.cumsum(known) - 1
     sub_views = None if views is None else (views[0][:, :, known], views[1][:, :, known], *views[2:])
-    feet = options.pop("feet", None)
-    seen_feet = None if feet is None else np.array([f for f in feet if known[f]], int)
-    planted = options.pop("planted", None)
-    if planted is not None and feet is not None:
-        planted = (np.asarray(planted[0])[:, [i for i, f in enumerate(feet) if known[f]]], planted[1])
-    r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views, planted=planted,
+    plant = options.pop("plant", None)
+    feet = None if plant is None else list(plant.feet)
+    if plant is not None:  # the feet ever seen, renumbered (and their columns of known contacts)
+        seen = [i for i, f in enumerate(feet) if known[f]]
+        plant = replace(plant, feet=tuple(int(new_index[feet[i]]) for i in seen), planted=None if plant.planted is None
+                        else (np.asarray(plant.planted[0])[:, seen], plant.planted[1]))
+    r = refine(X0[:, known], new_index[bones[keep]], fps, views=sub_views, plant=plant,
                target_weight=None if target_weight is None else np.asarray(target_weight)[:, known],
-               bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep],
-               feet=None if seen_feet is None else new_index[seen_feet], **options)
+               bone_lengths=None if bone_lengths is None else np.asarray(bone_lengths, float)[keep], **options)
     T, J = X0.shape[:2]
     X = np.full((T, J, 3), np.nan)
     X[:, known] = r.positions

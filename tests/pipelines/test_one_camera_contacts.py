@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mocap.lift.joints import LIFT_JOINTS, joints_from_motion
+from mocap.core.rotations import procrustes_align
+from mocap.lift.joints import LIFT_JOINTS
 from mocap.lift.train import procrustes_errors
 from mocap.smooth.contacts import contact_f1, detect_contacts, estimate_floor, foot_slide, heights, standing_heights
 from mocap.testing.scenes import one_camera_scene
@@ -26,22 +27,12 @@ CLIPS = {"walk": ("cmu_131/scaled_131_01.bvh", 30), "salsa": ("cmu_salsa/60_01_s
          "run": ("extra/rgbdacq_cmu/102_01cc.bvh", 60)}
 
 
-def similarity(P: np.ndarray, Q: np.ndarray):
-    """``(N, 3)`` points: the scale, rotation and translation taking P closest to Q (Umeyama)."""
-    mp, mq = P.mean(0), Q.mean(0)
-    U, S, Vt = np.linalg.svd((Q - mq).T @ (P - mp))
-    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt))])
-    R = U @ D @ Vt
-    s = (S * np.diag(D)).sum() / ((P - mp) ** 2).sum()
-    return s, R, mq - s * R @ mp
-
-
 def measure(P: np.ndarray, contacts, truth: np.ndarray, fps: float) -> dict:
     """The one-camera result ``P (T, 15, 3)`` against ``truth``: PA-MPJPE, root error (mm), slide (mm per frame) of the
     result and of the truth in the truth's contacts, contact F1."""
     ok = np.isfinite(P).all((1, 2))
-    s, R, t = similarity(P[ok].reshape(-1, 3), truth[ok].reshape(-1, 3))
-    Pa = s * P @ R.T + t
+    Pa = np.full(P.shape, np.nan)  # one similarity for the whole clip
+    Pa[ok] = procrustes_align(P[ok].reshape(1, -1, 3), truth[ok].reshape(1, -1, 3)).reshape(P[ok].shape)
     floor = estimate_floor(truth[:, ANKLES], fps, up=(0, 1, 0))
     tc = detect_contacts(truth[:, ANKLES], fps, floor)
     root = 1000 * np.linalg.norm(Pa[ok, 0] - truth[ok, 0], axis=-1)
@@ -125,3 +116,27 @@ def test_off_keeps_the_old_path(results):
     """``contacts=False``: no contacts in the result (nothing found, nothing written)."""
     anim, pm, _ = results["walk"][False]
     assert pm.motion.contacts is None and "contacts" not in pm.quality
+
+
+def test_blender_imports_the_jumps(results, tmp_path):
+    """Blender's own BVH importer (bpy) reads the one-camera jumps as written: the hips where our rig puts them
+    (within 0.1 mm), the toes never more than 1 cm under Blender's floor (Z = 0), and the flights in the air."""
+    pytest.importorskip("bpy")
+    from conftest import blender_joint_positions
+    from mocap.io.bvh import write_bvh
+
+    anim, pm, m = results["jumps"][True]
+    out = tmp_path / "jumps.bvh"
+    write_bvh(anim.to_bvh("cm"), out)
+    frames = np.arange(0, anim.local.shape[0], 2)
+    ref, fps, n = blender_joint_positions(out, 0.01, frames)
+    assert n == anim.local.shape[0] and abs(fps - 50) < 0.5
+    toes = np.minimum(ref["mixamorig:LeftToeBase"][:, 2], ref["mixamorig:RightToeBase"][:, 2])
+    air = ~m["truth_contacts"].any(1)[frames]
+    print(f"Blender: lowest toe {1000 * toes.min():.1f} mm, median toe height in flight {1000 * np.median(toes[air]):.0f} "
+          f"mm, on the ground {1000 * np.median(toes[~air]):.0f} mm")
+    assert toes.min() >= -0.010
+    assert np.median(toes[air]) >= np.median(toes[~air]) + 0.10
+    _, P = anim.global_transforms()
+    blender = np.stack([P[frames, 0, 0], -P[frames, 0, 2], P[frames, 0, 1]], -1)  # Y-up -> Blender's Z-up
+    np.testing.assert_allclose(ref["mixamorig:Hips"], blender, atol=1e-4)
