@@ -1,7 +1,8 @@
 """The package's layout: no import cycles (module-level and inside functions), data flows down
-(core <- io <- stages <- pipelines <- batch <- cli), nothing imports the CLI, old paths warn and still work."""
+(core <- io <- stages <- pipelines <- batch <- cli), nothing imports the CLI, the old paths are gone, no long
+positional calls."""
 import ast
-import warnings
+import re
 from pathlib import Path
 
 import pytest
@@ -103,21 +104,26 @@ def test_inference_does_not_import_training():
         assert not {d for d in GRAPH[m] if d in ("mocap.lift.train", "mocap.lift.data")}, (m, GRAPH[m])
 
 
-def test_old_paths_warn_and_give_the_new_module():
+OLD_PATHS = ("mocap.skeletons", "mocap.keypoints", "mocap.motion", "mocap.camera", "mocap.bvh", "mocap.video",
+             "mocap.info", "mocap.association", "mocap.triangulation", "mocap.lifter", "mocap.liftdata",
+             "mocap.lifter_train", "mocap.refine", "mocap.filters", "mocap.gaps", "mocap.metrics", "mocap.rigs",
+             "mocap.pipeline", "mocap.videojobs", "mocap.convert", "mocap.scene3d", "mocap.render", "mocap.viewer",
+             "mocap.preview", "mocap.plots", "mocap.viewcli", "mocap.calib.commands")  # the 0.1 layout
+
+
+def test_old_paths_are_gone_and_nothing_imports_them():
+    """The 0.1 flat module paths have no compatibility layer: importing one fails, and no module, test, notebook or
+    benchmark of ours names one."""
     import importlib
 
-    import mocap
-
-    for old, new in mocap.MOVED.items():
-        import sys
-        sys.modules.pop(old, None)
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            mod = importlib.import_module(old)
-        assert mod is importlib.import_module(new)
-        assert any(issubclass(x.category, DeprecationWarning) and new in str(x.message) for x in w), old
-    for m in MODULES:  # and nothing of ours still uses them
-        assert not {d for d in GRAPH[m] if d in mocap.MOVED}, m
+    for old in OLD_PATHS:
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(old)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(o) for o in OLD_PATHS) + r")\b(?![.\w])")
+    used = [f"{p.relative_to(ROOT)}: {m.group(1)}" for folder in ("mocap", "tests", "benchmarks", "notebooks")
+            for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".ipynb") and p.name != "test_layout.py"
+            for m in [pattern.search(p.read_text())] if m]
+    assert not used, used
 
 
 @pytest.mark.parametrize("folder", ["core", "io", "calib", "detect", "triangulate", "lift", "smooth", "retarget",
@@ -136,4 +142,28 @@ def test_no_function_over_60_lines_outside_parser_definitions():
                 parser = m.startswith("mocap.cli.") and node.name.startswith("add_")
                 if n > 60 and not parser:
                     long.append(f"{m}.{node.name}: {n} lines")
+    assert not long, long
+
+
+def test_no_call_of_ours_passes_more_than_six_arguments_by_position():
+    """A call to a function or class of the package passes at most 6 arguments by position, the rest by keyword (a
+    field moved is then an error, not a silent bug); functions taking ``*args`` are exempt."""
+    trees = {p: ast.parse(p.read_text()) for p in PKG.rglob("*.py")}
+    ours, varargs = set(), set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                ours.add(node.name)
+                if isinstance(node, ast.FunctionDef) and node.args.vararg is not None:
+                    varargs.add(node.name)
+    long = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or len(node.args) <= 6:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            external = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and \
+                node.func.value.id in ("cv2", "nn", "np", "t", "table")
+            if name in ours and name not in varargs and not external:
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}: {len(node.args)} by position")
     assert not long, long

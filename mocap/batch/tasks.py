@@ -200,8 +200,8 @@ def _detect(spec: dict, out: Path) -> dict:
     if spec["options"]["monocular"]:
         det = person_detection(seen[0])
         path = out / f"{spec['stem']}_2d.npz"
-        write_people_npz(seen[0].keypoints, seen[0].ids, det.keypoints.skeleton, seen[0].fps, seen[0].frames, path,
-                         videos[0].stem, seen[0].world)
+        write_people_npz(seen[0].keypoints, seen[0].ids, det.keypoints.skeleton, fps=seen[0].fps, frames=seen[0].frames,
+                         path=path, camera=videos[0].stem, world=seen[0].world)
         return {"outputs": [path], "quality": quality}
     tmp = out / f".pose.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -238,10 +238,10 @@ def _triangulate(spec: dict, out: Path) -> dict:
     from ..viz.plots import plot_triangulation
 
     o, inp = spec["options"], spec["inputs"]
-    job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", o["skeleton"], o["fps"],
-                           o["mode"], o["refine"], o["threshold_px"], o["min_confidence"], o["smooth"], "mixamo",
-                           o["people"], False, inp["offsets"][0] if "offsets" in inp else None,
-                           contacts=o["contacts"])
+    job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", skeleton=o["skeleton"],
+                           fps=o["fps"], mode=o["mode"], refine=o["refine"], threshold_px=o["threshold_px"],
+                           min_confidence=o["min_confidence"], smooth=o["smooth"], rig="mixamo", people=o["people"],
+                           one_file=False, sync=inp["offsets"][0] if "offsets" in inp else None, contacts=o["contacts"])
     if o["people"] != 1:
         res = run_people(job)
         return {"outputs": [p.output for p in res.people], "notes": res.notes,

@@ -87,7 +87,7 @@ def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations,
         return r
 
     pt = obs.point if K is None else obs.point // len(K)
-    A = _sparsity(obs.cam, pt, C, free, S, ds, other if base is not None else None)
+    A = _sparsity(obs.cam, pt, C, free=free, S=S, ds=ds, scale_cam=other if base is not None else None)
     x0 = np.concatenate([cameras[free].ravel(), structure.ravel()])
     r0 = fun(x0)
     sol = least_squares(fun, x0, jac_sparsity=A, method="trf", loss=loss, f_scale=scale_px,

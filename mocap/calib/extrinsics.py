@@ -105,8 +105,8 @@ def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detec
             pt.append(fidx[f] * K + ids)
             xy.append(x)
     obs = Observations(np.concatenate(cam_i), np.concatenate(pt), np.concatenate(xy), np.ones(sum(map(len, pt))))
-    res, obs, n_dropped = _adjust_dropping_bad_views(cams, board_pose, obs, intrinsics.focals, board, reference,
-                                                     scale_px, len(all_frames))
+    res, obs, n_dropped = _adjust_dropping_bad_views(cams, board_pose, obs, focals=intrinsics.focals, board=board,
+                                                     reference=reference, scale_px=scale_px, n_frames=len(all_frames))
     cams, board_pose = res.cameras, res.structure
     if origin_frame is not None:
         if origin_frame not in fidx:

@@ -103,8 +103,9 @@ def calibrate_intrinsics(board: Board, det: Detections, fisheye: bool = False, k
         ix = np.clip((v.corners[:, 0] / w * GRID).astype(int), 0, GRID - 1)
         iy = np.clip((v.corners[:, 1] / h * GRID).astype(int), 0, GRID - 1)
         np.add.at(cov, (iy, ix), 1)
-    cam = Camera(det.camera, K, D, np.eye(3), np.zeros(3), (w, h), fisheye)
-    res = IntrinsicsResult(cam, rms, all_err, [v.name for v in views], rejected, cov, fstd, tilts)
+    cam = Camera(det.camera, K, D, R=np.eye(3), t=np.zeros(3), size=(w, h), fisheye=fisheye)
+    res = IntrinsicsResult(cam, rms, all_err, used=[v.name for v in views], rejected=rejected, coverage=cov,
+                           focal_std=fstd, tilts_deg=tilts)
     res.warnings = diagnose(res, n_img)
     return res
 

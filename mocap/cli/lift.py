@@ -12,8 +12,9 @@ def cmd_lift(args) -> int:
 
     console = _console(args)
     size = (args.width, args.height)
-    motion, notes = lift_keypoints(args.keypoints, args.output, size, args.focal, args.skeleton, args.fps, args.rig,
-                                   args.weights, args.live, args.contacts == "auto")
+    motion, notes = lift_keypoints(args.keypoints, args.output, size, focal=args.focal, skeleton=args.skeleton,
+                                   fps=args.fps, rig=args.rig, weights=args.weights, live=args.live,
+                                   contacts=args.contacts == "auto")
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "

@@ -40,9 +40,10 @@ def cmd_live(args) -> int:
     record = Path(args.record) if args.record else None
     if record is not None and record.suffix.lower() != ".bvh":
         raise MocapError("--record writes a .bvh file", record)
-    opts = LiveOptions(args.source, _endpoint(args.vmc), record, args.rig, args.units, not args.as_fast,
-                       args.focal, Path(args.weights) if args.weights else None, args.frames, args.seconds,
-                       args.contacts == "auto")
+    opts = LiveOptions(args.source, _endpoint(args.vmc), record, rig=args.rig, units=args.units,
+                       realtime=not args.as_fast, focal=args.focal,
+                       weights=Path(args.weights) if args.weights else None, max_frames=args.frames,
+                       max_seconds=args.seconds, contacts=args.contacts == "auto")
     stop = threading.Event()
 
     def interrupt(signum, frame):  # Ctrl-C or SIGTERM: stop after this frame (a second Ctrl-C: at once)

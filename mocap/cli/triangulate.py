@@ -16,9 +16,10 @@ def cmd_triangulate(args) -> int:
     if not args.keypoints and not args.videos:
         raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
     people = _people(args.people)
-    job = TriangulationJob(args.calib, args.keypoints or [], args.output, args.skeleton, args.fps, args.mode,
-                           args.refine, args.threshold, args.min_confidence, args.smooth, args.rig, people,
-                           args.one_file, args.sync, args.sync_method, args.contacts)
+    job = TriangulationJob(args.calib, args.keypoints or [], args.output, skeleton=args.skeleton, fps=args.fps,
+                           mode=args.mode, refine=args.refine, threshold_px=args.threshold,
+                           min_confidence=args.min_confidence, smooth=args.smooth, rig=args.rig, people=people,
+                           one_file=args.one_file, sync=args.sync, sync_method=args.sync_method, contacts=args.contacts)
     if args.sync and args.videos:
         raise MocapError("--sync works with --keypoints (run `mocap detect` on each video first)")
     if people != 1 or args.one_file:

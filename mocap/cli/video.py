@@ -32,7 +32,8 @@ def cmd_detect(args) -> int:
     det = person_detection(seen)  # nobody followed: one clear error, nothing written
     sk, stem = det.keypoints.skeleton, Path(args.video).stem
     if out.suffix.lower() == ".npz":
-        write_people_npz(seen.keypoints, seen.ids, sk, seen.fps, seen.frames, out, stem, seen.world)
+        write_people_npz(seen.keypoints, seen.ids, sk, fps=seen.fps, frames=seen.frames, path=out, camera=stem,
+                         world=seen.world)
     elif out.suffix.lower() == ".csv":
         write_keypoints(det.keypoints, out)
         if len(seen.ids) > 1:
@@ -53,8 +54,9 @@ def cmd_detect(args) -> int:
 
 def cmd_video2bvh(args) -> int:
     people, person = _which(args.people)
-    _video_to_bvh(_console(args), args.video, args.output, args.rig, args.preview, args.stride, args.resize,
-                  args.method, args.focal, people, person, args.contacts == "auto", args.report)
+    _video_to_bvh(_console(args), args.video, args.output, rig=args.rig, preview=args.preview, stride=args.stride,
+                  resize=args.resize, method=args.method, focal=args.focal, people=people, person=person,
+                  contacts=args.contacts == "auto", report=args.report)
     return 0
 
 

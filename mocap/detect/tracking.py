@@ -270,7 +270,8 @@ class PeopleTracker:
                 continue
             tr = self._reidentify(kp, nxt, t, rgb)
             if tr is None:
-                tr = Track(self._next_id, nxt, kp, body_centre(kp), np.zeros(2), nxt.size, t, t)
+                tr = Track(self._next_id, nxt, kp, centre=body_centre(kp), velocity=np.zeros(2), size=nxt.size,
+                           last_seen=t, first_seen=t)
                 self._next_id += 1
                 self.tracks[tr.id] = tr
                 if self.lost:
@@ -388,5 +389,5 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
     rep = tracker.report
     rep.reidentified = [(renum[p], f) for p, f in rep.reidentified if p in renum]
     rep.not_recognised = [(renum[p], f) for p, f in rep.not_recognised if p in renum]
-    return VideoPeople(kp, world, list(range(1, P + 1)), np.array(idx), fps, (info.width, info.height), str(path),
-                       rep, dropped)
+    return VideoPeople(kp, world, list(range(1, P + 1)), frames=np.array(idx), fps=fps, size=(info.width, info.height),
+                       source=str(path), report=rep, dropped=dropped)

@@ -123,12 +123,12 @@ def read_bvh(path: str | Path, max_frames: int | None = None) -> BVH:
                 fail("unclosed '{' before MOTION", i)
             n_frames, frame_time = _motion_header(f, i, fail)
             step = max(1, -(-n_frames // max_frames)) if max_frames else 1
-            values = _motion_rows(f, i + 3, n_frames, sum(len(c) for c in h.channels), step, fail,
-                                  path.stat().st_size)
+            values = _motion_rows(f, i + 3, n_frames, n_ch=sum(len(c) for c in h.channels), step=step, fail=fail,
+                                  file_size=path.stat().st_size)
     except OSError as e:
         raise MocapError(f"cannot read ({e.strerror or e})", path) from None
-    return BVH(h.names, np.array(h.parents), np.array(h.offsets, dtype=float), h.channels, frame_time, values,
-               n_frames, step)
+    return BVH(h.names, np.array(h.parents), np.array(h.offsets, dtype=float), channels=h.channels,
+               frame_time=frame_time, values=values, total_frames=n_frames, step=step)
 
 
 class _Hierarchy:

@@ -275,9 +275,10 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
         try:
             z = np.load(path, allow_pickle=False)
             if "people" in z.files:
-                multi = MultiPersonKeypoints(sanitize(np.asarray(z["people"], float)[None]), get_skeleton(str(z["skeleton"])),
-                                             float(fps or z["fps"]), [str(n) for n in z["camera_names"]], z["frames"],
-                                             [str(path)], np.asarray(z["person_ids"]))
+                multi = MultiPersonKeypoints(sanitize(np.asarray(z["people"], float)[None]),
+                                             get_skeleton(str(z["skeleton"])), float(fps or z["fps"]),
+                                             camera_names=[str(n) for n in z["camera_names"]], frames=z["frames"],
+                                             sources=[str(path)], ids=np.asarray(z["person_ids"]))
                 if multi.data.ndim != 5 or multi.data.shape[-1] != 3 or len(multi.ids) != multi.data.shape[2]:
                     raise ValueError(f"people array of shape {multi.data.shape[1:]}, expected (T, P, J, 3)")
                 return pick(multi)

@@ -228,7 +228,8 @@ def _read_npz(path: str | Path) -> tuple[list[int], list[Motion3D], bool]:
             raise ValueError(f"fps {fps:g} / up axis {up!r}")
         if contacts is not None and contacts.shape != confidence.shape:
             raise ValueError(f"contacts {contacts.shape} do not fit positions {positions.shape}")
-        return ids, [Motion3D(p, skeleton, fps, c, up, names, None if contacts is None else contacts[k])
+        return ids, [Motion3D(p, skeleton, fps, confidence=c, up=up, joint_names=names,
+                              contacts=None if contacts is None else contacts[k])
                      for k, (p, c) in enumerate(zip(positions, confidence))], several
     except MocapError as e:
         raise MocapError(e.cause, path) from None

@@ -430,8 +430,8 @@ def _record(frames, offsets, stream: PoseStream, fps: float, opts: LiveOptions) 
     take = np.searchsorted(idx, np.arange(idx[0], idx[-1] + 1), side="right") - 1
     local = np.stack([l for _, l, _ in frames])[take]
     root = np.stack([r for _, _, r in frames])[take]
-    anim = Retargeted(get_rig(opts.rig), local, root, offsets, fps, stream.proportions,
-                      np.zeros(local.shape[:2], bool))
+    anim = Retargeted(get_rig(opts.rig), local, root, offsets=offsets, fps=fps, proportions=stream.proportions,
+                      kept=np.zeros(local.shape[:2], bool))
     write_bvh(anim.to_bvh(opts.units), opts.record)
     return len(local)
 

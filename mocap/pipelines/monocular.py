@@ -145,8 +145,8 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         anim = next(a for p, _, a, _ in done if p == first.person)  # the first person is always among those done
         _, P = anim.global_transforms()
         labelled = [(f"p{pid}", seen.keypoints[:, seen.index(pid)]) for pid in seen.ids]
-        write_preview(video, preview, first.keypoints.data[0], first.keypoints.skeleton, P, anim.to_motion().skeleton,
-                      first.keypoints.fps, stride, people=labelled)
+        write_preview(video, preview, first.keypoints.data[0], sk2d=first.keypoints.skeleton, P3d=P,
+                      sk3d=anim.to_motion().skeleton, fps=first.keypoints.fps, stride=stride, people=labelled)
     return res
 
 

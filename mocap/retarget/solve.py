@@ -219,7 +219,8 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     G = _global_rotations(t, offsets, trunk, limbs, motion.fps, roll_time)
     local, kept = _local_rotations(G)
     pelvis = trunk["pelvis"]
-    out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets, motion.fps, p, kept)
+    out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=motion.fps,
+                     proportions=p, kept=kept)
     if face_forward:
         _face_forward(out)
     if ground:

@@ -255,10 +255,11 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     if not known.any():
         raise MocapError("no joint is known in any frame: nothing to refine")
     if not known.all():  # refine the joints that were ever seen; the others stay empty
-        return _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, sigma_px=sigma_px,
-                             sigma_mm=sigma_mm, accel_sigma=accel_sigma, bone_sigma_mm=bone_sigma_mm,
-                             max_gap_s=max_gap_s, iterations=iterations, robust_scale=robust_scale, plant=plant,
-                             max_fill_error_mm=max_fill_error_mm, accel_robust=accel_robust)
+        return _refine_known(X0, known, bones, fps=fps, views=views, target_weight=target_weight,
+                             bone_lengths=bone_lengths, sigma_px=sigma_px, sigma_mm=sigma_mm, accel_sigma=accel_sigma,
+                             bone_sigma_mm=bone_sigma_mm, max_gap_s=max_gap_s, iterations=iterations,
+                             robust_scale=robust_scale, plant=plant, max_fill_error_mm=max_fill_error_mm,
+                             accel_robust=accel_robust)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
     L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
@@ -267,7 +268,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     else:
         tw = np.ones((T, J)) if target_weight is None else np.asarray(target_weight, dtype=float)
         data = target_term(np.nan_to_num(X0), np.where(missing, 0.0, tw), sigma_mm)
-    prob = _Problem(T, J, bones, fps * fps / accel_sigma, bone_sigma_mm * 1e-3, data, _loose(long_gap), accel_robust)
+    prob = _Problem(T, J, bones, acc_scale=fps * fps / accel_sigma, bone_sigma=bone_sigma_mm * 1e-3, data=data,
+                    acc_weight=_loose(long_gap), acc_robust=accel_robust)
     X, it, costs = _levenberg_marquardt(prob, X, L, iterations)
     if max_fill_error_mm is not None:
         unsure = unsure_fills(X, missing, bones, max_fill_error_mm * 1e-3) & ~long_gap
@@ -278,7 +280,8 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
             it, costs = it + it2, (costs[0], c1)
     contacts, floor = None, None
     if plant is not None and len(plant.feet):
-        X, contacts, floor, it2, c1 = _plant(prob, data, X, L, plant, long_gap, fps, iterations)
+        X, contacts, floor, it2, c1 = _plant(prob, data, X, L=L, plant=plant, dropped=long_gap, fps=fps,
+                                             iterations=iterations)
         it, costs = it + it2, (costs[0], c1 if c1 is not None else costs[1])
     X = X.copy()
     X[long_gap] = np.nan
@@ -358,8 +361,9 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     if r.contacts is not None:  # a foot never seen is never planted
         contacts = np.zeros((T, len(feet)), bool)
         contacts[:, [i for i, f in enumerate(feet) if known[f]]] = r.contacts
-    return RefineResult(X, L, filled, r.iterations, r.cost, tuple(int(j) for j in np.flatnonzero(~known)), frames,
-                        contacts, r.floor)
+    return RefineResult(X, L, filled, iterations=r.iterations, cost=r.cost,
+                        empty_joints=tuple(int(j) for j in np.flatnonzero(~known)), bone_frames=frames,
+                        contacts=contacts, floor=r.floor)
 
 
 def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: float = 1.0):

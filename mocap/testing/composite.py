@@ -106,7 +106,7 @@ def make_clip(path: str | Path, strips: list[Strip], left: np.ndarray, size=(192
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (W, H))
             writer.write(canvas)
         writer.release()
-    return Clip(path, strips, left, scale, source_frame, visible, fps, (W, H))
+    return Clip(path, strips, left, scale=scale, source_frame=source_frame, visible=visible, fps=fps, size=(W, H))
 
 
 def truth(clip: Clip, source_keypoints: list[np.ndarray]) -> np.ndarray:

@@ -242,7 +242,7 @@ def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, fals
         mine[..., :2] = np.where(m[..., None], other + rng.normal(0, noise, other.shape), mine[..., :2])
         bad |= m
     if epipolar:
-        _epipolar_pairs(rig, X, mine, bad, epipolar, noise, rng)
+        _epipolar_pairs(rig, X, mine, bad=bad, share=epipolar, noise=noise, rng=rng)
     np.put_along_axis(data, slot[..., None, None, None], mine[:, :, None], 2)
     oracle = np.where(bad[..., None], np.array([np.nan, np.nan, 0.0]), mine)
     return rig, data, Keypoints2D(oracle, SKELETON, fps)

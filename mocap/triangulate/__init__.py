@@ -1,6 +1,6 @@
 """Several calibrated views -> 3D: DLT blocks (:mod:`.dlt`), robust triangulation (:mod:`.robust`),
 Pose2Sim's camera exclusion (:mod:`.pose2sim`), skeleton and time plausibility (:mod:`.plausible`) and the
-result type (:mod:`.result`). Every public name of the five is importable from here (and from the old ``mocap.triangulation``)."""
+result type (:mod:`.result`). Every public name of the five is importable from here."""
 from .dlt import (normalized_errors, pair_masks, pair_search, solve_homogeneous, solve_normal,  # noqa: F401
                   summed_normal, view_coefficients)
 from .pose2sim import triangulate_pose2sim  # noqa: F401

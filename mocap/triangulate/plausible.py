@@ -149,7 +149,7 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     L, frames, tol = bone_model(X, bones, views >= 3)
     report.update(lengths=L, frames=frames, tolerance=tol)
     tau = min_jump + speed * window / fps
-    sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol, tau if temporal else None, window)
+    sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol, tau if temporal else None, window=window)
     flag = np.flatnonzero(sus.ravel() & ((conf > 0).sum(0) >= 2).ravel())
     if flag.size == 0:
         return X, inl, report
@@ -158,9 +158,9 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     by_time = time_penalty(pred.reshape(-1, 3)[flag], tau, scale)
     by_time_loose = time_penalty(pred.reshape(-1, 3)[flag], 2 * tau, scale)
     # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
-    by_bones, anchors = skeleton_penalty(X, flag, bones, L, tol, trusted, scale)
+    by_bones, anchors = skeleton_penalty(X, flag, bones, L=L, tol=tol, trusted=trusted, scale=scale)
     penalty = lambda P: by_bones(P) + np.where(anchors >= 2, by_time_loose(P), by_time(P))  # noqa: E731
-    X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations)
+    X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr=thr, penalty=penalty, iterations=iterations)
     witnessed = corroborated.ravel()[flag]
     stays = np.isfinite(X0).all(-1) & (penalty(X0) <= 0.0) & (witnessed | (views.ravel()[flag] >= 3))
     holds = ~stays & (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (witnessed | (inl_f.sum(0) >= 3))
@@ -218,7 +218,8 @@ def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
     coef, basis = view_coefficients(Rt, xy_f, conf_f)
     errors_of = errors_function(Rt, xy_f, valid, focals)
     X0 = X.reshape(-1, 3)[flag]
-    Xf, inl_f, _ = pair_search(coef, basis, valid, errors_of, thr, iterations, X0, errors_of(X0), penalty)
+    Xf, inl_f, _ = pair_search(coef, basis, valid, errors_of=errors_of, thr=thr, iterations=iterations, X0=X0,
+                               e0=errors_of(X0), penalty=penalty)
     return X0, Xf, inl_f
 
 

@@ -84,7 +84,7 @@ def triangulate_pose2sim(keypoints: Keypoints2D, rig: CameraRig, *, likelihood_t
     filled = None
     if interpolation != "none" and max_gap > 0:
         pos, filled = fill_gaps(pos, max_gap, interpolation, extrapolate=True)
-    res = _result(keypoints, rig, X, best_mask, valid, "pose2sim", filled)
+    res = _result(keypoints, rig, X, inl=best_mask, observed=valid, method="pose2sim", filled=filled)
     res.motion.positions = pos
     res.motion.confidence = np.where(np.isfinite(pos).all(-1), np.maximum(res.motion.confidence, 0), 0.0)
     return res

@@ -113,5 +113,6 @@ def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResu
     err = mean_inlier_error(verr, inl)
     motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=np.where(
         inl, kp.confidence.reshape(C, -1), 0).max(axis=0).reshape(T, J) if C else None, up="z")
-    return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inl.reshape(C, T, J),
-                               observed.reshape(C, T, J), list(rig.names), method, filled)
+    return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inliers=inl.reshape(C, T, J),
+                               observed=observed.reshape(C, T, J), camera_names=list(rig.names), method=method,
+                               filled=filled)

@@ -53,8 +53,8 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
     if sus.size and C > 2:
         X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus],
-                                                     errors_function(Rt, xy[:, sus], valid[:, sus], focals), thr,
-                                                     iterations, X[sus], e[:, sus])
+                                                     errors_of=errors_function(Rt, xy[:, sus], valid[:, sus], focals),
+                                                     thr=thr, iterations=iterations, X0=X[sus], e0=e[:, sus])
     X[inl.sum(axis=0) < min_views] = np.nan
     return X, inl, e
 
@@ -141,9 +141,10 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
                 progress(done, N)
     checks = {}
     if temporal or skeleton:
-        X, inl, checks = recheck(X.reshape(T, J, 3), inl.reshape(C, T, J), xy.reshape(C, T, J, 2), conf.reshape(C, T, J),
-                                 Rt, focals, threshold_px, keypoints.fps,
-                                 keypoints.skeleton.bone_indices if skeleton else None, temporal)
+        X, inl, checks = recheck(X.reshape(T, J, 3), inl.reshape(C, T, J), xy.reshape(C, T, J, 2),
+                                 conf=conf.reshape(C, T, J), Rt=Rt, focals=focals, threshold_px=threshold_px,
+                                 fps=keypoints.fps, bones=keypoints.skeleton.bone_indices if skeleton else None,
+                                 temporal=temporal)
         X, inl = X.reshape(N, 3), inl.reshape(C, N)
     res = _result(keypoints, rig, X, inl, conf > 0, "robust+refine" if refine else "robust")
     res.checks = checks

@@ -414,7 +414,8 @@ def geometric_offsets(data: list[np.ndarray], rig: CameraRig, fps: list[float], 
             need = max(10, int(min_overlap_s * fps[a]))
             step = max(1, len(norm[a]) // max_frames)
             cap = cap_px or 0.03 * max(max(rig[a].size), max(rig[b].size))
-            off, conf, curve, precision = pair_offset(norm, rig, fps, a, b, max_offset_s, cap, need // step, step)
+            off, conf, curve, precision = pair_offset(norm, rig, fps, a=a, b=b, max_offset_s=max_offset_s, cap_px=cap,
+                                                      min_pairs=need // step, step=step)
             res.curves[(names[a], names[b])] = curve
             if off is not None and conf >= min_confidence:
                 pairs[(a, b)] = (off, precision)
