@@ -1,14 +1,13 @@
 """Following one person through views *without* a calibration (one camera, e.g. for the lifter).
 
 With calibrated cameras, people are associated across views and tracked in 3D by
-:mod:`mocap.detect.people` (``select_person``, ``track_people``; re-exported here for the old import path).
+:mod:`mocap.detect.people` (``select_person``, ``track_people``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.keypoints import Keypoints2D
-from .people import essential_matrices, pairwise_costs, pick_slots, select_person, track_people, weighted_median  # noqa: F401
 
 
 def most_prominent(data: np.ndarray) -> np.ndarray:

@@ -36,8 +36,8 @@ from scipy.optimize import linear_sum_assignment
 from ..core.camera import CameraRig, camera_coordinates
 from ..core.keypoints import Keypoints2D
 from ..core.kinematics import bone_lengths
-from ..core.robust import nan_median, weighted_median  # noqa: F401  (re-exported)
-from ..core.rotations import skew
+from ..core.robust import nan_median, weighted_median
+from ..core.epipolar import epipolar_px, essential_matrices
 from ..core.skeletons import get_skeleton
 from ..errors import MocapError
 from ..triangulate.dlt import normalized_errors, solve_normal, summed_normal, view_coefficients
@@ -45,20 +45,6 @@ from ..triangulate.robust import default_threshold, triangulate_robust
 
 UNSEEN = np.inf
 BIG = 1e4  # px: cost of a pair with nothing in common
-
-
-def essential_matrices(rig: CameraRig) -> np.ndarray:
-    """``(C, C, 3, 3)`` essential matrices E[a, b] with ``x_b^T E[a, b] x_a = 0`` (normalised coords)."""
-    C = len(rig)
-    E = np.zeros((C, C, 3, 3))
-    for a in range(C):
-        for b in range(C):
-            if a == b:
-                continue
-            R = rig[b].R @ rig[a].R.T
-            t = rig[b].t - R @ rig[a].t
-            E[a, b] = skew(t) @ R
-    return E
 
 
 def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarray:
@@ -70,19 +56,16 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
     (up to half the weight) do not move it, so a correct view is not lost to them.
     """
     C, T, P, J, _ = xy.shape
-    h = np.concatenate([np.nan_to_num(xy), np.ones(xy.shape[:-1] + (1,))], axis=-1)  # (C,T,P,J,3)
-    E = essential_matrices(rig)
+    Rt = rig.extrinsics
+    E = essential_matrices(Rt[:, :, :3], Rt[:, :, 3])
     f = rig.focals
+    xy = np.nan_to_num(xy)
     cost = np.zeros((C, C, T, P, P))
     for a in range(C):
         for b in range(a + 1, C):
-            la = np.einsum("ij,tpkj->tpki", E[a, b], h[a])  # epipolar lines in b of points in a
-            lb = np.einsum("ji,tqkj->tqki", E[a, b], h[b])  # lines in a of points in b
-            num = np.abs(np.einsum("tqki,tpki->tpqk", h[b], la))
-            da = num / np.linalg.norm(la[..., :2], axis=-1)[:, :, None, :] * f[b]
-            db = num / np.linalg.norm(lb[..., :2], axis=-1)[:, None, :, :] * f[a]
+            d = epipolar_px(xy[a][:, :, None], xy[b][:, None], E[a, b], f[a], f[b])  # (T, P, Q, J)
             w = np.minimum(conf[a][:, :, None, :], conf[b][:, None, :, :])
-            c = weighted_median(np.where(w > 0, 0.5 * (da + db), np.inf), w)
+            c = weighted_median(np.where(w > 0, d, np.inf), w)
             c = np.where(w.sum(-1) > 0, c, BIG)
             cost[a, b] = c
             cost[b, a] = c.transpose(0, 2, 1)

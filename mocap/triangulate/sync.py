@@ -29,6 +29,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..core.camera import CameraRig
+from ..core.epipolar import epipolar_px, essential_matrices, signed_epipolar
 from ..core.robust import nan_median
 from ..errors import MocapError
 
@@ -70,30 +71,6 @@ class SyncResult:
                              f"of the calibration ({', '.join(cameras)})")
         return cls(list(cameras), doc["reference"], [by[n]["fps"] for n in cameras], [by[n]["offset_s"] for n in cameras],
                    [by[n]["confidence"] for n in cameras], doc["method"])
-
-
-def essential(rig: CameraRig, a: int, b: int) -> np.ndarray:
-    """``(3, 3)`` essential matrix from camera ``a`` to ``b``: ``x_b^T E x_a = 0`` for normalised, undistorted
-    homogeneous coordinates of one world point."""
-    Ra, ta, Rb, tb = rig[a].R, rig[a].t, rig[b].R, rig[b].t
-    R = Rb @ Ra.T
-    t = tb - R @ ta
-    tx = np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]])
-    return tx @ R
-
-
-def epipolar_px(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float) -> np.ndarray:
-    """Symmetric epipolar distance, px: ``xa``, ``xb`` ``(..., 2)`` normalised undistorted coordinates of the same
-    point in cameras a and b (``E`` from a to b, focal lengths ``fa``, ``fb`` px) -> ``(...)`` the mean of each
-    point's distance to the other's epipolar line."""
-    ha = np.concatenate([xa, np.ones(xa.shape[:-1] + (1,))], -1)
-    hb = np.concatenate([xb, np.ones(xb.shape[:-1] + (1,))], -1)
-    lb = ha @ E.T  # lines in b
-    la = hb @ E  # lines in a
-    r = np.einsum("...k,...k->...", hb, lb)
-    db = np.abs(r) / np.hypot(lb[..., 0], lb[..., 1])
-    da = np.abs(r) / np.hypot(la[..., 0], la[..., 1])
-    return 0.5 * (fb * db + fa * da)
 
 
 def order_slots(data: np.ndarray, hold: int = 10) -> np.ndarray:
@@ -254,7 +231,8 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     find a partner at every offset. The distances are capped at ``cap_px`` for a first search, then at 3 times the
     typical residual found at its minimum (at least ``min_cap_px``): as tight as the detector and calibration
     allow, so that the moving joints' misfit stands out. Also returns the precision of the sub-frame fit."""
-    E = essential(rig, a, b)
+    Rt = rig.extrinsics
+    E = essential_matrices(Rt[:, :, :3], Rt[:, :, 3])[a, b]
     fa, fb = rig[a].focal, rig[b].focal
     xa = norm[a][::step]
     t_a = np.arange(0, len(norm[a]), step) / fps[a]
@@ -295,14 +273,6 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     k0 = near[int(np.argmin([cost(o, common)[0] for o in near[1:-1]])) + 1]
     best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap[0])
     return float((k0 + best) / fps[b]), conf, (whole, costs), precision * fps[b] ** 2
-
-
-def signed_epipolar(xa: np.ndarray, xb: np.ndarray, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed distance (normalised units) of ``xb (..., 2)`` to the epipolar line of ``xa (..., 2)`` in camera b,
-    and that line's unit normal ``(..., 2)`` (a motion of ``xb`` along it changes the distance one to one)."""
-    l = np.concatenate([xa, np.ones(xa.shape[:-1] + (1,))], -1) @ E.T
-    n = np.hypot(l[..., 0], l[..., 1])
-    return (xb[..., 0] * l[..., 0] + xb[..., 1] * l[..., 1] + l[..., 2]) / n, l[..., :2] / n[..., None]
 
 
 def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, fb: float, cap_px: float,

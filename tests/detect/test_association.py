@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import MOCAP, need
-from mocap.detect.association import select_person, weighted_median
+from mocap.core.robust import weighted_median
+from mocap.detect.people import select_person
 from mocap.testing.scenes import SKELETON, real_motion, ring_rig
 from mocap.triangulate import triangulate
 

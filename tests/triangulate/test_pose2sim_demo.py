@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import CALIB, TRIAL, need
-from mocap.detect.association import select_person
+from mocap.detect.people import select_person
 from mocap.io.calibration import read_calibration
 from mocap.io.keypoints import read_openpose_folders
 from mocap.io.motion import read_trc
