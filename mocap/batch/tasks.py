@@ -222,8 +222,7 @@ def _sync(spec: dict, out: Path) -> dict:
     o, inp = spec["options"], spec["inputs"]
     rig = read_calibration(inp["calib"][0])
     multi = read_openpose_folders(inp["keypoints"], o["skeleton"], o["fps"], unequal=True)
-    if len(multi.data) != len(rig):
-        raise MocapError(f"{len(multi.data)} keypoint folders but {len(rig)} cameras in the calibration", inp["calib"][0])
+    rig.require_views(len(multi.data), "keypoint folders", inp["calib"][0])
     res = synchronise(list(multi.data), rig, [o["fps"]] * len(rig), o["method"], 0, o["max_offset"])
     path = out / "offsets.toml"
     write_offsets(res.to_dict(), path)

@@ -29,8 +29,7 @@ def cmd_triangulate(args) -> int:
         from ..pipelines.monocular import detect_videos
 
         rig = read_calibration(args.calib)
-        if len(args.videos) != len(rig):
-            raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+        rig.require_views(len(args.videos), "videos", args.calib)
         with _progress(console) as prog:
             task = prog.add_task("detecting", total=1)
             kp, dets = detect_videos(args.videos, lambda d, t: prog.update(task, completed=d, total=t))
@@ -63,8 +62,7 @@ def _triangulate_people(console: Console, job, videos=None) -> int:
             from ..pipelines.monocular import detect_videos_people
 
             rig = read_calibration(job.calib)
-            if len(videos) != len(rig):
-                raise MocapError(f"{len(videos)} videos but {len(rig)} cameras in the calibration", job.calib)
+            rig.require_views(len(videos), "videos", job.calib)
             task = prog.add_task("detecting people", total=1)
             multi, seen = detect_videos_people(videos, lambda d, t: prog.update(task, completed=d, total=t))
             for v, s in zip(videos, seen):
@@ -169,15 +167,13 @@ def _sync_views(console, args, rig):
         from ..io.keypoints import keypoint_folders, read_openpose_folders
 
         folders = keypoint_folders(args.keypoints)
-        if len(folders) != len(rig):
-            raise MocapError(f"{len(folders)} keypoint folders but {len(rig)} cameras in the calibration", args.calib)
+        rig.require_views(len(folders), "keypoint folders", args.calib)
         multi = read_openpose_folders(folders, args.skeleton, args.fps, unequal=True)
         return list(multi.data), [args.fps] * len(rig), []
     from ..detect.tracking import track_video
     from ..io.video import dropped_frames, frame_times
 
-    if len(args.videos) != len(rig):
-        raise MocapError(f"{len(args.videos)} videos but {len(rig)} cameras in the calibration", args.calib)
+    rig.require_views(len(args.videos), "videos", args.calib)
     views, fps, notes = [], [], []
     with _progress(console) as prog:
         for v in args.videos:

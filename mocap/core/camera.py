@@ -170,6 +170,12 @@ class CameraRig:
     def __len__(self) -> int:
         return len(self.cameras)
 
+    def require_views(self, n: int, what: str = "views of keypoints", where=None) -> None:
+        """One clear error when ``n`` inputs (``what``: views of keypoints, videos, keypoint folders, ...) do not
+        match the cameras of this calibration (named by ``where``, default its source)."""
+        if n != len(self.cameras):
+            raise MocapError(f"{n} {what} but {len(self.cameras)} cameras in the calibration", where or self.source or None)
+
     def __iter__(self):
         return iter(self.cameras)
 
@@ -194,12 +200,18 @@ class CameraRig:
 
     def undistort(self, uv: np.ndarray) -> np.ndarray:
         """``(C, ..., 2)`` pixels -> ``(C, ..., 2)`` normalised undistorted coordinates."""
-        if len(uv) != len(self.cameras):
-            raise MocapError(f"{len(uv)} views of keypoints but {len(self.cameras)} cameras in the calibration",
-                             self.source or None)
+        self.require_views(len(uv))
         # cv2 releases the GIL: undistort the cameras in parallel threads.
         with ThreadPoolExecutor(max_workers=min(len(self.cameras), os.cpu_count() or 1)) as pool:
             return np.stack(list(pool.map(lambda cu: cu[0].undistort(cu[1]), zip(self.cameras, uv))))
+
+def pinhole(size: tuple[int, int], focal: float | None = None) -> np.ndarray:
+    """``(3, 3)`` intrinsics of a camera known only by its image ``size`` (width, height px): the principal point at
+    the centre and ``focal`` px, by default the larger image side (about a 53 degree field of view across it)."""
+    w, h = size
+    f = float(focal or max(w, h))
+    return np.array([[f, 0.0, w / 2], [0.0, f, h / 2], [0.0, 0.0, 1.0]])
+
 
 def camera_coordinates(Rt: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
     """World points ``X (..., 3)`` seen by C cameras ``Rt (C, 3, 4)`` (``[R | t]``, world->camera):

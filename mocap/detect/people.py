@@ -382,8 +382,7 @@ def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options
     if data.ndim != 5 or data.shape[-1] != 3:
         raise MocapError(f"multi-person keypoints must be (C, T, P, J, 3), got {data.shape}")
     C, T, P, J, _ = data.shape
-    if C != len(rig):
-        raise MocapError(f"{C} views of keypoints but {len(rig)} cameras in the calibration", rig.source or None)
+    rig.require_views(C)
     xy = rig.undistort(data[..., :2])
     conf = np.nan_to_num(data[..., 2])
     conf = np.where((conf >= o.min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)

@@ -315,12 +315,11 @@ class _Chain:
         from ..retarget.rigs import ROLES
         from ..runtime import native_quiet
 
-        w, h = src.size
-        f = opts.focal or float(max(w, h))
+        from ..core.camera import pinhole
+
         with native_quiet():
             self.tracker = PeopleTracker(fps=src.fps, max_people=4)
-        self.stream = PoseStream(model, np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), opts.rig,
-                                 contacts=opts.contacts)
+        self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts)
         self.src, self.sender, self.fps = src, sender, src.fps
         self.roles = [r for r, _ in ROLES]
         self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)

@@ -10,6 +10,7 @@ from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..detect.detector import Detection, detect_video
 from ..errors import MocapError
+from ..core.camera import pinhole
 from ..core.keypoints import Keypoints2D
 from ..core.motion import Motion3D
 from ..core.posture import root_track
@@ -39,9 +40,8 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
     from ..lift.model import lift
     from ..core.skeletons import skeleton_from_names
 
+    K = pinhole(det.size, focal)
     w, h = det.size
-    f = focal or float(max(w, h))
-    K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
     kp = lift_inputs(det.keypoints.data[0], det.keypoints.skeleton)
     X = np.full(kp.shape, np.nan)
     for a, b in seen_runs(kp[..., 2].max(-1) > 0, int(round(0.5 * det.keypoints.fps))):

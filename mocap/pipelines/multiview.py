@@ -90,8 +90,7 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
     frames of ``span``: a person's time in view) and what the plausibility checks found (naming ``who``), and
     write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
-    if len(rig) != kp.n_cameras:
-        raise MocapError(f"{kp.n_cameras} cameras of keypoints but {len(rig)} in the calibration", job.calib)
+    rig.require_views(kp.n_cameras, "cameras of keypoints", job.calib)
     check_views(rig, job.calib)
     if job.mode == "pose2sim":
         res = triangulate_pose2sim(kp, rig, likelihood_threshold=job.min_confidence,

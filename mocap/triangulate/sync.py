@@ -499,8 +499,7 @@ def synchronise(data: list[np.ndarray], rig: CameraRig, fps: list[float], method
     or "motion" (ignores it)."""
     if method not in METHODS:
         raise MocapError(f"unknown sync method {method!r} ({' or '.join(METHODS)})")
-    if len(data) != len(rig):
-        raise MocapError(f"{len(data)} views of keypoints but {len(rig)} cameras in the calibration")
+    rig.require_views(len(data))
     if method == "motion":
         return motion_offsets(data, fps, rig.names, reference, max_offset_s)
     return geometric_offsets(data, rig, fps, reference, max_offset_s)

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.camera import Camera
+from ..core.camera import Camera, pinhole
 from ..errors import MocapError
 from ..io.atomic import atomic_path
 from ..core.motion import Motion3D
@@ -69,7 +69,7 @@ def look_camera(center: np.ndarray, extent: float, size=(960, 720), azimuth_deg:
     front = np.array([np.sin(az) * np.cos(el), -np.cos(az) * np.cos(el), np.sin(el)])
     eye = center + dist * front
     R = look_at(eye, center, np.array([0.0, 0.0, 1.0]))
-    K = np.array([[f, 0, size[0] / 2], [0, f, size[1] / 2], [0, 0, 1.0]])
+    K = pinhole(size, f)
     return Camera("view", K, np.zeros(4), R, -R @ eye, size)
 
 
