@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.keypoints import Keypoints2D
+from .people import pick_slots
 
 
 def most_prominent(data: np.ndarray) -> np.ndarray:
