@@ -276,8 +276,7 @@ def _lift(spec: dict, out: Path) -> dict:
                                    live=o["live"], contacts=o["contacts"] == "auto")
     quality = {"frames": int(motion.n_frames), "fps": motion.fps}
     if motion.contacts is not None:  # each foot joint's share of frames planted
-        quality["planted_pct"] = {motion.names[j]: round(100 * float(motion.contacts[:, j].mean()), 1)
-                                  for j in motion.foot_joints}
+        quality["planted_pct"] = {n: round(p, 1) for n, p in motion.planted_share().items()}
     return {"outputs": [path], "notes": notes, "quality": quality}
 
 

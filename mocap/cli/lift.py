@@ -26,9 +26,8 @@ def cmd_lift(args) -> int:
 def report_motion(console, motion, report=None) -> None:
     """The share of frames each foot joint is planted (one camera's result) and, with ``report``, its plot."""
     if motion.contacts is not None:
-        feet = motion.foot_joints
-        console.print("planted: " + ", ".join(f"{motion.names[j]} {100 * motion.contacts[:, j].mean():.0f} %"
-                                               for j in feet) + " of frames", soft_wrap=True)
+        console.print("planted: " + ", ".join(f"{n} {p:.0f} %" for n, p in motion.planted_share().items())
+                      + " of frames", soft_wrap=True)
     if report:
         from ..viz.plots import plot_motion
         console.print(f"wrote {plot_motion(motion, report)}: feet heights and contacts", soft_wrap=True)

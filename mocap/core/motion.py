@@ -66,6 +66,12 @@ class Motion3D:
         """Indices of the joints a planted foot rests on (ankles, heels, toes), in any layout."""
         return [j for j, n in enumerate(self.names) if any(p in n for p in FOOT_PARTS)]
 
+    def planted_share(self) -> dict[str, float]:
+        """Each foot joint's share of frames planted, %, by name (empty without contacts)."""
+        if self.contacts is None:
+            return {}
+        return {self.names[j]: 100.0 * float(self.contacts[:, j].mean()) for j in self.foot_joints}
+
     @property
     def valid(self) -> np.ndarray:
         """``(T, J)`` bool: joint position known."""

@@ -201,7 +201,7 @@ class PoseStream:
     """The per-frame chain after detection: 2D of one person (MediaPipe-33 px) -> causal lifter on the last
     27 frames at 30 fps (its receptive field), joints pulled toward their 2D rays as :func:`mocap.lift.model.lift`
     does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> with ``contacts``, planted ankles held in depth
-    (:class:`~mocap.smooth.anchor.FootLock`) -> retargeted rig pose. ``planted`` counts each ankle's planted frames."""
+    (:class:`~mocap.smooth.anchor.FootLock`) -> retargeted rig pose. ``flags``: each ankle planted or not, per frame."""
 
     def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0, contacts: bool = True):
         from ..lift.joints import FPS, LIFT_JOINTS
@@ -224,9 +224,7 @@ class PoseStream:
         self._last_t = None
         self.contacts, self.lock = contacts, None
         self.ankles = [LIFT_JOINTS.index("left_ankle"), LIFT_JOINTS.index("right_ankle")]
-        self.planted = np.zeros(2, int)
         self.flags: list[tuple[float, np.ndarray]] = []  # (time s, planted (2,)) of each frame after the first second
-        self._frame = 0.0
 
     def lift(self, kp33: np.ndarray, t: float) -> np.ndarray:
         """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
@@ -260,10 +258,9 @@ class PoseStream:
     def pose(self, X: np.ndarray, t: float):
         """``(15, 3)`` Y-up metres -> ``(local (J, 3, 3), root (3,), offsets (J, 3))`` of the rig."""
         from ..core.posture import upright_rotation
-        from ..retarget.solve import FEET, measure, retarget, role_index, source_targets
+        from ..retarget.solve import lowest_foot, measure, retarget, source_targets
 
         self.poses.append(X)
-        self._frame = t
         settling = self.proportions is None or len(self.poses) <= self.settle_s * self.fps
         if settling:  # the first second: body axis, floor and proportions from every frame so far
             P = np.stack(self.poses)
@@ -275,19 +272,17 @@ class PoseStream:
         if self.contacts and not settling:
             if self.lock is None:  # the ankles' floor and standing heights from the first second
                 from ..smooth.anchor import FootLock
+                from ..smooth.contacts import standing_heights
                 A = np.stack(self.poses)[:, self.ankles] @ self.R.T
                 floor = float(np.nanpercentile(A[..., 1].min(1), 5))
-                self.lock = FootLock(np.nanpercentile(A[..., 1], 5, axis=0) - floor, floor)
+                self.lock = FootLock(standing_heights(A, (np.array([0.0, 1.0, 0.0]), floor)), floor)
             planted, offset = self.lock.step(Xu[self.ankles], Xu[0], 1.0 / self.fps)
-            self.planted += planted
-            self.flags.append((self._frame, planted))
+            self.flags.append((t, planted))
             Xu = Xu + offset
         anim = retarget(Motion3D(Xu[None], self.skeleton, self.fps, up="y"), self.rig,
                         proportions=self.proportions, ground=False)
         if settling:  # the floor: the lowest foot over the first second
-            _, G = anim.global_transforms()
-            feet = [role_index()[r] for r in FEET]
-            self.lowest.append(float(G[0, feet, 1].min()))
+            self.lowest.append(float(lowest_foot(anim)[0]))
             self.floor = float(np.percentile(self.lowest, 5))
         del self.poses[:-max(1, int(self.settle_s * self.fps) + 1)]
         root = anim.root[-1] - [0.0, self.floor, 0.0]
@@ -411,7 +406,8 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
             res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts)
     res.planted = chain.stream.flags
     if chain.stream.lock is not None and len(chain.sent):
-        res.planted_pct = {n: 100.0 * k / len(chain.sent) for n, k in zip(("left_ankle", "right_ankle"), chain.stream.planted)}
+        counts = np.sum([p for _, p in chain.stream.flags], axis=0) if chain.stream.flags else np.zeros(2)
+        res.planted_pct = {n: 100.0 * k / len(chain.sent) for n, k in zip(("left_ankle", "right_ankle"), counts)}
         res.notes.append("planted feet held in depth: " + ", ".join(f"{n} {p:.0f} %" for n, p in res.planted_pct.items())
                          + " of the frames sent")
     res.notes += _notes(res, opts)

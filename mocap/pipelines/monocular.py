@@ -241,14 +241,10 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
 def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) -> np.ndarray:
     """``X (T, J, 3)`` Y-up turned so the ``floor`` (normal, offset) is level and moved so it is at height 0: the
     planted ``feet (T, F, 3)`` (``contacts (T, F)``) stand at :data:`ANKLE_HEIGHT_M` above it on the median."""
-    from ..core.rotations import axis_angle
+    from ..core.rotations import swing
     from ..smooth.contacts import heights
 
-    normal, _ = floor
-    y = np.array([0.0, 1.0, 0.0])
-    axis = np.cross(normal, y)
-    s = np.linalg.norm(axis)
-    R = axis_angle(axis / s, np.arcsin(min(s, 1.0))) if s > 1e-9 else np.eye(3)
+    R = swing(np.asarray(floor[0], float), np.array([0.0, 1.0, 0.0]))
     h = heights(feet, floor)[contacts & np.isfinite(feet).all(-1)]
     lift = ANKLE_HEIGHT_M - float(np.median(h)) if h.size else 0.0
     return X @ R.T + [0.0, lift - floor[1], 0.0]  # R turns the normal to y: the floor to y = offset

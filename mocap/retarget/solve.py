@@ -378,13 +378,23 @@ def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
     """Move the root vertically so the lowest foot point touches the floor in every frame (smoothed
     with a zero-phase ``cutoff_hz`` low-pass so steps do not jolt). For motions without a trustworthy
     vertical root trajectory, such as hip-centred monocular 3D. Modifies and returns ``anim``."""
+    anim.root[:, 1] -= _low_pass(lowest_foot(anim), anim.fps, cutoff_hz)
+    return anim
+
+
+def lowest_foot(anim: Retargeted) -> np.ndarray:
+    """``(T,)`` height (Y-up) of the rig's lowest foot point (ankles, toes, toe ends) in every frame."""
     _, P = anim.global_transforms()
     idx = role_index()
-    lowest = P[:, [idx[r] for r in FEET], 1].min(axis=1)
-    if len(lowest) > 15 and cutoff_hz < anim.fps / 2:
-        lowest = butterworth(lowest[:, None], anim.fps, cutoff_hz, order=2)[:, 0]
-    anim.root[:, 1] -= lowest
-    return anim
+    return P[:, [idx[r] for r in FEET], 1].min(axis=1)
+
+
+def _low_pass(x: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
+    """``x (T,)`` through a zero-phase 2nd-order Butterworth low-pass at ``cutoff_hz`` (as it is when too short or
+    the cutoff is not under Nyquist)."""
+    if len(x) > 15 and cutoff_hz < fps / 2:
+        return butterworth(x[:, None], fps, cutoff_hz, order=2)[:, 0]
+    return x
 
 
 def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0.005, cutoff_hz: float = 2.0) -> Retargeted:
@@ -395,18 +405,14 @@ def stand_on_floor(anim: Retargeted, planted: np.ndarray, tolerance_m: float = 0
     the 5th percentile of the lowest foot point stands on the floor. Modifies and returns ``anim``."""
     from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
-    _, P = anim.global_transforms()
-    idx = role_index()
-    lowest = P[:, [idx[r] for r in FEET], 1].min(axis=1)
+    lowest = lowest_foot(anim)
     ok = np.isfinite(lowest)
     if not ok.any():
         return anim
     on = planted & ok
     t = np.arange(len(lowest))
     if on.any():
-        base = np.interp(t, t[on], lowest[on])
-        if len(base) > 15 and cutoff_hz < anim.fps / 2:
-            base = butterworth(base[:, None], anim.fps, cutoff_hz, order=2)[:, 0]
+        base = _low_pass(np.interp(t, t[on], lowest[on]), anim.fps, cutoff_hz)
     else:
         base = np.full(len(lowest), float(np.percentile(lowest[ok], 5)))
     anim.root[:, 1] -= base

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
+from .contacts import ONE_CAMERA_HEIGHTS, SPEEDS, across_ray
 
 
 def ray_priors(root: np.ndarray, camera: np.ndarray, along_m: float = 0.15, across_m: float = 0.02) -> np.ndarray:
@@ -93,18 +94,16 @@ class FootLock:
     keeps a planted foot from sliding in depth (the offline :func:`anchor_offsets`, one frame at a time: O(F)).
 
     A foot is planted when it is less than ``heights[0]`` above where it stands and slower than ``speeds[0]`` m/s
-    across the line of sight, and stays planted while under ``heights[1]`` and ``speeds[1]`` (hysteresis:
-    :data:`~mocap.smooth.contacts.ONE_CAMERA_HEIGHTS`). While a foot is planted its movement along the ray is taken
-    out of the root; the offset then relaxes towards the lifter's own depth with time constant ``relax_s`` (the
+    across the line of sight, and stays planted while under ``heights[1]`` and ``speeds[1]`` (hysteresis, as
+    :func:`~mocap.smooth.contacts.detect_contacts` offline). While a foot is planted its movement along the ray is
+    taken out of the root; the offset then relaxes towards the lifter's own depth with time constant ``relax_s`` (the
     lifter stays in charge of where the body is over seconds). Positions Y-up metres, the camera at ``camera``."""
 
-    def __init__(self, standing: np.ndarray, floor_y: float, camera=(0.0, 0.0, 0.0), heights=None,
-                 speeds=(0.3, 0.5), relax_s: float = 2.0):
-        from .contacts import ONE_CAMERA_HEIGHTS
-
+    def __init__(self, standing: np.ndarray, floor_y: float, camera=(0.0, 0.0, 0.0), heights=ONE_CAMERA_HEIGHTS,
+                 speeds=SPEEDS, relax_s: float = 2.0):
         self.standing = np.asarray(standing, float)  # (F,) each foot's standing height above the floor
         self.floor_y, self.camera = float(floor_y), np.asarray(camera, float)
-        self.heights, self.speeds, self.relax_s = heights or ONE_CAMERA_HEIGHTS, speeds, relax_s
+        self.heights, self.speeds, self.relax_s = heights, speeds, relax_s
         self.planted = np.zeros(len(self.standing), bool)
         self.offset = 0.0  # m along the root's ray
         self._last = None
@@ -120,10 +119,7 @@ class FootLock:
             speed = np.zeros(len(feet))
             moved = np.zeros(len(feet))
         else:
-            v = (feet - self._last) / max(dt, 1e-3)
-            ray = feet - self.camera
-            ray = ray / np.maximum(np.linalg.norm(ray, axis=-1, keepdims=True), 1e-9)
-            speed = np.linalg.norm(v - (v * ray).sum(-1, keepdims=True) * ray, axis=-1)
+            speed = across_ray((feet - self._last) / max(dt, 1e-3), feet, self.camera)
             moved = (feet - self._last) @ u  # depth movement of each foot along the root's ray
         ok = np.isfinite(h) & np.isfinite(speed)
         hold = ok & (h < self.heights[1]) & (speed < self.speeds[1])

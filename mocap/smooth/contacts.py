@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gaps import gap_runs
 
 ONE_CAMERA_HEIGHTS = (0.10, 0.14)  # m: contact start / hold heights of feet lifted from one camera
+SPEEDS = (0.3, 0.5)  # m/s: contact start / hold speeds of a foot
 
 
 def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02, iterations: int = 300,
@@ -58,15 +60,20 @@ def heights(X: np.ndarray, plane: tuple[np.ndarray, float]) -> np.ndarray:
     return X @ normal - offset
 
 
+def across_ray(v: np.ndarray, points: np.ndarray, camera) -> np.ndarray:
+    """``(...)`` length of the part of ``v (..., 3)`` across the line of sight from ``camera (3,)`` to ``points
+    (..., 3)``: what one camera sees of a motion (its depth left out)."""
+    u = points - np.asarray(camera, float)
+    u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
+    return np.linalg.norm(v - (v * u).sum(-1, keepdims=True) * u, axis=-1)
+
+
 def _speeds(feet: np.ndarray, fps: float, normal: np.ndarray, camera=None) -> np.ndarray:
     """``(T, F)`` speed along the floor (m/s), central differences (one-sided at the ends); with ``camera (3,)``
-    (one camera's centre) the speed across its line of sight instead (the depth a single camera cannot measure
-    left out)."""
+    (one camera's centre) the speed across its line of sight instead (:func:`across_ray`)."""
     v = np.gradient(feet, axis=0) * fps if len(feet) > 1 else np.zeros_like(feet)
     if camera is not None:
-        u = feet - np.asarray(camera, float)
-        u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-9)
-        return np.linalg.norm(v - (v * u).sum(-1, keepdims=True) * u, axis=-1)
+        return across_ray(v, feet, camera)
     v = v - (v @ normal)[..., None] * normal
     return np.linalg.norm(v, axis=-1)
 
@@ -93,7 +100,8 @@ def standing_heights(feet: np.ndarray, plane: tuple[np.ndarray, float], share: f
 
 
 def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float], confidence: np.ndarray | None = None,
-                    height_on: float | None = None, height_off: float | None = None, speed_on: float = 0.3, speed_off: float = 0.5,
+                    height_on: float | None = None, height_off: float | None = None, speed_on: float = SPEEDS[0],
+                    speed_off: float = SPEEDS[1],
                     min_duration_s: float = 0.1, min_confidence: float = 0.3, camera=None) -> np.ndarray:
     """``(T, F)`` bool: each foot planted or not.
 
@@ -119,8 +127,7 @@ def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float
     out = np.zeros((T, F), bool)
     shortest = max(1, int(round(min_duration_s * fps)))
     for f in range(F):  # runs of `hold` that contain a start, long enough
-        edges = np.diff(np.concatenate([[0], hold[:, f].astype(int), [0]]))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for a, b in gap_runs(hold[:, f]):
             if b - a >= shortest and start[a:b, f].any():
                 out[a:b, f] = True
     return out

@@ -340,8 +340,8 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     new_index = np.cumsum(known) - 1
     sub_views = None if views is None else (views[0][:, :, known], views[1][:, :, known], *views[2:])
     plant = options.pop("plant", None)
-    feet = None if plant is None else list(plant.feet)
     if plant is not None:  # the feet ever seen, renumbered (and their columns of known contacts)
+        feet = list(plant.feet)
         seen = [i for i, f in enumerate(feet) if known[f]]
         plant = replace(plant, feet=tuple(int(new_index[feet[i]]) for i in seen), planted=None if plant.planted is None
                         else (np.asarray(plant.planted[0])[:, seen], plant.planted[1]))
@@ -360,7 +360,7 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
     contacts = None
     if r.contacts is not None:  # a foot never seen is never planted
         contacts = np.zeros((T, len(feet)), bool)
-        contacts[:, [i for i, f in enumerate(feet) if known[f]]] = r.contacts
+        contacts[:, seen] = r.contacts
     return RefineResult(X, L, filled, iterations=r.iterations, cost=r.cost,
                         empty_joints=tuple(int(j) for j in np.flatnonzero(~known)), bone_frames=frames,
                         contacts=contacts, floor=r.floor)

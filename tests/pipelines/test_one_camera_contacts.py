@@ -80,11 +80,10 @@ def test_planted_feet_stay_planted_and_anchor_the_root(results, name):
 def test_no_foot_goes_through_the_floor(results, name):
     """The retargeted rig stands on the floor (height 0) where a foot is planted, and no foot point goes more than
     1 cm below it in any frame."""
-    from mocap.retarget.solve import FEET, role_index
+    from mocap.retarget.solve import lowest_foot
 
     anim, pm, _ = results[name][True]
-    _, P = anim.global_transforms()
-    lowest = P[:, [role_index()[r] for r in FEET], 1].min(1)
+    lowest = lowest_foot(anim)
     planted = pm.motion.contacts.any(1)
     print(f"{name}: lowest foot point {1000 * lowest.min():.1f} mm, median when planted {1000 * np.median(lowest[planted]):.1f} mm")
     assert lowest.min() >= -0.010
@@ -94,7 +93,7 @@ def test_no_foot_goes_through_the_floor(results, name):
 def test_jumps_stay_jumps(results):
     """Where both of the truth's feet are off the floor (the jumps' flights), the result is not planted and the rig's
     lowest foot point is in the air by at least half the truth's ankle rise there."""
-    from mocap.retarget.solve import FEET, role_index
+    from mocap.retarget.solve import lowest_foot
 
     row = results["jumps"]
     truth, fps = row["truth"], row["fps"]
@@ -103,8 +102,7 @@ def test_jumps_stay_jumps(results):
     assert air.sum() >= 20  # the clip has flights
     floor = estimate_floor(truth[:, ANKLES], fps, up=(0, 1, 0))
     rise = (heights(truth[:, ANKLES], floor) - standing_heights(truth[:, ANKLES], floor)).min(1)[air]
-    _, P = anim.global_transforms()
-    lowest = P[:, [role_index()[r] for r in FEET], 1].min(1)[air]
+    lowest = lowest_foot(anim)[air]
     glued = pm.motion.contacts[air][:, ANKLES].any(1).mean()
     print(f"flight frames {air.sum()}: truth ankles rise {1000 * np.median(rise):.0f} mm, the rig's lowest foot "
           f"{1000 * np.median(lowest):.0f} mm; planted in {100 * glued:.0f} % of them")
