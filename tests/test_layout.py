@@ -167,3 +167,63 @@ def test_no_call_of_ours_passes_more_than_six_arguments_by_position():
             if name in ours and name not in varargs and not external:
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}: {len(node.args)} by position")
     assert not long, long
+
+
+def _commands():
+    import argparse
+
+    from mocap.cli.main import build_parser
+
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def test_each_option_default_is_stated_once():
+    """Every command-line option generated from a job's typed options carries the dataclass default object itself
+    (generated, not copied), and the batch sections take the same defaults except batch's own, listed once."""
+    from mocap.batch.config import DEFAULTS, JOB_SECTIONS
+    from mocap.core.options import specs
+    from mocap.pipelines.convert import ConvertOptions
+    from mocap.pipelines.detect import DetectOptions
+    from mocap.pipelines.live import LiveOptions
+    from mocap.pipelines.monocular import LiftOptions, VideoOptions
+    from mocap.pipelines.multiview import TriangulationJob
+    from mocap.pipelines.sync import SyncOptions
+
+    jobs = {"triangulate": TriangulationJob, "sync": SyncOptions, "detect": DetectOptions, "video2bvh": VideoOptions,
+            "lift": LiftOptions, "live": LiveOptions, "convert": ConvertOptions}
+    seen = 0
+    for cmd, parser in _commands():
+        if cmd not in jobs:
+            continue
+        fields = specs(jobs[cmd])
+        for a in parser._actions:
+            if a.dest in fields and a.option_strings:
+                default = fields[a.dest][0]
+                if isinstance(a, argparse_store_bool()):
+                    assert a.default is (not a.const), (cmd, a.dest)
+                    assert a.default == default, (cmd, a.dest)
+                else:
+                    assert a.default is default, f"{cmd} {a.option_strings}: {a.default!r} is not the job's default"
+                seen += 1
+    assert seen >= 50, seen
+    for sec, (cls, keys, own) in JOB_SECTIONS.items():
+        for k in keys:
+            assert k in own or DEFAULTS[sec][k] is specs(cls)[k][0], (sec, k)
+
+
+def argparse_store_bool():
+    import argparse
+
+    return (argparse._StoreTrueAction, argparse._StoreFalseAction)
+
+
+def test_option_text_is_not_restated_in_the_cli():
+    """No parser default, choice list or range is written in cli/ or batch/ for an option a job declares."""
+    from mocap.core.options import specs
+    from mocap.pipelines.multiview import TriangulationJob
+
+    text = "".join(p.read_text() for p in (PKG / "cli").glob("*.py")) + (PKG / "batch" / "config.py").read_text()
+    assert '"--min-confidence"' not in text and "0.3" not in text
+    assert "min_confidence" in specs(TriangulationJob)

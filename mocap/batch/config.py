@@ -10,28 +10,36 @@ import math
 import tomllib
 from pathlib import Path
 
+from ..core.options import check_value, defaults
 from ..errors import MocapError
+from ..pipelines.convert import ConvertOptions
+from ..pipelines.monocular import LiftOptions
+from ..pipelines.multiview import TriangulationJob
+from ..pipelines.sync import SyncOptions
 
 STAGES = ("detect", "sync", "triangulate", "lift", "retarget", "preview")
+
+# The sections that set a job's options: (its options class, the keys a TOML may set, batch's own defaults where
+# they differ from the command's: a session is smoothed and written for Mixamo in cm unless told otherwise). The
+# defaults, kinds, ranges and choices are the job's own (mocap.core.options), never restated here.
+JOB_SECTIONS = {
+    "triangulate": (TriangulationJob, ("mode", "min_confidence", "threshold_px", "smooth", "refine", "people",
+                                       "contacts"), {"smooth": True}),
+    "sync": (SyncOptions, ("method", "max_offset"), {}),
+    "lift": (LiftOptions, ("focal", "live", "contacts"), {}),
+    "retarget": (ConvertOptions, ("rig", "units"), {"rig": "mixamo", "units": "cm"}),
+}
 
 DEFAULTS: dict = {
     # stages run where they apply: detect (trials with videos only), sync, triangulate (calibrated, >= 2 cameras),
     # lift (one camera), retarget (3D -> BVH), preview (an MP4 of the 3D); `output`: folder made in each trial;
     # `fps`, `skeleton`: of keypoint inputs (videos give their own)
     "batch": {"stages": ["detect", "triangulate", "lift", "retarget"], "output": "mocap", "exclude": [],
-              "fps": 30.0, "skeleton": None},
-    "triangulate": {"mode": "robust", "min_confidence": 0.3, "threshold_px": None, "smooth": True,
-                    "refine": False, "people": 1, "contacts": "auto"},
-    "sync": {"method": "geometric", "max_offset": 2.0},
-    "lift": {"focal": None, "image_size": None, "live": False, "contacts": "auto"},
-    "retarget": {"rig": "mixamo", "units": "cm"},
+              "fps": defaults(TriangulationJob)["fps"], "skeleton": None},
+    **{sec: {**defaults(cls, keys), **own} for sec, (cls, keys, own) in JOB_SECTIONS.items()},
     "preview": {"width": 640, "height": 480},
 }
-
-CHOICES = {("triangulate", "mode"): ("robust", "pose2sim"), ("triangulate", "contacts"): ("auto", "off"),
-           ("lift", "contacts"): ("auto", "off"),
-           ("sync", "method"): ("geometric", "motion"),
-           ("retarget", "units"): ("cm", "m", "mm", "in")}
+DEFAULTS["lift"]["image_size"] = None  # [width, height], px: needed for keypoint inputs (videos give their own)
 
 CONFIG_NAMES = ("Config.toml", "mocap.toml")  # per level: Pose2Sim's, then ours (ours wins)
 
@@ -107,27 +115,16 @@ def resolve(opts: dict, where) -> dict:
     :class:`MocapError` naming ``where`` (the file or trial) and the option."""
     check_keys(opts, where)
     out = merge(DEFAULTS, opts)
-    for (sec, key), allowed in CHOICES.items():
-        if out[sec][key] not in allowed:
-            raise MocapError(f"{sec}.{key} must be one of {', '.join(allowed)}, not {out[sec][key]!r}", where)
-    _positive(out, where, ("batch", "fps"), ("sync", "max_offset"), ("triangulate", "threshold_px"),
-              ("lift", "focal"), ("preview", "width"), ("preview", "height"))
-    conf = out["triangulate"]["min_confidence"]
-    if not _number(conf) or not 0 <= conf < 1:
-        raise MocapError(f"triangulate.min_confidence must be in [0, 1), not {conf!r}", where)
-    people = out["triangulate"]["people"]
-    if people != "all" and not (isinstance(people, int) and not isinstance(people, bool) and people >= 1):
-        raise MocapError(f"triangulate.people must be 'all' or a whole number >= 1, not {people!r}", where)
+    for sec, (cls, keys, _) in JOB_SECTIONS.items():  # checked as the job checks them; the values kept as written
+        for key in keys:
+            check_value(cls, key, out[sec][key], where, f"{sec}.{key}")
+    _positive(out, where, ("batch", "fps"), ("preview", "width"), ("preview", "height"))
     size = out["lift"]["image_size"]
     if size is not None and not (isinstance(size, list) and len(size) == 2 and all(_number(v) and v > 0 for v in size)):
         raise MocapError(f"lift.image_size must be [width, height] in pixels, not {size!r}", where)
     stages = out["batch"]["stages"]
     if not isinstance(stages, list) or not stages or any(s not in STAGES for s in stages):
         raise MocapError(f"batch.stages must be a list of {', '.join(STAGES)}, not {stages!r}", where)
-    from ..retarget.rigs import RIGS
-
-    if out["retarget"]["rig"] not in RIGS:
-        raise MocapError(f"retarget.rig must be one of {', '.join(RIGS)}, not {out['retarget']['rig']!r}", where)
     return out
 
 

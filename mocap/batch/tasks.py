@@ -181,67 +181,47 @@ def run_task(spec: dict) -> dict:
 
 
 def _detect(spec: dict, out: Path) -> dict:
-    """Everyone in every video (:func:`mocap.detect.tracking.track_video`): one camera -> ``<stem>_2d.npz``
-    (as ``mocap detect``), several -> ``pose/<camera>_json`` OpenPose folders (the folder appears whole)."""
-    from ..detect.detector import person_detection
-    from ..detect.tracking import track_video
-    from ..io.keypoints import write_openpose_people, write_people_npz
+    """The detect job (:mod:`mocap.pipelines.detect`): one camera -> ``<stem>_2d.npz`` (as ``mocap detect``),
+    several -> ``pose/<camera>_json`` OpenPose folders (the folder appears whole)."""
     from ..io.video import open_video
+    from ..pipelines.detect import detect_cameras, detect_people
 
     videos = [Path(v) for v in spec["inputs"]["videos"]]
-    seen = [track_video(v) for v in videos]
-    for v, s in zip(videos, seen):
-        if not s.ids:
-            raise MocapError("nobody was followed in this video", v)
+    if spec["options"]["monocular"]:
+        res = detect_people(videos[0], out / f"{spec['stem']}_2d.npz")
+        outputs, seen = [res.output], [res.seen]
+    else:
+        outputs, seen = detect_cameras(videos, out / "pose")
     cap, info = open_video(videos[0])
     cap.release()
     quality = {"fps": seen[0].fps, "frames": len(seen[0].frames), "people": [len(s.ids) for s in seen],
                "image_size": [info.width, info.height]}
-    if spec["options"]["monocular"]:
-        det = person_detection(seen[0])
-        path = out / f"{spec['stem']}_2d.npz"
-        write_people_npz(seen[0].keypoints, seen[0].ids, det.keypoints.skeleton, fps=seen[0].fps, frames=seen[0].frames,
-                         path=path, camera=videos[0].stem, world=seen[0].world)
-        return {"outputs": [path], "quality": quality}
-    tmp = out / f".pose.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    folders = [write_openpose_people(s.keypoints[None], [v.stem], s.frames, tmp, s.ids)[0] for v, s in zip(videos, seen)]
-    final = out / "pose"
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    return {"outputs": [final / f.name for f in folders], "quality": quality}
+    return {"outputs": outputs, "quality": quality}
 
 
 def _sync(spec: dict, out: Path) -> dict:
-    from ..io.calibration import read_calibration
-    from ..io.keypoints import read_openpose_folders
-    from ..io.offsets import write_offsets
-    from ..triangulate.sync import synchronise
+    """The sync job (:func:`mocap.pipelines.sync.sync_cameras`) -> ``offsets.toml``."""
+    from ..pipelines.sync import SyncOptions, sync_cameras
 
     o, inp = spec["options"], spec["inputs"]
-    rig = read_calibration(inp["calib"][0])
-    multi = read_openpose_folders(inp["keypoints"], o["skeleton"], o["fps"], unequal=True)
-    rig.require_views(len(multi.data), "keypoint folders", inp["calib"][0])
-    res = synchronise(list(multi.data), rig, [o["fps"]] * len(rig), o["method"], 0, o["max_offset"])
-    path = out / "offsets.toml"
-    write_offsets(res.to_dict(), path)
-    return {"outputs": [path], "notes": list(res.warnings),
-            "quality": {"offsets_frames": [None if x is None else round(x, 3) for x in res.offsets_frames]}}
+    options = SyncOptions(fps=o["fps"], method=o["method"], max_offset=o["max_offset"], skeleton=o["skeleton"])
+    res = sync_cameras(inp["calib"][0], keypoints=inp["keypoints"], output=out / "offsets.toml", options=options)
+    return {"outputs": [res.output], "notes": res.notes + list(res.result.warnings),
+            "quality": {"offsets_frames": [None if x is None else round(x, 3) for x in res.result.offsets_frames]}}
 
 
 def _triangulate(spec: dict, out: Path) -> dict:
     """As ``mocap triangulate`` with the same options: one person -> ``<stem>.trc`` and a picture of its
-    quality; ``people`` "all" or N -> ``<stem>_p1.trc``, ..."""
+    quality; ``people`` "all", N or an ID -> ``<stem>_p1.trc``, ..."""
+    from .config import JOB_SECTIONS
     from ..pipelines.multiview import TriangulationJob, run_people, run_triangulation
     from ..viz.plots import plot_triangulation
 
     o, inp = spec["options"], spec["inputs"]
     job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", skeleton=o["skeleton"],
-                           fps=o["fps"], mode=o["mode"], refine=o["refine"], threshold_px=o["threshold_px"],
-                           min_confidence=o["min_confidence"], smooth=o["smooth"], rig="mixamo", people=o["people"],
-                           one_file=False, sync=inp["offsets"][0] if "offsets" in inp else None, contacts=o["contacts"])
-    if o["people"] != 1:
+                           fps=o["fps"], sync=inp["offsets"][0] if "offsets" in inp else None,
+                           **{k: o[k] for k in JOB_SECTIONS["triangulate"][1]})
+    if job.tracks_people:
         res = run_people(job)
         return {"outputs": [p.output for p in res.people], "notes": res.notes,
                 "quality": {"people": len(res.people), "frames": int(res.people[0].result.motion.n_frames),
@@ -266,14 +246,16 @@ def triangulation_quality(res) -> dict:
 
 def _lift(spec: dict, out: Path) -> dict:
     """As ``mocap lift``: one camera's keypoints -> the learned lifter -> ``<stem>.trc``."""
-    from ..pipelines.monocular import lift_keypoints
+    from ..pipelines.monocular import LiftOptions, lift_keypoints
 
     o, kp = spec["options"], spec["inputs"]["keypoints"][0]
     if not o["image_size"]:
         raise MocapError("lifting keypoints needs the image size: set lift.image_size = [width, height]", kp)
     path = out / f"{spec['stem']}.trc"
-    motion, notes = lift_keypoints(kp, path, tuple(o["image_size"]), o["focal"], o["skeleton"], o["fps"],
-                                   live=o["live"], contacts=o["contacts"] == "auto")
+    width, height = (int(round(v)) for v in o["image_size"])
+    options = LiftOptions(skeleton=o["skeleton"], fps=o["fps"], focal=o["focal"], width=width, height=height,
+                          live=o["live"], contacts=o["contacts"])
+    motion, notes = lift_keypoints(kp, path, options)
     quality = {"frames": int(motion.n_frames), "fps": motion.fps}
     if motion.contacts is not None:  # each foot joint's share of frames planted
         quality["planted_pct"] = {n: round(p, 1) for n, p in motion.planted_share().items()}
@@ -287,7 +269,7 @@ def _retarget(spec: dict, out: Path) -> dict:
     outputs = []
     for p in (Path(p) for p in spec["inputs"]["motion"] if Path(p).suffix.lower() != ".png"):
         bvh = out / f"{p.stem}.bvh"
-        convert_file(p, bvh, spec["options"]["rig"], spec["options"]["units"])
+        convert_file(p, bvh, rig=spec["options"]["rig"], units=spec["options"]["units"])
         outputs.append(bvh)
     return {"outputs": outputs}
 

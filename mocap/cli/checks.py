@@ -8,22 +8,14 @@ makes sure no numeric option is left without a range.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
-INF = math.inf
-# option -> (low, high, low included, high included); "cmd --opt" overrides "--opt"
+from ..core.options import INF, describe_range, in_range
+
+# option -> (low, high, low included, high included); "cmd --opt" overrides "--opt". The options generated from a
+# job's typed options (mocap.cli.options) carry their ranges from there and are not listed here.
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "--fps": (0, 10_000, False, True),
-    "--min-confidence": (0, 1, True, False),
-    "--threshold": (0, 10_000, False, True),
-    "--focal": (0, 1e6, False, True),
-    "--max-offset": (0, 3600, False, True),
-    "--stride": (1, 10_000, True, True),
-    "--resize": (16, 100_000, True, True),
-    "--start": (0, INF, True, False),
-    "--end": (0, INF, False, False),
-    "--max-people": (1, 1000, True, True),
     "--jobs": (1, 1024, True, True),
     "--cpus-per-task": (0, 1024, False, True),
     "--minutes": (0, 100_000, False, True),
@@ -34,7 +26,6 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "--batch": (1, 100_000, True, True),
     "--outputs": (1, 10_000, True, True),
     "--frames": (1, 1e12, True, True),
-    "--seconds": (0, 1e9, False, True),
     "--max-gap": (0, 3600, True, True),
     "--frame": (0, 1e12, True, True),
     "--size": (16, 16_384, True, True),
@@ -45,38 +36,25 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "--every": (0, 3600, False, True),
     "--origin-frame": (0, 1e12, True, True),
     "--height": (0.1, 10, False, True),          # a person's standing height, m (convert, calibrate)
-    "lift --width": (16, 100_000, True, True),    # image size, px
-    "lift --height": (16, 100_000, True, True),
 }
-
-
-def _describe(lo, hi, lo_in, hi_in) -> str:
-    if hi == INF and lo == -INF:
-        return "a finite number"
-    if hi == INF:
-        return f"{'>=' if lo_in else '>'} {lo:g}"
-    if lo == -INF:
-        return f"{'<=' if hi_in else '<'} {hi:g}"
-    return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
 
 
 def checked(kind: type, limits: tuple[float, float, bool, bool]):
     """An argparse ``type``: ``kind`` (int or float) parsed from the text, finite and within ``limits``."""
-    lo, hi, lo_in, hi_in = limits
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a {'whole number' if kind is int else 'number'} "
-                                             f"{_describe(*limits)}, not {text!r}") from None
-        ok = math.isfinite(value) and (lo < value or (lo_in and value == lo)) and (value < hi or (hi_in and value == hi))
-        if not ok:
+                                             f"{describe_range(*limits)}, not {text!r}") from None
+        if not in_range(value, limits):
             raise argparse.ArgumentTypeError(f"must be {'a whole number ' if kind is int else ''}"
-                                             f"{_describe(*limits)}, not {text}")
+                                             f"{describe_range(*limits)}, not {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
+    parse.limits = limits
     return parse
 
 

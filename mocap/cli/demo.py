@@ -14,6 +14,7 @@ def cmd_demo(args) -> int:
     """The bundled samples: 4 cameras' OpenPose keypoints -> refined demo.trc -> demo.bvh, and one
     video -> out.bvh + preview.mp4 (the main job); the same steps and output as the commands."""
     from ..pipelines.convert import convert_file
+    from ..pipelines.monocular import VideoOptions
     from ..pipelines.multiview import TriangulationJob, run_triangulation
 
     console = _console(args)
@@ -26,8 +27,8 @@ def cmd_demo(args) -> int:
     convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
     console.print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
                   f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
-    _video_to_bvh(console, DEMO_DIR / "cam01.mp4", Path(args.output) / "out.bvh", "mixamo",
-                  Path(args.output) / "preview.mp4")
+    _video_to_bvh(console, DEMO_DIR / "cam01.mp4", Path(args.output) / "out.bvh",
+                  VideoOptions(rig="mixamo", preview=str(Path(args.output) / "preview.mp4")))
     return 0
 
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
-from .common import _console, add_contacts_option
+from ..pipelines.monocular import LiftOptions
+from .common import _console
+from .options import add_options, from_args
 
 
 def cmd_lift(args) -> int:
     from ..pipelines.monocular import lift_keypoints
 
     console = _console(args)
-    size = (args.width, args.height)
-    motion, notes = lift_keypoints(args.keypoints, args.output, size, focal=args.focal, skeleton=args.skeleton,
-                                   fps=args.fps, rig=args.rig, weights=args.weights, live=args.live,
-                                   contacts=args.contacts == "auto")
+    opts = from_args(LiftOptions, args)
+    motion, notes = lift_keypoints(args.keypoints, args.output, opts)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     console.print(f"wrote {args.output}: {motion.n_frames} frames at {motion.fps:g} fps (lifter, camera focal "
-                  f"{args.focal or max(size):g} px)", soft_wrap=True)
+                  f"{opts.focal or max(opts.width, opts.height):g} px)", soft_wrap=True)
     report_motion(console, motion, args.report)
     return 0
 
@@ -98,16 +98,8 @@ def add_commands(sub) -> None:
     li = sub.add_parser("lift", help="one camera's 2D keypoints -> 3D (learned lifter) -> .bvh/.trc/...")
     li.add_argument("keypoints", help="keypoints .npz/.csv, COCO .json or an OpenPose JSON folder")
     li.add_argument("-o", "--output", required=True)
-    li.add_argument("--skeleton", default=None)
-    li.add_argument("--fps", type=float, default=None)
-    li.add_argument("--focal", type=float, default=None, help="focal length, px (default: larger image side)")
-    li.add_argument("--width", type=int, default=1920, help="image width, px (default 1920)")
-    li.add_argument("--height", type=int, default=1080, help="image height, px (default 1080)")
-    li.add_argument("--rig", default="mixamo")
-    li.add_argument("--live", action="store_true",
-                    help="the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
-    li.add_argument("--weights", default=None, help="lifter weights file (default: the shipped ones)")
-    add_contacts_option(li)
+    add_options(li, LiftOptions, "skeleton", "fps", "focal", "width", "height", "rig", "live", "weights", "contacts",
+                help={"focal": "focal length, px (default: larger image side)"})
     li.add_argument("--report", default=None, help="write a PNG of the feet over time and when they are planted")
     li.add_argument("-q", "--quiet", action="store_true")
     li.set_defaults(func=cmd_lift)

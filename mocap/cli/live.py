@@ -10,40 +10,18 @@ from pathlib import Path
 from rich.table import Table
 
 from ..errors import MocapError
-from .common import _console, add_contacts_option
+from .common import _console
+from .options import add_options, from_args
 
 ADDON = Path(__file__).parents[1] / "data" / "blender" / "mocap_vmc"
-
-
-def _endpoint(value: str | None) -> tuple[str, int] | None:
-    """``HOST:PORT`` (or ``PORT``, or ``none``) -> (host, port)."""
-    from ..io.vmc import DEFAULT_PORT
-
-    if value is None:
-        return "127.0.0.1", DEFAULT_PORT
-    if value.lower() == "none":
-        return None
-    host, _, port = value.rpartition(":")
-    try:
-        port_n = int(port)
-    except ValueError:
-        raise MocapError(f"--vmc takes HOST:PORT (e.g. 127.0.0.1:39539), not {value!r}") from None
-    if not 0 < port_n < 65536:
-        raise MocapError(f"--vmc port must be 1-65535, not {port_n}")
-    return (host.strip("[]") or "127.0.0.1"), port_n
 
 
 def cmd_live(args) -> int:
     from ..pipelines.live import LiveOptions, run_live
 
     console = _console(args)
-    record = Path(args.record) if args.record else None
-    if record is not None and record.suffix.lower() != ".bvh":
-        raise MocapError("--record writes a .bvh file", record)
-    opts = LiveOptions(args.source, _endpoint(args.vmc), record, rig=args.rig, units=args.units,
-                       realtime=not args.as_fast, focal=args.focal,
-                       weights=Path(args.weights) if args.weights else None, max_frames=args.frames,
-                       max_seconds=args.seconds, contacts=args.contacts == "auto")
+    opts = from_args(LiveOptions, args, source=args.source)
+    record = opts.record
     stop = threading.Event()
 
     def interrupt(signum, frame):  # Ctrl-C or SIGTERM: stop after this frame (a second Ctrl-C: at once)
@@ -110,20 +88,12 @@ def cmd_blender_addon(args) -> int:
 
 
 def add_commands(sub) -> None:
+    from ..pipelines.live import LiveOptions
+
     lv = sub.add_parser("live", help="camera, video or stream -> skeleton sent over VMC (and recorded to BVH) as it happens")
     lv.add_argument("source", help="camera index (0), video file, or stream URL (rtsp://, http://)")
-    lv.add_argument("--vmc", default=None, metavar="HOST:PORT",
-                    help="where to send the VMC stream (default 127.0.0.1:39539; 'none': do not send)")
-    lv.add_argument("--record", default=None, help="also write what was sent as BVH when stopped (Ctrl-C included)")
-    lv.add_argument("--rig", default="mixamo", help="bone naming of the recording: generic, mixamo (default), cmu, smpl")
-    lv.add_argument("--units", default="cm", choices=["m", "cm", "mm"], help="units of the recording (default cm)")
-    lv.add_argument("--focal", type=float, default=None, help="camera focal length, px (default: larger image side)")
-    lv.add_argument("--weights", default=None, help="causal lifter weights (default: the shipped ones)")
-    lv.add_argument("--frames", type=int, default=None, help="stop after this many processed frames")
-    lv.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
-    lv.add_argument("--as-fast", action="store_true",
-                    help="a video file: take every frame as fast as the machine goes (default: at its own frame rate)")
-    add_contacts_option(lv, "causal, after the first second: ")
+    add_options(lv, LiveOptions, "vmc", "record", "rig", "units", "focal", "weights", "max_frames", "max_seconds",
+                "realtime", "contacts")
     lv.add_argument("-q", "--quiet", action="store_true")
     lv.set_defaults(func=cmd_live)
 

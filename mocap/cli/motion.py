@@ -6,16 +6,15 @@ from rich.table import Table
 
 from ..errors import MocapError
 from .common import _console
+from .options import add_options, from_args
 
 
 def cmd_convert(args) -> int:
-    from ..pipelines.convert import convert_file
+    from ..pipelines.convert import ConvertOptions, convert_file
     from ..retarget.solve import Retargeted
 
     console = _console(args)
-    res = convert_file(args.input, args.output, rig=args.rig, units=args.units, fps=args.fps,
-                       in_units=args.in_units, ground=not args.no_ground, face_forward=args.face_forward,
-                       **({"height": args.height} if args.height else {}))
+    res = convert_file(args.input, args.output, **from_args(ConvertOptions, args).kwargs())
     if isinstance(res, Retargeted):
         held = int(res.kept[:, :].any(axis=1).sum())
         console.print(f"wrote {args.output}: rig {res.rig.name}, {res.local.shape[0]} frames at {res.fps:g} fps, "
@@ -72,16 +71,12 @@ def cmd_info(args) -> int:
 
 
 def add_convert(sub) -> None:
+    from ..pipelines.convert import ConvertOptions
+
     c = sub.add_parser("convert", help="convert between 3D formats (.trc .csv .npz .c3d .bvh); BVH output is retargeted")
     c.add_argument("input")
     c.add_argument("output")
-    c.add_argument("--rig", default="generic", help="BVH rig: generic, mixamo, cmu, smpl (default generic)")
-    c.add_argument("--units", default=None, help="output units: m, cm, mm (default: cm for BVH, m for TRC/CSV, mm for C3D)")
-    c.add_argument("--fps", type=float, default=None, help="resample to this frame rate")
-    c.add_argument("--in-units", default="auto", help="units of a BVH input (default: guessed from the hips)")
-    c.add_argument("--height", type=float, default=None, help="size the rig to this standing height (m) instead of the subject's bones")
-    c.add_argument("--no-ground", action="store_true", help="do not put the lowest foot on the floor")
-    c.add_argument("--face-forward", action="store_true", help="turn the character to face +Z at the first frame")
+    add_options(c, ConvertOptions, "rig", "units", "fps", "in_units", "height", "ground", "face_forward")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_convert)
 

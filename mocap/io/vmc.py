@@ -101,3 +101,22 @@ def decode_frame(messages: list[tuple[str, list]]) -> dict:
     if "Hips" in out["bones"]:
         out["root"] = out["bones"]["Hips"][0]
     return out
+
+
+def parse_endpoint(value) -> tuple[str, int] | None:
+    """``HOST:PORT`` (or ``PORT``, or ``none``; a ``(host, port)`` pair as it is) -> ``(host, port)`` or ``None``
+    (do not send); anything else is a :class:`MocapError` saying what is expected."""
+    from ..errors import MocapError
+
+    if value is None or isinstance(value, tuple):
+        return value
+    if str(value).lower() == "none":
+        return None
+    host, _, port = str(value).rpartition(":")
+    try:
+        port_n = int(port)
+    except ValueError:
+        raise MocapError(f"takes HOST:PORT (e.g. 127.0.0.1:{DEFAULT_PORT})") from None
+    if not 0 < port_n < 65536:
+        raise MocapError("port must be 1-65535")
+    return (host.strip("[]") or "127.0.0.1"), port_n

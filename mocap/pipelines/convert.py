@@ -5,12 +5,48 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.motion import Motion3D, resample
+from dataclasses import asdict, dataclass
+
+from ..core.motion import UNIT_SCALE, Motion3D, resample
+from ..core.options import check_options, option
 from ..errors import MocapError
 from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..io.motion import load_motion, write_motion
+from ..retarget.rigs import rig_option
 from ..retarget.solve import Retargeted, retarget
+
+UNITS = tuple(UNIT_SCALE)
+
+
+def _known_units(value) -> str | None:
+    return None if value in UNIT_SCALE else f"must be one of {', '.join(UNIT_SCALE)}"
+
+
+@dataclass
+class ConvertOptions:
+    """``mocap convert``'s options (:func:`convert_file`)."""
+
+    rig: str = rig_option("generic", "BVH rig: generic, mixamo, cmu, smpl (default {default})")
+    units: str | None = option(None, "output units: m, cm, mm (default: cm for BVH, m for TRC/CSV, mm for C3D)",
+                               check=_known_units)
+    fps: float | None = option(None, "resample to this frame rate", kind=float, range=(0, 10_000, False, True))
+    in_units: str = option("auto", "units of a BVH input (default: guessed from the hips)",
+                           check=lambda v: None if v == "auto" else _known_units(v))
+    height: float | None = option(None, "size the rig to this standing height (m) instead of the subject's bones",
+                                  kind=float, range=(0.1, 10, False, True))
+    ground: bool = option(True, "do not put the lowest foot on the floor", flag="--no-ground")
+    face_forward: bool = option(False, "turn the character to face +Z at the first frame")
+
+    def __post_init__(self):
+        check_options(self)
+
+    def kwargs(self) -> dict:
+        """The keyword arguments of :func:`convert_file` (``height`` only when given)."""
+        kw = asdict(self)
+        if kw["height"] is None:
+            del kw["height"]
+        return kw
 
 
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
@@ -33,6 +69,8 @@ def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: st
     ``units``), the others keep the joints (metres unless ``units``). Returns what was written. A motion with
     no valid point at all is an error, not an empty file."""
     out = Path(out)
+    if units is not None and units not in UNIT_SCALE:
+        raise MocapError(f"unknown units {units!r} (expected one of {', '.join(UNIT_SCALE)})", out)
     if motion.n_frames == 0 or not np.isfinite(motion.positions).all(-1).any():
         raise MocapError("nothing to write: no frame has a valid point", out)
     if out.suffix.lower() == ".bvh":

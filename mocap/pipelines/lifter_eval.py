@@ -2,7 +2,7 @@
 detected, each camera lifted alone and compared with the multi-view triangulation."""
 from __future__ import annotations
 
-from .monocular import detect_videos
+from .detect import detect_videos
 
 
 def evaluate_real(model, videos: list, calib) -> list[dict]:

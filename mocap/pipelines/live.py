@@ -23,7 +23,12 @@ import cv2
 import numpy as np
 
 from ..core.motion import Motion3D
+from ..core.options import check_options, option
 from ..errors import MocapError
+from ..io.vmc import DEFAULT_PORT, parse_endpoint
+from ..retarget.rigs import rig_option
+from ..smooth.contacts import contacts_option
+from .monocular import FOCAL
 
 STAGES = ("detect", "lift", "retarget", "send")
 
@@ -38,16 +43,29 @@ class LiveOptions:
     (:class:`mocap.smooth.anchor.FootLock`, causal)."""
 
     source: str | int
-    vmc: tuple[str, int] | None = ("127.0.0.1", 39539)
-    record: Path | None = None
-    rig: str = "mixamo"
-    units: str = "cm"
-    realtime: bool = True
-    focal: float | None = None
-    weights: Path | None = None
-    max_frames: int | None = None
-    max_seconds: float | None = None
-    contacts: bool = True
+    vmc: tuple[str, int] | None = option(("127.0.0.1", DEFAULT_PORT),
+                                         "where to send the VMC stream (default 127.0.0.1:39539; 'none': do not send)",
+                                         kind=tuple, parse=parse_endpoint, metavar="HOST:PORT",
+                                         check=lambda v: None if v is None or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2)
+                                         else "must be (host, port)")
+    record: Path | None = option(None, "also write what was sent as BVH when stopped (Ctrl-C included)", kind=Path,
+                                 parse=Path, check=lambda v: None if Path(v).suffix.lower() == ".bvh"
+                                 else "writes a .bvh file")
+    rig: str = rig_option("mixamo", "bone naming of the recording: generic, mixamo (default), cmu, smpl")
+    units: str = option("cm", "units of the recording (default {default})", choices=("m", "cm", "mm"))
+    focal: float | None = FOCAL
+    weights: Path | None = option(None, "causal lifter weights (default: the shipped ones)", kind=Path, parse=Path)
+    max_frames: int | None = option(None, "stop after this many processed frames", kind=int,
+                                    range=(1, 1e12, True, True), flag="--frames")
+    max_seconds: float | None = option(None, "stop after this many seconds", kind=float, range=(0, 1e9, False, True),
+                                       flag="--seconds")
+    realtime: bool = option(True, "a video file: take every frame as fast as the machine goes (default: at its own "
+                                  "frame rate)", flag="--as-fast")
+    contacts: str = contacts_option("causal, after the first second: ")
+
+    def __post_init__(self):
+        check_options(self, self.source)
+        self.vmc = parse_endpoint(self.vmc)
 
 
 @dataclass
@@ -314,7 +332,7 @@ class _Chain:
 
         with native_quiet():
             self.tracker = PeopleTracker(fps=src.fps, max_people=4)
-        self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts)
+        self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts == "auto")
         self.src, self.sender, self.fps = src, sender, src.fps
         self.roles = [r for r, _ in ROLES]
         self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)

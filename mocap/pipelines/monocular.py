@@ -16,6 +16,56 @@ from ..core.motion import Motion3D
 from ..core.posture import root_track
 from ..smooth.refine import Planting, refine, refined_confidence
 from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
+from ..core.options import check_options, option
+from ..core.people import People, people_option
+from ..retarget.rigs import rig_option
+from ..smooth.contacts import contacts_option
+from .detect import tracking_notes
+
+FOCAL = option(None, "camera focal length, px (default: larger image side)", kind=float, range=(0, 1e6, False, True))
+METHODS = ("lifter", "world")  # our learned lifter; MediaPipe's hip-centred world landmarks
+
+
+@dataclass
+class LiftOptions:
+    """``mocap lift``'s options (:func:`lift_keypoints`): the keypoints' layout and rate, the camera, the lifter."""
+
+    skeleton: str | None = option(None, "keypoint layout (default: from the data)")
+    fps: float | None = option(None, "frame rate of the keypoints (default: from the file)", kind=float,
+                               range=(0, 10_000, False, True))
+    focal: float | None = FOCAL
+    width: int = option(1920, "image width, px (default {default})", range=(16, 100_000, True, True))
+    height: int = option(1080, "image height, px (default {default})", range=(16, 100_000, True, True))
+    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
+    live: bool = option(False, "the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
+    weights: str | None = option(None, "lifter weights file (default: the shipped ones)")
+    contacts: str = contacts_option()
+
+    def __post_init__(self):
+        check_options(self)
+
+
+@dataclass
+class VideoOptions:
+    """``mocap video2bvh``'s options (:func:`video_to_bvh`)."""
+
+    rig: str = rig_option("mixamo", "generic, mixamo (default), cmu, smpl")
+    people: People | int | str = people_option(
+        "1 (default): the most present person, to -o itself; N: the N most present, one BVH each (out_p1.bvh, ...); "
+        "'all': everyone, one BVH each; pID: that person (IDs as mocap detect's table shows them), to -o itself")
+    preview: str | None = option(None, "write a side-by-side preview MP4")
+    method: str = option("lifter", "3D from our learned lifter (default: pose and root trajectory) or MediaPipe's "
+                                   "hip-centred world landmarks", choices=METHODS)
+    focal: float | None = FOCAL
+    stride: int = option(1, "use every N-th frame", range=(1, 10_000, True, True))
+    resize: float | None = option(None, "scale frames so the longer side is this many px", kind=float,
+                                  range=(16, 100_000, True, True))
+    units: str = option("cm", "units of the BVH", choices=("m", "cm", "mm", "in"))
+    contacts: str = contacts_option()
+
+    def __post_init__(self):
+        check_options(self)
+        self.people = People.parse(self.people)
 
 
 @dataclass
@@ -67,41 +117,42 @@ def seen_runs(seen: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), stops.tolist()))
 
 
-def lift_keypoints(keypoints: str | Path, output: str | Path, image_size: tuple[int, int], focal: float | None = None,
-                   skeleton: str | None = None, fps: float | None = None, rig: str = "mixamo", weights=None,
-                   live: bool = False, contacts: bool = True) -> tuple[Motion3D, list[str]]:
+def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptions | None = None,
+                   **kw) -> tuple[Motion3D, list[str]]:
     """``mocap lift``: one camera's 2D keypoints file (any supported format; several people -> the one
     followed through the view) -> the same steps as ``video2bvh`` after detection (:func:`animate_person`: lifter,
-    upright, refinement, contacts, floor) -> ``output`` (BVH: the animation retargeted to ``rig``; other 3D formats:
-    the refined joints, with contact flags in NPZ/CSV). ``live`` uses the causal weights, ``weights`` a weights file
-    of your own. Returns the motion and notes."""
+    upright, refinement, contacts, floor) -> ``output`` (BVH: the animation retargeted to ``options.rig``; other 3D
+    formats: the refined joints, with contact flags in NPZ/CSV). ``options.live`` uses the causal weights,
+    ``options.weights`` a weights file of your own (``kw``: :class:`LiftOptions` fields, when ``options`` is not
+    given). Returns the motion and notes."""
     from ..detect.association import follow_person
     from ..io.keypoints import read_keypoints
     from .convert import write_any
 
+    o = options or LiftOptions(**kw)
     check_output(output, keypoints)
     notes = []
-    kp = read_keypoints(keypoints, skeleton=skeleton, fps=fps, several=follow_person)
+    kp = read_keypoints(keypoints, skeleton=o.skeleton, fps=o.fps, several=follow_person)
     if kp.n_cameras != 1:
         kp = replace(kp, data=kp.data[:1], camera_names=kp.camera_names[:1])
         notes.append("several cameras in the file: lifting the first")
     from ..lift.model import CAUSAL_WEIGHTS, load_model, WEIGHTS
-    model = load_model(weights or (CAUSAL_WEIGHTS if live else WEIGHTS))[0]
+    model = load_model(o.weights or (CAUSAL_WEIGHTS if o.live else WEIGHTS))[0]
     missing = np.flatnonzero(kp.data[0, ..., 2].max(-1) <= 0).tolist()
-    anim, more, pm = animate_person(Detection(kp, None, missing, image_size), "lifter", model, focal, rig, contacts)
+    anim, more, pm = animate_person(Detection(kp, None, missing, (o.width, o.height)), "lifter", model, o.focal, o.rig,
+                                    o.contacts == "auto")
     if Path(output).suffix.lower() == ".bvh":
         write_bvh(anim.to_bvh("cm"), output)
     else:
-        write_any(pm.motion, output, rig)
+        write_any(pm.motion, output, o.rig)
     return pm.motion, notes + more
 
 
-def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", preview: str | Path | None = None,
-                 units: str = "cm", stride: int = 1, resize: float | None = None, progress=None,
-                 method: str = "lifter", focal: float | None = None, people: str | None = None,
-                 person: int | None = None, contacts: bool = True) -> VideoResult:
-    """Detect everyone (:func:`mocap.detect.tracking.track_video`) -> for one person (``person`` ID, default
-    the most present) or, with ``people="all"``, for each: 3D (``method``: "lifter", our learned lifter with
+def video_to_bvh(video: str | Path, output: str | Path, options: VideoOptions | None = None, progress=None,
+                 **kw) -> VideoResult:
+    """Detect everyone (:func:`mocap.detect.tracking.track_video`) -> for the people ``options.people`` keeps (the
+    most present by default; an ID, the N most present or everyone; ``kw``: :class:`VideoOptions` fields when
+    ``options`` is not given), each: 3D (``method``: "lifter", our learned lifter with
     the root trajectory, or "world", MediaPipe's hip-centred world landmarks) -> refine (constant bones,
     smooth, gaps <= 0.5 s filled; with ``contacts`` feet planted, the root anchored by them, the floor level:
     :func:`person_motion`, the same steps as ``mocap lift``) -> retarget to ``rig`` -> BVH (``out_p1.bvh``, ... with ``people="all"``)
@@ -113,31 +164,31 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
     from ..detect.tracking import track_video
     from .multiview import person_path
 
-    if method not in ("lifter", "world"):
-        raise MocapError(f"unknown 3D method {method!r} (lifter or world)")
+    o = options or VideoOptions(**kw)
+    rig, preview, method, focal, stride = o.rig, o.preview, o.method, o.focal, o.stride
     check_output(output, video)
     if preview:
         check_output(preview, video, output)
-    if people not in (None, "all"):
-        raise MocapError(f"people must be 'all' or None, not {people!r}")
     model = None
     if method == "lifter":  # before detecting: a missing torch or weights file fails now, not minutes later
         from ..lift.model import load_model
         model = load_model()[0]
-    seen = track_video(video, stride=stride, resize=resize, progress=progress)
-    first = person_detection(seen, person)  # the error for nobody / an unknown ID, before any work
-    ids = seen.ids if people == "all" else [first.person]
+    seen = track_video(video, stride=stride, resize=o.resize, progress=progress)
+    person_detection(seen, o.people.id)  # the error for nobody or an unknown ID (naming the video), before any work
+    frames = seen.present().sum(0)
+    ids = [seen.ids[k] for k in o.people.pick(seen.ids, frames)]
+    first = person_detection(seen, max(ids, key=lambda i: frames[seen.index(i)]))  # the most present kept
     res = VideoResult(first)
     res.notes += tracking_notes(seen)
     done = []
     for pid in ids:
         det = first if pid == first.person else person_detection(seen, pid)
-        anim, notes, pm = animate_person(det, method, model, focal, rig, contacts)
+        anim, notes, pm = animate_person(det, method, model, focal, rig, o.contacts == "auto")
         tag = f"p{pid}: " if len(ids) > 1 else ""
         res.notes += [tag + n for n in notes]
-        done.append((pid, person_path(output, pid) if people == "all" else Path(output), anim, pm))
+        done.append((pid, Path(output) if o.people.single else person_path(output, pid), anim, pm))
     for pid, path, anim, _ in done:  # every person is ready: now write
-        write_bvh(anim.to_bvh(units), path)
+        write_bvh(anim.to_bvh(o.units), path)
     res.animation, res.person = done[0][2], done[0][3]
     res.outputs = [(pid, path) for pid, path, _, _ in done]
     if preview:
@@ -148,25 +199,6 @@ def video_to_bvh(video: str | Path, output: str | Path, rig: str = "mixamo", pre
         write_preview(video, preview, first.keypoints.data[0], sk2d=first.keypoints.skeleton, P3d=P,
                       sk3d=anim.to_motion().skeleton, fps=first.keypoints.fps, stride=stride, people=labelled)
     return res
-
-
-def tracking_notes(seen) -> list[str]:
-    """What a user should know about a :class:`~mocap.detect.tracking.VideoPeople`."""
-    notes = []
-    counts = seen.present().sum(0)
-    if len(seen.ids) > 1:
-        notes.append(f"{len(seen.ids)} people followed: " + ", ".join(f"p{i} in {n} frames" for i, n in zip(seen.ids, counts)))
-    if seen.dropped:
-        notes.append(f"{len(seen.dropped)} short tracks (seen in under 0.25 s of frames: ghosts or someone passing) dropped")
-    rep = seen.report
-    if rep.reidentified:
-        notes.append("came back and kept their ID: " + ", ".join(f"p{i} at frame {f}" for i, f in rep.reidentified))
-    if rep.not_recognised:
-        notes.append("new IDs given while someone was missing (not recognised as them): "
-                     + ", ".join(f"p{i} at frame {f}" for i, f in rep.not_recognised))
-    if rep.too_many:
-        notes.append(f"more people than the tracker follows at once in {rep.too_many} detections (the first ones kept)")
-    return notes
 
 
 FLOOR_TILT_DEG = 15.0  # one camera: the floor under the upright lifted feet may lean with the lifter's depth error
@@ -274,39 +306,3 @@ def bridge_root(anim: Retargeted, seen: np.ndarray) -> None:
         return
     for k in range(3):
         anim.root[:, k] = np.interp(t, t[seen], anim.root[seen, k])
-
-
-def detect_videos(videos: list[str | Path], progress=None) -> tuple[Keypoints2D, list[Detection]]:
-    """Detect each camera's video; frames are matched by index (synchronised cameras)."""
-    dets = [detect_video(v, progress=progress) for v in videos]
-    n = min(d.keypoints.n_frames for d in dets)
-    if any(d.keypoints.n_frames != n for d in dets):
-        counts = ", ".join(f"{Path(v).name}: {d.keypoints.n_frames}" for v, d in zip(videos, dets))
-        raise MocapError(f"videos have different frame counts ({counts}); trim them to the same frames", videos[0])
-    data = np.concatenate([d.keypoints.data for d in dets])
-    kp = Keypoints2D(data, dets[0].keypoints.skeleton, dets[0].keypoints.fps, [Path(v).stem for v in videos])
-    return kp, dets
-
-
-def detect_videos_people(videos: list[str | Path], progress=None):
-    """Everyone in each camera's video (:func:`mocap.detect.tracking.track_video`) as one
-    :class:`~mocap.io.keypoints.MultiPersonKeypoints` ``(C, T, P, 33, 3)`` (P: the most people any view
-    followed; frames matched by index, synchronised cameras) for the multi-view association
-    (:func:`mocap.pipelines.multiview.triangulate_people`), and each view's :class:`VideoPeople`."""
-    from ..detect.tracking import track_video
-    from ..io.keypoints import MultiPersonKeypoints
-    from ..core.skeletons import MEDIAPIPE_33
-
-    seen = [track_video(v, progress=progress) for v in videos]
-    n = min(len(s.frames) for s in seen)
-    if any(len(s.frames) != n for s in seen):
-        counts = ", ".join(f"{Path(v).name}: {len(s.frames)}" for v, s in zip(videos, seen))
-        raise MocapError(f"videos have different frame counts ({counts}); trim them to the same frames", videos[0])
-    P = max(1, max(len(s.ids) for s in seen))
-    data = np.full((len(videos), n, P, 33, 3), np.nan)
-    data[..., 2] = 0.0
-    for c, s in enumerate(seen):
-        data[c, :, :len(s.ids)] = s.keypoints
-    multi = MultiPersonKeypoints(data, MEDIAPIPE_33, seen[0].fps, [Path(v).stem for v in videos], seen[0].frames,
-                                 [str(v) for v in videos])
-    return multi, seen

@@ -8,36 +8,62 @@ import numpy as np
 
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
+from ..core.options import check_options, option
+from ..core.people import People, people_option
 from ..detect.people import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
 from ..io.calibration import read_calibration
 from ..io.keypoints import MultiPersonKeypoints, keypoint_folders, read_openpose_folders
 from ..io.motion import write_people_npz
+from ..retarget.rigs import rig_option
+from ..smooth.contacts import contacts_option
+from ..triangulate.sync import SYNC_METHODS
 from .convert import write_any
 from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, triangulate, triangulate_pose2sim
+
+
+FPS = option(30.0, "frame rate of the keypoints (default {default})", range=(0, 10_000, False, True))
+SKELETON = option(None, "keypoint layout (default: from the data)")
 
 
 @dataclass
 class TriangulationJob:
     """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`); what happened
-    comes back in the :class:`~mocap.triangulate.result.TriangulationResult` (``notes``, ``quality``)."""
+    comes back in the :class:`~mocap.triangulate.result.TriangulationResult` (``notes``, ``quality``).
+    Every option is checked when the job is made (:mod:`mocap.core.options`)."""
 
     calib: str | Path
     keypoints: list[str | Path]
     output: str | Path | None = None
-    skeleton: str | None = None
-    fps: float = 30.0
-    mode: str = "robust"
-    refine: bool = False
-    threshold_px: float | None = None
-    min_confidence: float = 0.3
-    smooth: bool = False
-    rig: str = "mixamo"
-    people: int | str = 1
-    one_file: bool = False
-    sync: str | None = None  # None: synchronised; "auto": offsets from the people in view; or an offsets file
-    sync_method: str = "geometric"
-    contacts: str = "auto"  # with smooth: "auto" holds planted feet along the floor, "off" does not
+    skeleton: str | None = SKELETON
+    fps: float = FPS
+    mode: str = option("robust", "robust (default) or Pose2Sim-compatible camera exclusion", choices=("robust", "pose2sim"))
+    refine: bool = option(False, "nonlinear refinement of the distorted reprojection error")
+    threshold_px: float | None = option(None, "outlier threshold, px (default 1.5%% of image size)", kind=float,
+                                        range=(0, 10_000, False, True), flag="--threshold")
+    min_confidence: float = option(0.3, "ignore detections below this (default {default})", range=(0, 1, True, False))
+    smooth: bool = option(False, "refine all frames jointly: reprojection + smoothness + constant bone lengths, "
+                                 "fill gaps <= 0.5 s")
+    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
+    people: People | int | str = people_option(
+        "'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs by first appearance); N: the N most "
+        "present, one file each; pID: that person, to -o itself; default 1: the most present person, to -o itself")
+    one_file: bool = option(False, "with --people: all people in one .npz (positions K x T x J x 3)")
+    sync: str | None = option(None, "unsynchronised cameras: 'auto' finds each camera's time offset from the people in "
+                                    "view, or give the offsets file `mocap sync` wrote", metavar="auto|FILE")
+    sync_method: str = option(SYNC_METHODS[0], "with --sync auto: agreement of the views (default) or motion correlation "
+                                               "(no calibration needed)", choices=SYNC_METHODS)
+    contacts: str = contacts_option("with --smooth: ")
+
+    def __post_init__(self):
+        check_options(self, self.calib)
+        self.people = People.parse(self.people)
+
+    @property
+    def tracks_people(self) -> bool:
+        """Several people, one by ID, or one file for everyone: the multi-person path (:func:`triangulate_people`);
+        otherwise the most present person (:func:`run_triangulation`)."""
+        return self.people != People() or self.one_file
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -105,8 +131,6 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
         from ..triangulate.sync import timing_notes
         res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
     if job.smooth:
-        if job.contacts not in ("auto", "off"):
-            raise MocapError(f"contacts must be auto or off, not {job.contacts!r}")
         res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto")
     if not res.motion.valid.any():
         seen = ((kp.confidence >= job.min_confidence) & (kp.confidence > 0)).any(-1)  # (C, T)
@@ -121,6 +145,27 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     if job.output:
         write_any(res.motion, job.output, job.rig)
     return res
+
+
+def triangulate_videos(videos: list[str | Path], job: TriangulationJob, detecting=None, tracking=None):
+    """``mocap triangulate --videos``: each camera's video detected with the built-in detector (frames matched by
+    index: synchronised cameras), then triangulated as ``job`` says (:func:`triangulate_job`, or
+    :func:`triangulate_people` when ``job.tracks_people``). ``detecting`` / ``tracking`` are ``progress(done,
+    total)`` callbacks. Returns the result and one line per video on what was detected."""
+    from .detect import detect_videos, detect_videos_people
+
+    if job.sync:
+        raise MocapError("--sync works with --keypoints (run `mocap detect` on each video first)")
+    rig = read_calibration(job.calib)
+    rig.require_views(len(videos), "videos", job.calib)
+    if job.tracks_people:
+        multi, seen = detect_videos_people(videos, detecting)
+        lines = [f"{v}: {len(s.ids)} people followed in {len(s.frames)} frames" for v, s in zip(videos, seen)]
+        return triangulate_people(multi, rig, job, tracking), lines
+    kp, dets = detect_videos(videos, detecting)
+    lines = [f"{v}: person detected in {100 * (1 - len(d.missing_frames) / max(1, d.keypoints.n_frames)):.1f} % of "
+             f"{d.keypoints.n_frames} frames" for v, d in zip(videos, dets)]
+    return triangulate_job(kp, rig, job), lines
 
 
 def plausibility_notes(res: TriangulationResult, who: str = "the person") -> list[str]:
@@ -269,9 +314,10 @@ def run_people(job: TriangulationJob, progress=None) -> PeopleResult:
 
 
 def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: TriangulationJob, progress=None) -> PeopleResult:
-    """Every person (``job.people``: ``"all"`` or the N most present), each triangulated (and refined) as
-    ``job`` says. Outputs are written only once everyone is done: one file per person
-    (:func:`person_path`), or with ``job.one_file`` one multi-person NPZ. Raises :class:`MocapError`
+    """The people ``job.people`` keeps (:class:`~mocap.core.people.People`: everyone, the N most present or one
+    ID), each triangulated (and refined) as ``job`` says. Outputs are written only once everyone is done: one file
+    per person (:func:`person_path`; one person by ID: ``job.output`` itself), or with ``job.one_file`` one
+    multi-person NPZ. Raises :class:`MocapError`
     when nobody is seen in two views for long enough (nothing is written then)."""
     if job.one_file and job.output and Path(job.output).suffix.lower() != ".npz":
         raise MocapError("one file for several people is a .npz", job.output)
@@ -280,17 +326,15 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     if not len(tracks.ids):
         raise MocapError(f"nobody was seen in 2 views for {tracks.report['min_frames']} frames or more",
                          multi.sources[0] if multi.sources else None)
-    wanted = tracks.by_presence()
-    if job.people != "all":
-        wanted = wanted[:max(1, int(job.people))]
-    wanted = np.sort(wanted)  # by first appearance
+    wanted = job.people.pick(tracks.ids, tracks.present.sum(-1))  # by first appearance
     single = replace(job, output=None)
     people = []
     for k in wanted:
         kp = Keypoints2D(tracks.keypoints(multi.data, k), multi.skeleton, multi.fps, multi.camera_names, multi.frames)
         seen = np.flatnonzero(tracks.present[k])
         res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1), who=f"person {int(tracks.ids[k])}")
-        out = person_path(job.output, int(tracks.ids[k])) if job.output and not job.one_file else None
+        out = None if not job.output or job.one_file else Path(job.output) if job.people.id is not None else \
+            person_path(job.output, int(tracks.ids[k]))
         people.append(PersonResult(int(tracks.ids[k]), res, out, len(seen), int(seen[0]), int(seen[-1])))
     for p in people:
         if p.output:

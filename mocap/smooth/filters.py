@@ -168,6 +168,9 @@ FILTERS = {"butterworth": butterworth, "savgol": savgol, "median": median, "gaus
            "one_euro": one_euro, "kalman": kalman_rts}
 
 
+# (filter, parameter) measured in time: frames per unit of the parameter at ``fps``
+WINDOWS = {("median", "kernel"): lambda fps: 1.0, ("gaussian", "sigma"): lambda fps: 1.0,
+           ("savgol", "window"): lambda fps: fps}
 ZERO_OK = {"beta"}  # filter parameters that may be 0 (One-Euro's speed coefficient); the others must be > 0
 
 
@@ -190,4 +193,8 @@ def smooth(x: np.ndarray, fps: float, name: str = "butterworth", **params) -> np
             raise MocapError(f"filter {name}: {k} must be a {'whole number >= 1' if whole else 'finite number'} "
                              f"{'>= 0' if k in ZERO_OK else '> 0'}, not {v:g}")
         params[k] = int(v) if whole else float(v)
+    for k, v in params.items():  # a window longer than the motion smooths nothing and can take minutes
+        if (name, k) in WINDOWS and v * WINDOWS[name, k](fps) > len(x):
+            raise MocapError(f"filter {name}: {k} {v:g} spans {v * WINDOWS[name, k](fps):.0f} frames, longer than the "
+                             f"motion ({len(x)} frames at {fps:g} fps)")
     return f(x, fps, **params)

@@ -136,10 +136,14 @@ def test_cli_writes_one_file_per_person(crowd_files, capsys):
 def test_cli_people_bad_values(crowd_files, capsys):
     root, _ = crowd_files
     base = ["triangulate", "--calib", str(root / "calib.toml"), "--keypoints", str(root / "pose"), "--fps", "60"]
-    assert main(base + ["-o", str(root / "x.trc"), "--people", "zero"]) == 2
+    with pytest.raises(SystemExit) as e:  # checked by the parser, as every option
+        main(base + ["-o", str(root / "x.trc"), "--people", "zero"])
+    assert e.value.code == 2
     assert main(base + ["-o", str(root / "x.trc"), "--people", "all", "--one-file"]) == 2
+    assert main(base + ["-o", str(root / "x.trc"), "--people", "p99"]) == 2  # an ID nobody has
     err = capsys.readouterr().err
-    assert "--people takes 'all'" in err and "one file for several people is a .npz" in err
+    assert "--people: takes 'all'" in err and "one file for several people is a .npz" in err
+    assert "no person p99" in err
     assert not list(root.glob("x*"))
 
 

@@ -124,9 +124,10 @@ def test_video2bvh_people_all_one_file_each_root_never_teleports(clips, tmp_path
         assert bvh.n_frames == T and np.isfinite(bvh.values).all() and speed.max() <= 10.0
     assert (tmp_path / "p.mp4").stat().st_size > 10_000
     # one chosen person: that person's track only
-    assert main(["video2bvh", str(clip.path), "-o", str(tmp_path / "two.bvh"), "--person", "2", "--method", "world", "-q"]) == 0
+    assert main(["video2bvh", str(clip.path), "-o", str(tmp_path / "two.bvh"), "--people", "p2", "--method", "world", "-q"]) == 0
     assert (tmp_path / "two.bvh").exists()
-    assert main(["video2bvh", str(clip.path), "-o", str(tmp_path / "x.bvh"), "--person", "9", "-q"]) == 2
+    with pytest.warns(FutureWarning, match="--people p9"):  # the old spelling: accepted with a warning
+        assert main(["video2bvh", str(clip.path), "-o", str(tmp_path / "x.bvh"), "--person", "9", "-q"]) == 2
     assert "no person 9" in capsys.readouterr().err and not (tmp_path / "x.bvh").exists()
 
 

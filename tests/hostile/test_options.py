@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from mocap.cli.checks import RANGES
 from mocap.cli.main import build_parser, main
 
 
@@ -19,7 +18,7 @@ def numeric_options():
                 for a in sub._actions:
                     if a.option_strings and a.type is not None and getattr(a.type, "__name__", "") in ("int", "float"):
                         opt = max(a.option_strings, key=len)
-                        out.append((cmd, opt, a.nargs, RANGES.get(f"{cmd} {opt}") or RANGES[opt]))
+                        out.append((cmd, opt, a.nargs, a.type.limits))
     return out
 
 

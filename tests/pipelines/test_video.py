@@ -21,7 +21,7 @@ COMMON = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "
 
 @pytest.fixture(scope="module")
 def detections():
-    from mocap.pipelines.monocular import detect_videos
+    from mocap.pipelines.detect import detect_videos
     return detect_videos([need(v) for v in VIDEOS])
 
 
@@ -105,7 +105,7 @@ def test_bad_videos(tmp_path, capsys):
     assert main(["video2bvh", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "n.bvh")]) == 2
     assert not (tmp_path / "n.bvh").exists()
     with pytest.raises(MocapError, match="no person detected"):
-        from mocap.pipelines.monocular import detect_videos
+        from mocap.pipelines.detect import detect_videos
         detect_videos([VIDEOS[0], tmp_path / "nobody.mp4"])
 
 
