@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mocap.detect.people import track_people
+from mocap.associate.tracks import track_people
 from mocap.testing.scenes import SKELETON, association_score, detections, real_motion, ring_rig, yaw
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "mocap"

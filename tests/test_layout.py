@@ -11,7 +11,7 @@ from conftest import ROOT
 
 PKG = ROOT / "mocap"
 CORE = {"mocap.core", "mocap.errors", "mocap.runtime"}
-STAGES = {"mocap.calib", "mocap.detect", "mocap.triangulate", "mocap.lift", "mocap.smooth", "mocap.retarget",
+STAGES = {"mocap.calib", "mocap.detect", "mocap.associate", "mocap.triangulate", "mocap.lift", "mocap.smooth", "mocap.retarget",
           "mocap.viz"}
 
 
@@ -108,7 +108,8 @@ OLD_PATHS = ("mocap.skeletons", "mocap.keypoints", "mocap.motion", "mocap.camera
              "mocap.info", "mocap.association", "mocap.triangulation", "mocap.lifter", "mocap.liftdata",
              "mocap.lifter_train", "mocap.refine", "mocap.filters", "mocap.gaps", "mocap.metrics", "mocap.rigs",
              "mocap.pipeline", "mocap.videojobs", "mocap.convert", "mocap.scene3d", "mocap.render", "mocap.viewer",
-             "mocap.preview", "mocap.plots", "mocap.viewcli", "mocap.calib.commands")  # the 0.1 layout
+             "mocap.preview", "mocap.plots", "mocap.viewcli", "mocap.calib.commands",  # the 0.1 layout
+             "mocap.detect.people", "mocap.detect.association")  # multi-view association moved to mocap.associate
 
 
 def test_old_paths_are_gone_and_nothing_imports_them():
@@ -126,7 +127,7 @@ def test_old_paths_are_gone_and_nothing_imports_them():
     assert not used, used
 
 
-@pytest.mark.parametrize("folder", ["core", "io", "calib", "detect", "triangulate", "lift", "smooth", "retarget",
+@pytest.mark.parametrize("folder", ["core", "io", "calib", "detect", "associate", "triangulate", "lift", "smooth", "retarget",
                                     "pipelines", "batch", "viz", "cli"])
 def test_readme_maps_every_folder(folder):
     text = (ROOT / "README.md").read_text()

@@ -77,7 +77,7 @@ def cmd_calibrate(args) -> int:
 
     intr = read_calibration(args.intrinsics)
     if args.keypoints:
-        from ..detect.association import most_prominent
+        from ..associate.follow import most_prominent
         from ..io.keypoints import read_openpose_folders
         from ..core.keypoints import Keypoints2D
         from ..io.keypoints import keypoint_folders

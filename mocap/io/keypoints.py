@@ -1,7 +1,7 @@
 """2D keypoint files: OpenPose JSON folders, COCO-style results JSON, CSV and NPZ.
 
 Readers return *all* detected people: ``(C, T, P, J, 3)`` arrays (x px, y px, confidence; NaN/0
-where absent) via :class:`MultiPersonKeypoints`; :func:`mocap.detect.people.select_person` reduces
+where absent) via :class:`MultiPersonKeypoints`; :func:`mocap.associate.tracks.select_person` reduces
 them to one :class:`~mocap.core.keypoints.Keypoints2D`.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ class MultiPersonKeypoints:
     def single(self) -> Keypoints2D:
         """The only person (error if any view holds more than one: use ``select_person``)."""
         if self.data.shape[2] > 1 and np.isfinite(self.data[:, :, 1:, :, 0]).any():
-            raise MocapError("several people detected; select one with mocap.detect.people.select_person",
+            raise MocapError("several people detected; select one with mocap.associate.tracks.select_person",
                              self.sources[0] if self.sources else None)
         return Keypoints2D(self.data[:, :, 0], self.skeleton, self.fps, self.camera_names, self.frames)
 
@@ -218,7 +218,7 @@ def write_people_npz(keypoints: np.ndarray, ids, skeleton: Skeleton, fps: float,
     """Everyone seen in one video as ``.npz`` (atomic): ``people (T, P, J, 3)`` = x px, y px, confidence
     (NaN, 0 where a person is not seen), ``person_ids (P,)``, ``world (T, P, J, 3)`` metres when given,
     skeleton, fps, frames, camera name. :func:`read_keypoints` reads it (several people: as ``several``
-    says; :func:`mocap.detect.association.follow_person` takes the most present ID)."""
+    says; :func:`mocap.associate.follow.follow_person` takes the most present ID)."""
     path = Path(path)
     extra = {} if world is None else {"world": world}
     with atomic_path(path) as tmp:
@@ -256,9 +256,9 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
                    several: str | Callable[[MultiPersonKeypoints], Keypoints2D] = "error") -> Keypoints2D:
     """Read ``.npz``/``.csv`` written by :func:`write_keypoints`, an OpenPose JSON folder or COCO results.
     Where an OpenPose/COCO source holds several people, ``several`` says what to do: "error" (pick one
-    with :func:`mocap.detect.people.select_person` for calibrated cameras), or a function that
+    with :func:`mocap.associate.tracks.select_person` for calibrated cameras), or a function that
     reduces the :class:`MultiPersonKeypoints` to one person (e.g.
-    :func:`mocap.detect.association.follow_person`, which follows one person through each view)."""
+    :func:`mocap.associate.follow.follow_person`, which follows one person through each view)."""
     if several == "error":
         pick = MultiPersonKeypoints.single
     elif callable(several):

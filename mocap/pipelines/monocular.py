@@ -125,7 +125,7 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptio
     formats: the refined joints, with contact flags in NPZ/CSV). ``options.live`` uses the causal weights,
     ``options.weights`` a weights file of your own (``kw``: :class:`LiftOptions` fields, when ``options`` is not
     given). Returns the motion and notes."""
-    from ..detect.association import follow_person
+    from ..associate.follow import follow_person
     from ..io.keypoints import read_keypoints
     from .convert import write_any
 

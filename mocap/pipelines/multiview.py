@@ -10,7 +10,7 @@ from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
 from ..core.options import check_options, option
 from ..core.people import People, people_option
-from ..detect.people import PeopleTracks, TrackingOptions, select_person, track_people
+from ..associate.tracks import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
 from ..io.calibration import read_calibration
 from ..io.keypoints import MultiPersonKeypoints, keypoint_folders, read_openpose_folders
@@ -345,7 +345,7 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
 
 
 def people_notes(report: dict, left_out: int) -> list[str]:
-    """What a user should know about a tracking ``report`` (see :func:`~mocap.detect.people.track_people`)."""
+    """What a user should know about a tracking ``report`` (see :func:`~mocap.associate.tracks.track_people`)."""
     notes = []
     if report["dropped_tracks"]:
         notes.append(f"{report['dropped_tracks']} short tracks (ghosts or fragments, {report['dropped_frames']} "

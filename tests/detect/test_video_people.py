@@ -136,7 +136,7 @@ def test_detect_writes_everyone_with_ids(clips, tmp_path):
     several people per file, person_id filled."""
     import json
     from mocap.io.keypoints import read_keypoints
-    from mocap.detect.association import follow_person
+    from mocap.associate.follow import follow_person
 
     clip, true, _ = clips["side_by_side"]
     assert main(["detect", str(clip.path), "-o", str(tmp_path / "k.npz"), "-q"]) == 0

@@ -70,7 +70,7 @@ def test_real_feet_barely_slide_when_planted():
 def test_triangulate_smooth_holds_planted_feet(clip):
     """4 cameras, the detector-like errors of the tail scenes: `--smooth` with contacts (the default) brings the
     planted feet's slide within 1.5 x the truth's + 0.5 mm, costs no accuracy, and plants no foot in the air."""
-    from mocap.detect.people import select_person
+    from mocap.associate.tracks import select_person
     from mocap.pipelines.multiview import TriangulationJob, triangulate_job
     from mocap.testing.scenes import tail_scene
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import CALIB, TRIAL, need
-from mocap.detect.people import select_person
+from mocap.associate.tracks import select_person
 from mocap.io.calibration import read_calibration
 from mocap.io.keypoints import read_openpose_folders
 from mocap.io.motion import read_trc
@@ -61,7 +61,7 @@ def test_robust_mode_close_to_reference(data):
 def test_single_view_tracking_follows_pose2sims_person(data):
     """Without a calibration (one camera, e.g. for the lifter): each view's track of the raw detections
     (spurious people, order shuffled every frame) picks the person Pose2Sim's own association picked."""
-    from mocap.detect.association import track_person
+    from mocap.associate.follow import track_person
 
     _, _, assoc, raw = data
     rng = np.random.default_rng(0)
@@ -81,7 +81,7 @@ def test_single_view_tracking_follows_pose2sims_person(data):
 def test_single_view_tracking_does_not_jump_to_a_more_confident_passer_by(data):
     """A second real body (the same detections, 600 px aside, time-reversed) that is more confident
     than the tracked person for 40 frames: the track stays put; picking the most prominent would jump."""
-    from mocap.detect.association import most_prominent, track_person
+    from mocap.associate.follow import most_prominent, track_person
 
     _, _, assoc, _ = data
     me = assoc.data

@@ -1,14 +1,14 @@
 """Following one person through views *without* a calibration (one camera, e.g. for the lifter).
 
 With calibrated cameras, people are associated across views and tracked in 3D by
-:mod:`mocap.detect.people` (``select_person``, ``track_people``).
+:mod:`mocap.associate.tracks` (``select_person``, ``track_people``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.keypoints import Keypoints2D
-from .people import pick_slots
+from .tracks import pick_slots
 
 
 def most_prominent(data: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 
 from mocap.cli.main import main
 from mocap.core.keypoints import Keypoints2D
-from mocap.detect.people import TrackingOptions, select_person, track_people
+from mocap.associate.tracks import TrackingOptions, select_person, track_people
 from mocap.errors import MocapError
 from mocap.io.calibration import write_calibration
 from mocap.io.keypoints import write_openpose_people

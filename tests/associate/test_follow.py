@@ -5,7 +5,7 @@ import pytest
 
 from conftest import MOCAP, need
 from mocap.core.robust import weighted_median
-from mocap.detect.people import select_person
+from mocap.associate.tracks import select_person
 from mocap.testing.scenes import SKELETON, real_motion, ring_rig
 from mocap.triangulate import triangulate
 
