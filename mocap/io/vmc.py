@@ -16,6 +16,8 @@ i.e. quaternions ``(x, y, z, w) -> (x, -y, -z, w)``. The hips' local position is
 """
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -120,3 +122,31 @@ def parse_endpoint(value) -> tuple[str, int] | None:
     if not 0 < port_n < 65536:
         raise MocapError("port must be 1-65535")
     return (host.strip("[]") or "127.0.0.1"), port_n
+
+
+class VMCSender:
+    """VMC bundles over UDP to ``(host, port)``. The socket is connected, so a receiver that is not listening on
+    this machine shows as refused packets (counted), not as silence."""
+
+    def __init__(self, host: str, port: int):
+        self.address = f"{host}:{port}"
+        try:
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.connect((host, int(port)))
+        except OSError as e:
+            raise MocapError(f"cannot send to {host}:{port} ({e.strerror or e})") from None
+        self.sent = self.refused = 0
+
+    def send(self, data: bytes) -> bool:
+        try:
+            self.sock.send(data)
+        except (ConnectionRefusedError, ConnectionResetError):
+            self.refused += 1
+            return False
+        except OSError as e:
+            raise MocapError(f"sending to {self.address} failed ({e.strerror or e})") from None
+        self.sent += 1
+        return True
+
+    def close(self) -> None:
+        self.sock.close()

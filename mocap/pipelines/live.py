@@ -10,10 +10,12 @@ over the first second, then fixed) -> a VMC bundle
 packet is sent, and per stage. :func:`run_live` stops at the end of a file or stream, after ``max_frames``,
 or on Ctrl-C / SIGTERM (the caller turns SIGTERM into KeyboardInterrupt); the recording is written then,
 atomically, up to the last frame sent.
+
+This module is the orchestration only: capture is :class:`mocap.io.capture.FrameSource`, sending
+:class:`mocap.io.vmc.VMCSender`, the per-frame lift and retargeting :class:`mocap.lift.stream.PoseStream`.
 """
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,10 +24,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.motion import Motion3D
 from ..core.options import check_options, option
 from ..errors import MocapError
-from ..io.vmc import DEFAULT_PORT, parse_endpoint
+from ..io.capture import FrameSource
+from ..io.vmc import DEFAULT_PORT, VMCSender, parse_endpoint
+from ..lift.stream import PoseStream
 from ..retarget.rigs import rig_option
 from ..smooth.contacts import contacts_option
 from .monocular import FOCAL
@@ -91,220 +94,6 @@ class LiveResult:
     def latency_summary(self) -> dict:
         """``{stage: (median, p95)}`` ms."""
         return {k: (float(np.median(v)), float(np.percentile(v, 95))) for k, v in self.latency.items() if v}
-
-
-class FrameSource:
-    """Frames from a camera index, a file or a stream, read by a background thread. Only the newest frame is
-    kept: :meth:`get` returns it with its index and capture time (``time.perf_counter()``), and a frame replaced
-    before it was taken counts as dropped. A file plays at its own frame rate when ``realtime``; otherwise the
-    reader waits for each frame to be taken (nothing dropped)."""
-
-    def __init__(self, source: str | int, realtime: bool = True):
-        self.name = str(source)
-        src = int(source) if isinstance(source, int) or str(source).isdigit() else str(source)
-        if isinstance(src, str) and "://" not in src and not Path(src).exists():
-            raise MocapError("no such file", src)
-        from ..runtime import native_quiet
-
-        with native_quiet():  # FFmpeg's own complaints about a bad file; our message says it once
-            self.cap = cv2.VideoCapture(src)
-            ok, first = self.cap.read() if self.cap.isOpened() else (False, None)
-        if not ok:
-            self.cap.release()
-            raise MocapError("cannot open as a camera, video file or stream (nothing could be read)", self.name)
-        self.live_device = isinstance(src, int) or "://" in str(src)
-        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        if not 1.0 <= self.fps <= 1000.0:
-            self.fps = 30.0
-        self.size = (first.shape[1], first.shape[0])
-        self.realtime = realtime or self.live_device
-        self.captured = self.dropped = 0
-        self.ended = False
-        self.error: str | None = None
-        self._slot = None
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._first = first
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> "FrameSource":
-        self._thread.start()
-        return self
-
-    def _put(self, item) -> None:
-        with self._cond:
-            if not self.realtime:
-                while self._slot is not None and not self._stop.is_set():
-                    self._cond.wait(0.05)
-            if self._stop.is_set():
-                return  # the run is over: this frame was never offered
-            if self._slot is not None:
-                self.dropped += 1
-            self._slot = item
-            self.captured += 1
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        t0 = time.perf_counter()
-        i, img = 0, self._first
-        try:
-            while not self._stop.is_set():
-                if self.realtime and not self.live_device:  # a file: deliver frame i at its time
-                    wait = t0 + i / self.fps - time.perf_counter()
-                    if wait > 0:
-                        time.sleep(wait)
-                self._put((i, time.perf_counter(), img))
-                ok, img = self.cap.read()
-                if not ok:
-                    break
-                i += 1
-        except Exception as e:  # noqa: BLE001 - a broken stream ends the run with a message, not a traceback
-            self.error = f"{type(e).__name__}: {e}"
-        finally:
-            with self._cond:
-                self.ended = True
-                self._cond.notify_all()
-
-    def get(self, timeout: float = 5.0):
-        """``(index, capture time, BGR image)`` of the newest frame not yet taken; None once the source ended
-        (or nothing came for ``timeout`` s from a live device)."""
-        with self._cond:
-            end = time.perf_counter() + timeout
-            while self._slot is None and not self.ended:
-                left = end - time.perf_counter()
-                if left <= 0:
-                    return None
-                self._cond.wait(min(left, 0.1))
-            item, self._slot = self._slot, None
-            self._cond.notify_all()
-            return item
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        self._thread.join(timeout=2.0)
-        self.cap.release()
-
-
-class VMCSender:
-    """VMC bundles over UDP to ``(host, port)``. The socket is connected, so a receiver that is not listening on
-    this machine shows as refused packets (counted), not as silence."""
-
-    def __init__(self, host: str, port: int):
-        self.address = f"{host}:{port}"
-        try:
-            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.connect((host, int(port)))
-        except OSError as e:
-            raise MocapError(f"cannot send to {host}:{port} ({e.strerror or e})") from None
-        self.sent = self.refused = 0
-
-    def send(self, data: bytes) -> bool:
-        try:
-            self.sock.send(data)
-        except (ConnectionRefusedError, ConnectionResetError):
-            self.refused += 1
-            return False
-        except OSError as e:
-            raise MocapError(f"sending to {self.address} failed ({e.strerror or e})") from None
-        self.sent += 1
-        return True
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-class PoseStream:
-    """The per-frame chain after detection: 2D of one person (MediaPipe-33 px) -> causal lifter on the last
-    27 frames at 30 fps (its receptive field), joints pulled toward their 2D rays as :func:`mocap.lift.model.lift`
-    does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> with ``contacts``, planted ankles held in depth
-    (:class:`~mocap.smooth.anchor.FootLock`) -> retargeted rig pose. ``flags``: each ankle planted or not, per frame."""
-
-    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0, contacts: bool = True):
-        from ..lift.joints import FPS, LIFT_JOINTS
-        from ..lift.model import model_frames
-        from ..core.skeletons import skeleton_from_names
-        from ..smooth.filters import OneEuro
-
-        self.model, self.K, self.rig = model, K, rig
-        self.fps, self.window = FPS, model_frames(model)
-        self.skeleton = skeleton_from_names(LIFT_JOINTS, "lift15")
-        self.t: list[float] = []
-        self.kp: list[np.ndarray] = []
-        self.poses: list[np.ndarray] = []  # (15, 3) Y-up, smoothed, before uprighting
-        self.euro = OneEuro(min_cutoff=1.5, beta=0.5, d_cutoff=1.0)
-        self.settle_s = settle_s
-        self.R = np.eye(3)
-        self.floor = 0.0
-        self.lowest: list[float] = []
-        self.proportions = None
-        self._last_t = None
-        self.contacts, self.lock = contacts, None
-        self.ankles = [LIFT_JOINTS.index("left_ankle"), LIFT_JOINTS.index("right_ankle")]
-        self.flags: list[tuple[float, np.ndarray]] = []  # (time s, planted (2,)) of each frame after the first second
-
-    def lift(self, kp33: np.ndarray, t: float) -> np.ndarray:
-        """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
-        from ..lift.clean import clean_keypoints
-        from ..lift.joints import lift_inputs
-        from ..lift.model import predict, pull_to_rays, resample_keypoints
-
-        self.t.append(t)
-        self.kp.append(lift_inputs(kp33[None], "mediapipe_33")[0])
-        keep = int(np.searchsorted(self.t, t - 2.0 * self.window / self.fps))  # about 2 windows of history
-        del self.t[:keep], self.kp[:keep]
-        t_src = np.asarray(self.t)
-        t_win = t - np.arange(self.window)[::-1] / self.fps
-        seq = np.stack(self.kp)
-        if len(seq) > 1:
-            seq = resample_keypoints(seq, t_src, t_win)  # times before the first frame take the first frame
-        else:
-            seq = np.repeat(seq, self.window, 0)
-        seq, _ = clean_keypoints(seq, self.fps)
-        xy = (seq[..., :2] - self.K[:2, 2]) / np.array([self.K[0, 0], self.K[1, 1]])
-        conf = np.where(np.isfinite(xy).all(-1), seq[..., 2], 0.0)
-        inp = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
-        rel, depth = predict(self.model, inp[-self.window:], pad=False)  # one window: the last frame's answer
-        root = np.array([inp[-1, 0, 0] * depth[-1], inp[-1, 0, 1] * depth[-1], depth[-1]])
-        X = pull_to_rays(self.model, (rel[-1] + root)[None], inp[-1:, :, :2], inp[-1:, :, 2])[0]
-        X = X * [1.0, -1.0, -1.0]  # camera frame -> Y-up (x, -y, -z)
-        dt = 1.0 / self.fps if self._last_t is None else max(t - self._last_t, 1e-3)
-        self._last_t = t
-        return self.euro.filter(X, dt)
-
-    def pose(self, X: np.ndarray, t: float):
-        """``(15, 3)`` Y-up metres -> ``(local (J, 3, 3), root (3,), offsets (J, 3))`` of the rig."""
-        from ..core.posture import upright_rotation
-        from ..retarget.solve import lowest_foot, measure, retarget, source_targets
-
-        self.poses.append(X)
-        settling = self.proportions is None or len(self.poses) <= self.settle_s * self.fps
-        if settling:  # the first second: body axis, floor and proportions from every frame so far
-            P = np.stack(self.poses)
-            self.R = upright_rotation(P, self.skeleton, "y")[0]
-            self.R = np.eye(3) if self.R is None else self.R
-            motion = Motion3D(P @ self.R.T, self.skeleton, self.fps, up="y")
-            self.proportions = measure(source_targets(motion))
-        Xu = self.poses[-1] @ self.R.T
-        if self.contacts and not settling:
-            if self.lock is None:  # the ankles' floor and standing heights from the first second
-                from ..smooth.anchor import FootLock
-                from ..smooth.contacts import standing_heights
-                A = np.stack(self.poses)[:, self.ankles] @ self.R.T
-                floor = float(np.nanpercentile(A[..., 1].min(1), 5))
-                self.lock = FootLock(standing_heights(A, (np.array([0.0, 1.0, 0.0]), floor)), floor)
-            planted, offset = self.lock.step(Xu[self.ankles], Xu[0], 1.0 / self.fps)
-            self.flags.append((t, planted))
-            Xu = Xu + offset
-        anim = retarget(Motion3D(Xu[None], self.skeleton, self.fps, up="y"), self.rig,
-                        proportions=self.proportions, ground=False)
-        if settling:  # the floor: the lowest foot over the first second
-            self.lowest.append(float(lowest_foot(anim)[0]))
-            self.floor = float(np.percentile(self.lowest, 5))
-        del self.poses[:-max(1, int(self.settle_s * self.fps) + 1)]
-        root = anim.root[-1] - [0.0, self.floor, 0.0]
-        return anim.local[-1], root, anim.offsets, anim
 
 
 def _follow(people, current: int | None) -> tuple[int | None, np.ndarray | None]:
