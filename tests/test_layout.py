@@ -228,3 +228,39 @@ def test_option_text_is_not_restated_in_the_cli():
     text = "".join(p.read_text() for p in (PKG / "cli").glob("*.py")) + (PKG / "batch" / "config.py").read_text()
     assert '"--min-confidence"' not in text and "0.3" not in text
     assert "min_confidence" in specs(TriangulationJob)
+
+
+def _functions():
+    """name -> {(positional parameters, all parameters)} of every function of the package (self/cls not counted)."""
+    out: dict = {}
+    for p in PKG.rglob("*.py"):
+        for n in ast.walk(ast.parse(p.read_text())):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                pos = [a.arg for a in n.args.posonlyargs + n.args.args]
+                pos = pos[1:] if pos and pos[0] in ("self", "cls") else pos
+                out.setdefault(n.name, set()).add((len(pos), len(pos) + len(n.args.kwonlyargs), n.args.vararg is not None))
+            if isinstance(n, ast.ClassDef):  # a class called by its name runs its __init__
+                for m in n.body:
+                    if isinstance(m, ast.FunctionDef) and m.name == "__init__":
+                        pos = len(m.args.posonlyargs + m.args.args) - 1
+                        out.setdefault(n.name, set()).add((pos, pos + len(m.args.kwonlyargs), m.args.vararg is not None))
+    return out
+
+
+def test_functions_with_more_than_four_parameters_take_the_rest_by_keyword():
+    """No function of the package takes more than four arguments by position (the fifth and later are keyword-only),
+    and no call in the package, its tests or benchmarks passes one of ours more than it takes by position."""
+    fns = _functions()
+    wide = sorted(name for name, sigs in fns.items() for npos, _, _ in sigs if npos > 4)
+    assert not wide, wide
+    bad = []
+    for folder in ("mocap", "tests", "benchmarks"):
+        for p in (ROOT / folder).rglob("*.py"):
+            for n in ast.walk(ast.parse(p.read_text())):
+                if not isinstance(n, ast.Call) or len(n.args) <= 4 or any(isinstance(a, ast.Starred) for a in n.args):
+                    continue
+                name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", None)
+                sigs = fns.get(name, set())
+                if sigs and all(not var and total > 4 and len(n.args) > npos for npos, total, var in sigs):
+                    bad.append(f"{p.relative_to(ROOT)}:{n.lineno} {name}: {len(n.args)} by position")
+    assert not bad, bad

@@ -63,7 +63,7 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
     cost = np.zeros((C, C, T, P, P))
     for a in range(C):
         for b in range(a + 1, C):
-            d = epipolar_px(xy[a][:, :, None], xy[b][:, None], E[a, b], f[a], f[b])  # (T, P, Q, J)
+            d = epipolar_px(xy[a][:, :, None], xy[b][:, None], E[a, b], f[a], fb=f[b])  # (T, P, Q, J)
             w = np.minimum(conf[a][:, :, None, :], conf[b][:, None, :, :])
             c = weighted_median(np.where(w > 0, d, np.inf), w)
             c = np.where(w.sum(-1) > 0, c, BIG)
@@ -186,7 +186,7 @@ def pose_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 class _Tracker:
     """State of :func:`track_people` while it walks through the frames."""
 
-    def __init__(self, xy, conf, rig: CameraRig, bones, fps, opts: TrackingOptions):
+    def __init__(self, xy, conf, rig: CameraRig, bones, *, fps, opts: TrackingOptions):
         self.xy, self.conf, self.rig, self.bones, self.fps, self.o = xy, conf, rig, bones, fps, opts
         self.C, self.T, self.P, self.J = conf.shape
         self.Rt, self.focals = rig.extrinsics, rig.focals
@@ -223,12 +223,12 @@ class _Tracker:
             off = np.take_along_axis(offsets, np.maximum(match, 0)[:, :, None, None], axis=2)[:, :, 0]  # (C, K, J)
             near = ~(off >= np.maximum(self.o.joint_gate_m, 3 * cost.min(-1))[..., None])  # joints not yet known: kept
             X, nviews = self._triangulate(match, xy, w, near)
-            updated = self._update(t, X, nviews, match, pred, gate)
+            updated = self._update(t, X, nviews, match, pred=pred, gate=gate)
             mine = (match >= 0) & updated[None]
             claimed[np.nonzero(mine)[0], match[mine]] = True
         free = usable & ~claimed
         if (free.any(-1)).sum() >= self.o.min_views:
-            self._births(t, xy, np.where(free[..., None], conf, 0.0), free, updated)
+            self._births(t, xy, np.where(free[..., None], conf, 0.0), free, updated=updated)
 
     def _predict(self, ks, t: int) -> np.ndarray:
         """Poses of people ``ks`` at frame ``t``: their last pose moved at their velocity (at most 0.5 s ahead)."""
@@ -247,7 +247,7 @@ class _Tracker:
         sel_xy = np.take_along_axis(xy, m[:, :, None, None], axis=1).reshape(C, -1, 2)  # (C, K*J, 2)
         sel_w = np.where((match >= 0)[..., None], np.take_along_axis(w, m[:, :, None], axis=1), 0.0)
         if near is None:
-            X, _, _ = triangulate_robust(sel_xy, sel_w.reshape(C, -1), self.Rt, self.focals, self.thr, self.o.min_views)
+            X, _, _ = triangulate_robust(sel_xy, sel_w.reshape(C, -1), self.Rt, self.focals, threshold_px=self.thr, min_views=self.o.min_views)
             return X.reshape(K, self.J, 3), (match >= 0).sum(0)
         wt = np.where(near, sel_w, 0.0).reshape(C, -1)
         coef, basis = view_coefficients(self.Rt, sel_xy, wt)
@@ -258,7 +258,7 @@ class _Tracker:
         X[inl.sum(0) < self.o.min_views] = np.nan
         return X.reshape(K, self.J, 3), (match >= 0).sum(0)
 
-    def _update(self, t, X, nviews, match, pred, gate) -> np.ndarray:
+    def _update(self, t, X, nviews, match, *, pred, gate) -> np.ndarray:
         """Record the people whose new 3D ``X (K, J, 3)`` is seen in enough views and lies within their gate
         of the prediction *in 3D* (each view only checks the offset across its line of sight: someone else
         further along it must not take over a track). Returns ``(K,)`` bool, who was updated."""
@@ -299,7 +299,7 @@ class _Tracker:
         self._record(np.array([len(self.pose) - 1]), t, X[None], views[:, None])
 
     # -- new people and people coming back
-    def _births(self, t, xy, w, free, updated) -> None:
+    def _births(self, t, xy, w, free, *, updated) -> None:
         C, J = self.C, self.J
         epi = pairwise_costs(xy[:, None], w[:, None], self.rig)[:, :, 0]  # (C, C, P, P) px
         # each detection pairs with its BIRTH_PAIRS best epipolar partners in another view at most: a crowd in
@@ -316,7 +316,7 @@ class _Tracker:
         cand = np.arange(n)
         hx[a, cand], hw[a, cand] = xy[a, p], w[a, p]
         hx[b, cand], hw[b, cand] = xy[b, q], w[b, q]
-        H, _, _ = triangulate_robust(hx.reshape(C, -1, 2), hw.reshape(C, -1), self.Rt, self.focals, self.thr, 2)
+        H, _, _ = triangulate_robust(hx.reshape(C, -1, 2), hw.reshape(C, -1), self.Rt, self.focals, threshold_px=self.thr, min_views=2)
         H = H.reshape(n, J, 3)
         cost = np.concatenate([robust_distance(depth_offsets(H[i:i + 256], xy, self.Rt), w[:, None], self.o.min_joints)
                                for i in range(0, n, 256)], axis=1)  # (C, n, P), a block of hypotheses at a time
@@ -366,7 +366,7 @@ class _Tracker:
         return int(cand[ok][np.argmin(dist[ok])]) if ok.any() else None
 
 
-def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options: TrackingOptions | None = None,
+def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, *, options: TrackingOptions | None = None,
                  progress=None) -> PeopleTracks:
     """Associate every person across views and follow them through time (see the module docstring).
 
@@ -387,7 +387,7 @@ def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options
     conf = np.nan_to_num(data[..., 2])
     conf = np.where((conf >= o.min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
     njoints = (conf > 0).sum(-1)
-    tr = _Tracker(xy, conf, rig, get_skeleton(skeleton).rigid_bone_indices, fps, o)
+    tr = _Tracker(xy, conf, rig, get_skeleton(skeleton).rigid_bone_indices, fps=fps, opts=o)
     for t in range(T):
         tr.step(t)
         if progress is not None and (t % 100 == 99 or t == T - 1):
@@ -406,7 +406,7 @@ def track_people(data: np.ndarray, rig: CameraRig, skeleton, fps: float, options
     return PeopleTracks(assign[order], seen[order], np.arange(1, order.size + 1), report)
 
 
-def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera_names: list[str],
+def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, *, camera_names: list[str],
                   frames=None, min_confidence: float = 0.2, options: TrackingOptions | None = None
                   ) -> tuple[Keypoints2D, dict]:
     """The single most present person of ``(C, T, P, J, 3)`` multi-person detections, ``(C, T, J, 3)``:
@@ -418,7 +418,7 @@ def select_person(data: np.ndarray, rig: CameraRig, skeleton, fps: float, camera
     """
     o = options or TrackingOptions(min_confidence=min_confidence)
     skeleton_obj = get_skeleton(skeleton)
-    tracks = track_people(data, rig, skeleton_obj, fps, o)
+    tracks = track_people(data, rig, skeleton_obj, fps, options=o)
     C, T = data.shape[:2]
     conf = np.nan_to_num(np.asarray(data, float)[..., 2])
     usable = ((conf >= o.min_confidence).sum(-1) >= o.min_joints)  # (C, T, P)

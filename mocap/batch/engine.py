@@ -203,7 +203,7 @@ def run_session(session: Session, opts: BatchOptions, on_event=None, verbose: bo
         pool = RayPool(None if opts.ray in ("", "local") else opts.ray, opts.jobs, opts.cpus_per_task, verbose)
     with runtime.stop_on_signals():
         try:
-            _drive(tasks, result, pool, opts.force, on_event)
+            _drive(tasks, result, pool, opts.force, on_event=on_event)
         except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (runtime.Terminated)
             result.interrupted, result.signal = True, getattr(e, "signum", 2)
         finally:
@@ -231,7 +231,7 @@ def _dry_run(tasks: list[Task], result: BatchResult, force: bool) -> None:
             up[task.stage] = record
 
 
-def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, on_event) -> None:
+def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_event) -> None:
     """The scheduling loop: start every task whose dependencies are done (at most the pool's capacity at once),
     collect what finishes, retry a task whose worker died, skip the rest of a trial after a failure."""
     by_id = {r.id: r for r in result.tasks}

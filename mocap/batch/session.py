@@ -182,7 +182,7 @@ def _manifest(path: Path, base: dict, overrides: dict) -> Session:
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise MocapError(f"trial {i + 1} is not a table", path)
-        trial = _manifest_trial(row, i, here, merge(merge(base, defaults), {}), overrides, path)
+        trial = _manifest_trial(row, i, here, merge(merge(base, defaults), {}), overrides=overrides, where=path)
         if trial.name in names:
             raise MocapError(f"two trials are named {trial.name!r}", path)
         names.add(trial.name)
@@ -190,7 +190,7 @@ def _manifest(path: Path, base: dict, overrides: dict) -> Session:
     return Session(here, trials, here / "mocap_batch", [path])
 
 
-def _manifest_trial(row: dict, i: int, here: Path, defaults: dict, overrides: dict, where: Path) -> Trial:
+def _manifest_trial(row: dict, i: int, here: Path, defaults: dict, *, overrides: dict, where: Path) -> Trial:
     row = dict(row)
     name = str(row.pop("name", f"trial{i + 1}"))
     paths = {k: [here / p for p in _paths(row.pop(k, []))] for k in ("keypoints", "videos", "calib", "output")}

@@ -42,7 +42,7 @@ class BundleResult:
 
 
 def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations, focals: np.ndarray,
-                  board_points: np.ndarray | None = None, fixed: int = 0, loss: str = "soft_l1",
+                  *, board_points: np.ndarray | None = None, fixed: int = 0, loss: str = "soft_l1",
                   scale_px: float = 1.0, keep_scale: bool = False, max_nfev: int = 100) -> BundleResult:
     """Refine ``cameras (C, 6)`` and ``structure`` (board poses ``(V, 6)`` when ``board_points (K, 3)``
     is given — observation ``point = v * K + k`` — else free points ``(P, 3)``).
@@ -99,7 +99,7 @@ def bundle_adjust(cameras: np.ndarray, structure: np.ndarray, obs: Observations,
     return BundleResult(cams, st, err, (float(0.5 * (r0 ** 2).sum()), float(sol.cost)))
 
 
-def _sparsity(cam: np.ndarray, structure_of: np.ndarray, C: int, free: np.ndarray, S: int, ds: int,
+def _sparsity(cam: np.ndarray, structure_of: np.ndarray, C: int, free: np.ndarray, *, S: int, ds: int,
               scale_cam: int | None):
     """Jacobian sparsity (CSR) of the bundle residuals: each observation's 2 rows depend on its
     camera's 6 parameters (unless fixed) and its structure element's ``ds``; the scale residual

@@ -80,7 +80,7 @@ def _relative(poses_a: list[np.ndarray], poses_b: list[np.ndarray]) -> np.ndarra
 
 
 def board_extrinsics(board: Board, intrinsics: CameraRig, detections: list[Detections], reference: int = 0,
-                     origin_frame: int | None = None, scale_px: float = 1.0) -> ExtrinsicsResult:
+                     *, origin_frame: int | None = None, scale_px: float = 1.0) -> ExtrinsicsResult:
     """Calibrate every camera of ``intrinsics`` (K, distortion, size kept) from its board
     ``detections`` (same order; ``View.frame`` = synchronised frame index): board poses per view,
     cameras chained from ``reference`` (:func:`_chain_cameras`), bundle adjustment of cameras and
@@ -158,7 +158,7 @@ def _chain_cameras(poses, intrinsics: CameraRig, reference: int) -> np.ndarray:
     return np.stack([cam_pose[c] for c in range(C)])
 
 
-def _adjust_dropping_bad_views(cams, board_pose, obs: Observations, focals, board: Board, reference: int,
+def _adjust_dropping_bad_views(cams, board_pose, obs: Observations, focals, *, board: Board, reference: int,
                                scale_px: float, n_frames: int):
     """Bundle adjustment; then a view whose median corner error stays high was stuck in a wrong pose
     (a planar board's mirror ambiguity at grazing angles) or misdetected: drop it and adjust again.

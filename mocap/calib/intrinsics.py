@@ -42,7 +42,7 @@ class IntrinsicsResult:
         return float((self.coverage > 0).mean())
 
 
-def _fit(board: Board, views, size, fisheye: bool, k3: bool):
+def _fit(board: Board, views, size, fisheye: bool, *, k3: bool):
     obj = [board.object_points[v.ids].astype(np.float32) for v in views]
     img = [v.corners.astype(np.float32) for v in views]
     crit = (cv2.TERM_CRITERIA_COUNT + cv2.TERM_CRITERIA_EPS, 100, 1e-9)
@@ -67,7 +67,7 @@ def _fit(board: Board, views, size, fisheye: bool, k3: bool):
 
 
 def calibrate_intrinsics(board: Board, det: Detections, fisheye: bool = False, k3: bool = False,
-                         reject_factor: float = 3.0) -> IntrinsicsResult:
+                         *, reject_factor: float = 3.0) -> IntrinsicsResult:
     """Intrinsics of one camera from its board detections (see the module docstring).
 
     Raises :class:`MocapError` (naming the camera and the cause) when no valid calibration exists:
@@ -85,7 +85,7 @@ def calibrate_intrinsics(board: Board, det: Detections, fisheye: bool = False, k
     rejected = dict(det.skipped)
     view_errors: dict[str, float] = {}  # each view's RMS from the last fit it took part in
     for _ in range(3):  # fit, drop views far above the typical error, refit
-        K, D, errs, fstd, tilts = _fit(board, views, det.size, fisheye, k3)
+        K, D, errs, fstd, tilts = _fit(board, views, det.size, fisheye, k3=k3)
         view_errors.update(errs)
         med = float(np.median(list(errs.values())))
         bad = [v for v in views if errs[v.name] > max(reject_factor * med, 1.0)]

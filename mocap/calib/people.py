@@ -36,7 +36,7 @@ def _triangulate_pair(xa, xb, pose_b):
     return (X[:3] / X[3]).T
 
 
-def relative_poses(xy: np.ndarray, ok: np.ndarray, reference: int, names, thresh: float) -> np.ndarray:
+def relative_poses(xy: np.ndarray, ok: np.ndarray, reference: int, names, *, thresh: float) -> np.ndarray:
     """``(C, 6)`` world(=reference camera)->camera poses, one common scale (reference->first baseline = 1)."""
     C = len(xy)
     poses = np.zeros((C, 6))
@@ -89,7 +89,7 @@ def _up_frame(X: np.ndarray, skeleton, ref_center: np.ndarray):
 
 
 def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 1.75, reference: int = 0,
-                      min_confidence: float = 0.5, scale_px: float = 3.0) -> ExtrinsicsResult:
+                      *, min_confidence: float = 0.5, scale_px: float = 3.0) -> ExtrinsicsResult:
     """Calibrate the cameras of ``intrinsics`` from one person's keypoints ``kp (C, T, J, 3)`` px
     (see the module docstring). ``height_m``: the person's stature, for metric scale."""
     from ..triangulate import triangulate
@@ -107,7 +107,7 @@ def people_extrinsics(kp: Keypoints2D, intrinsics: CameraRig, height_m: float = 
     xy = intrinsics.undistort(kp.xy).reshape(C, T * J, 2)
     ok = (kp.confidence.reshape(C, T * J) >= min_confidence) & np.isfinite(xy).all(-1)
     thresh = scale_px / float(np.mean(intrinsics.focals))
-    cams = relative_poses(xy, ok, reference, intrinsics.names, thresh)
+    cams = relative_poses(xy, ok, reference, intrinsics.names, thresh=thresh)
 
     tri = triangulate(kp, rig_from_poses(intrinsics, cams, "people"), min_confidence=min_confidence,
                       threshold_px=10 * scale_px)

@@ -79,7 +79,7 @@ def frames(source: str | Path, every_s: float = 1.0) -> Iterator[tuple[str, int,
 
 
 def detect(board: Board, sources: list[str | Path], camera: str = "", every_s: float = 1.0,
-           progress=None) -> Detections:
+           *, progress=None) -> Detections:
     """Detect ``board`` in every frame of ``sources`` (one camera). ``progress(n_done)`` is called per frame."""
     det = Detections(camera or Path(sources[0]).name)
     for src in sources:

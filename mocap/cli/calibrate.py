@@ -35,7 +35,7 @@ def _camera_name(src: str) -> str:
     return stem
 
 
-def _detect_all(board, sources, every, console, names=None):
+def _detect_all(board, sources, every, console, *, names=None):
     from .common import _progress
     from ..calib.views import detect, list_images
 
@@ -63,7 +63,7 @@ def cmd_calibrate(args) -> int:
         console.print(f"board: {board.describe()}", soft_wrap=True)
         if not args.images:
             raise MocapError("give --images: one folder of board photos (or a video) per camera")
-        dets = _detect_all(board, args.images, args.every, console, args.names)
+        dets = _detect_all(board, args.images, args.every, console, names=args.names)
         results = [calibrate_intrinsics(board, d, fisheye=args.fisheye) for d in dets]  # raises before writing
         for r in results:
             for line in report.intrinsics_text(r):
@@ -91,7 +91,7 @@ def cmd_calibrate(args) -> int:
         from ..calib.extrinsics import board_extrinsics
 
         board = _board(args)
-        dets = _detect_all(board, args.images, args.every, console, intr.names)
+        dets = _detect_all(board, args.images, args.every, console, names=intr.names)
         with console.status("bundle adjustment of cameras and board poses"):
             res = board_extrinsics(board, intr, dets, origin_frame=args.origin_frame)
     else:

@@ -43,7 +43,7 @@ def cmd_smooth(args) -> int:
             params[k.strip()] = float(v)
         except ValueError:
             raise MocapError(f"--param {kv!r}: expected NAME=NUMBER") from None
-    res = clean_motion(m, args.filter, params, args.max_gap, not args.no_hampel)
+    res = clean_motion(m, args.filter, params, args.max_gap, remove_spikes=not args.no_hampel)
     pos, spikes, filled = res.motion.positions, res.spikes, res.filled
     write_any(res.motion, args.output)
     b = m.skeleton.rigid_bone_indices

@@ -110,7 +110,7 @@ def cmd_sync(args) -> int:
                 tasks[video] = prog.add_task(f"detecting people in {video}", total=1)
             prog.update(tasks[video], completed=done, total=total)
 
-        job = sync_cameras(args.calib, args.keypoints, args.videos, args.output, from_args(SyncOptions, args), progress)
+        job = sync_cameras(args.calib, args.keypoints, args.videos, args.output, options=from_args(SyncOptions, args), progress=progress)
     res = job.result
     table = Table(title=f"time offsets to {res.reference} ({res.method})", title_justify="left")
     for col in ("camera", "offset (frames)", "offset (ms)", "confidence"):

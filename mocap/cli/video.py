@@ -33,7 +33,7 @@ def cmd_detect(args) -> int:
 
 
 def cmd_video2bvh(args) -> int:
-    _video_to_bvh(_console(args), args.video, args.output, from_args(VideoOptions, args), args.report)
+    _video_to_bvh(_console(args), args.video, args.output, from_args(VideoOptions, args), report=args.report)
     return 0
 
 
@@ -48,7 +48,7 @@ class _OldPerson(argparse.Action):
         namespace.people = People.person(int(value))
 
 
-def _video_to_bvh(console: Console, video, output, options, report=None) -> None:
+def _video_to_bvh(console: Console, video, output, options, *, report=None) -> None:
     from ..pipelines.monocular import video_to_bvh
     from .lift import report_motion
 

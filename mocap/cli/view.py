@@ -87,7 +87,7 @@ def cmd_render(args) -> int:
     if suffix == ".glb":
         export_glb(motions[0], out, args.frame)
     elif suffix == ".png":
-        render_image(motions, out, args.frame or 0, _camera(args, rig, motions), rig if args.frusta else None, labels)
+        render_image(motions, out, args.frame or 0, _camera(args, rig, motions), rig=rig if args.frusta else None, labels=labels)
     elif suffix == ".mp4":
         with _progress(console) as bar:
             task = bar.add_task("rendering", total=max(m.n_frames for m in motions))

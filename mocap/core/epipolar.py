@@ -35,7 +35,7 @@ def signed_epipolar(xa: np.ndarray, xb: np.ndarray, E: np.ndarray) -> tuple[np.n
     return (xb[..., 0] * line[..., 0] + xb[..., 1] * line[..., 1] + line[..., 2]) / n, line[..., :2] / n[..., None]
 
 
-def epipolar_px(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float) -> np.ndarray:
+def epipolar_px(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, *, fb: float) -> np.ndarray:
     """Symmetric epipolar distance, px: ``xa``, ``xb`` ``(..., 2)`` (broadcast) of the same point in cameras a and b
     (``E`` from a to b, focal lengths ``fa``, ``fb`` px) -> ``(...)`` the mean of each point's distance to the other's
     epipolar line."""

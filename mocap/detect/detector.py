@@ -106,7 +106,7 @@ def person_detection(people, person: int | None = None) -> Detection:
 
 
 def detect_video(path: str | Path, detector: Detector | None = None, stride: int = 1, resize: float | None = None,
-                 start: float = 0.0, end: float | None = None, progress=None, person: int | None = None) -> Detection:
+                 *, start: float = 0.0, end: float | None = None, progress=None, person: int | None = None) -> Detection:
     """One person on every ``stride``-th frame of a video: by default the multi-person tracker's ``person``
     (ID; the most present when None), else ``detector`` run on each frame.
 
@@ -124,7 +124,7 @@ def detect_video(path: str | Path, detector: Detector | None = None, stride: int
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)
                     - int(round(start * info.fps))) // stride)
     with native_quiet():  # MediaPipe's graph threads log to stderr while frames are processed
-        for k, (i, img) in enumerate(frames(path, stride, start, end, resize)):
+        for k, (i, img) in enumerate(frames(path, stride, start, end, resize=resize)):
             scale = info.width / img.shape[1]
             kp, world = detector(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
             if kp is None:

@@ -43,7 +43,7 @@ def body_centre(kp: np.ndarray) -> np.ndarray:
     return kp[..., HIPS, :2].mean(-2)
 
 
-def same_body(a: np.ndarray, b: np.ndarray, size: float, tol: float = 0.08, share: float = 0.3,
+def same_body(a: np.ndarray, b: np.ndarray, size: float, tol: float = 0.08, *, share: float = 0.3,
               min_conf: float = 0.5) -> bool:
     """Two keypoint sets ``(33, 3)`` on one body: at least ``share`` of the joints visible in both lie within
     ``tol`` x ``size`` px (the smaller ROI side) of each other. A region that slid onto half of someone
@@ -143,7 +143,7 @@ class PeopleTracker:
     """Frame-by-frame multi-person BlazePose with identities (see the module docstring)."""
 
     def __init__(self, model: BlazePose | None = None, fps: float = 30.0, max_people: int = 8,
-                 min_presence: float = 0.5, tiles: int = 2, reid_s: float = 10.0, appearance_max: float = 0.45,
+                 min_presence: float = 0.5, *, tiles: int = 2, reid_s: float = 10.0, appearance_max: float = 0.45,
                  min_height: float = 0.04, min_track_s: float = 0.25):
         self.model = model or BlazePose()
         self.fps, self.max_people, self.min_presence = fps, max_people, min_presence
@@ -174,7 +174,7 @@ class PeopleTracker:
                 keep.append((tr, kp, world, nxt))
         keep = self._one_region_per_body(keep, t)
         for tr, kp, world, nxt in keep:
-            self._update(tr, kp, nxt, t, rgb, alone=self._alone(kp, tr.size, [k for _, k, _, _ in keep]))
+            self._update(tr, kp, nxt, t, rgb=rgb, alone=self._alone(kp, tr.size, [k for _, k, _, _ in keep]))
         out = [(tr.id, kp, world) for tr, kp, world, _ in keep]
         self.active = [tr for tr, *_ in keep]
         out += self._find_new(rgb, t)
@@ -203,7 +203,7 @@ class PeopleTracker:
         if tr.seen >= self.min_seen:
             self.lost.append(tr)
 
-    def _update(self, tr: Track, kp, roi, t, rgb, alone: bool = True) -> None:
+    def _update(self, tr: Track, kp, roi, t, *, rgb, alone: bool = True) -> None:
         c = body_centre(kp)
         dt = max(t - tr.last_seen, 1)
         v = (c - tr.centre) / dt
@@ -276,7 +276,7 @@ class PeopleTracker:
                 self.tracks[tr.id] = tr
                 if self.lost:
                     self.report.not_recognised.append((tr.id, t))
-                self._update(tr, kp, nxt, t, rgb)
+                self._update(tr, kp, nxt, t, rgb=rgb)
                 tr.seen = 1
             self.active.append(tr)
             out.append((tr.id, kp, world))
@@ -301,7 +301,7 @@ class PeopleTracker:
         if len(order) > 1 and np.isfinite(costs[order[1]]) and costs[order[1]] < 1.25 * costs[best]:
             return None  # two lost people fit about as well: do not guess
         tr = self.lost.pop(int(best))
-        self._update(tr, kp, roi, t, rgb)
+        self._update(tr, kp, roi, t, rgb=rgb)
         self.report.reidentified.append((tr.id, t))
         return tr
 
@@ -341,7 +341,7 @@ class VideoPeople:
 
 
 def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, resize: float | None = None,
-                start: float = 0.0, end: float | None = None, progress=None, min_track_s: float = 0.25,
+                *, start: float = 0.0, end: float | None = None, progress=None, min_track_s: float = 0.25,
                 **options) -> VideoPeople:
     """Follow everyone through a video (:class:`PeopleTracker`; ``options`` go to it). Pixel coordinates
     refer to the original resolution even with ``resize``; ``progress(done, total)`` per frame. Tracks seen
@@ -358,7 +358,7 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
                     - int(round(start * info.fps))) // stride)
     per_frame, idx = [], []
     with native_quiet():
-        decoded = ((i, cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for i, img in frames(path, stride, start, end, resize))
+        decoded = ((i, cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for i, img in frames(path, stride, start, end, resize=resize))
         for k, (i, rgb) in enumerate(read_ahead(decoded)):  # the next frames decode while this one is tracked
             scale = info.width / rgb.shape[1]
             people = tracker.step(rgb, k)

@@ -210,7 +210,7 @@ def _motion_header(f, i: int, fail) -> tuple[int, float]:
     return n_frames, frame_time
 
 
-def _motion_rows(f, first: int, n_frames: int, n_ch: int, step: int, fail, file_size: int,
+def _motion_rows(f, first: int, n_frames: int, n_ch: int, *, step: int, fail, file_size: int,
                  chunk: int = 4096) -> np.ndarray:
     """Every ``step``-th of the ``n_frames`` frame rows (``n_ch`` numbers each), parsed a chunk at a time into
     one array: at most what the file can hold is allocated, whatever ``Frames:`` claims."""

@@ -65,7 +65,7 @@ def guess_openpose_skeleton(flat: np.ndarray) -> Skeleton:
 @reader("OpenPose JSON folder")
 def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | None = None,
                           fps: float = 30.0, camera_names: list[str] | None = None,
-                          unequal: bool = False) -> MultiPersonKeypoints:
+                          *, unequal: bool = False) -> MultiPersonKeypoints:
     """One folder of OpenPose JSON files per camera (one file per frame, frame number last in the name).
 
     Frames are matched across cameras by their number. Files without ``people`` or with a person
@@ -154,7 +154,7 @@ def write_openpose_folders(kp: Keypoints2D, folder: str | Path) -> list[Path]:
 
 
 def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, folder: str | Path,
-                          ids=None) -> list[Path]:
+                          *, ids=None) -> list[Path]:
     """Several people ``(C, T, P, J, 3)`` as OpenPose JSON: one ``<camera>_json`` folder per camera,
     ``<camera>.NNNN.json`` per frame listing the people with any joint (missing joints -> 0, 0, 0), with
     ``person_id`` = ``[ids[p]]`` when tracked identities ``ids (P,)`` are given (else OpenPose's -1)."""
@@ -213,7 +213,7 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
 _CSV_HEADER = ["camera", "frame", "joint", "x", "y", "confidence"]
 
 
-def write_people_npz(keypoints: np.ndarray, ids, skeleton: Skeleton, fps: float, frames, path: str | Path,
+def write_people_npz(keypoints: np.ndarray, ids, skeleton: Skeleton, fps: float, *, frames, path: str | Path,
                      camera: str = "video", world: np.ndarray | None = None) -> Path:
     """Everyone seen in one video as ``.npz`` (atomic): ``people (T, P, J, 3)`` = x px, y px, confidence
     (NaN, 0 where a person is not seen), ``person_ids (P,)``, ``world (T, P, J, 3)`` metres when given,

@@ -43,7 +43,7 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, VideoInfo]:
 
 
 def frames(path: str | Path, stride: int = 1, start: float = 0.0, end: float | None = None,
-           resize: float | None = None) -> Iterator[tuple[int, np.ndarray]]:
+           *, resize: float | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(frame_index, BGR image)`` every ``stride`` frames between ``start`` and ``end`` seconds,
     optionally scaled so that the longer side is ``resize`` pixels. Stops at the first unreadable frame."""
     cap, info = open_video(path)

@@ -55,7 +55,7 @@ def from_unity_quaternions(q: np.ndarray) -> np.ndarray:
     return Rotation.from_quat((q * [1.0, -1.0, -1.0, 1.0]).reshape(-1, 4)).as_matrix().reshape(q.shape[:-1] + (3, 3))
 
 
-def frame_messages(roles: list[str], local: np.ndarray, root: np.ndarray, offsets: np.ndarray, t: float
+def frame_messages(roles: list[str], local: np.ndarray, root: np.ndarray, offsets: np.ndarray, *, t: float
                    ) -> list[tuple[str, list]]:
     """One rig pose as VMC messages ``[(address, arguments)]``: ``local (J, 3, 3)`` rotations of the rig's
     ``roles`` (:data:`mocap.retarget.rigs.ROLES`; end sites are skipped), ``root (3,)`` the hips' position, m,

@@ -72,7 +72,7 @@ def fill_gaps(xy: np.ndarray, conf: np.ndarray, max_gap: int) -> tuple[np.ndarra
 
 
 def clean_keypoints(kp: np.ndarray, fps: float, window_s: float = 0.3, threshold: float = 0.6,
-                    body_k: float = 4.0, max_gap_s: float = 0.5) -> tuple[np.ndarray, dict]:
+                    *, body_k: float = 4.0, max_gap_s: float = 0.5) -> tuple[np.ndarray, dict]:
     """Reject outlier joints and fill short gaps in ``(..., T, J, 3)`` keypoints (see the module docstring).
 
     Returns the cleaned keypoints (rejected and unfilled joints: x = y = NaN, confidence 0) and a report:

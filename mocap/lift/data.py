@@ -164,7 +164,7 @@ class Sampler:
     """Random training/validation batches (see the module docstring). Deterministic for a seed."""
 
     def __init__(self, clips: list[Clip], window: int = 27, seed: int = 0, focal: float | None = None,
-                 causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0, outputs: int = 1,
+                 *, causal: bool = False, pose_aug: float = 0.0, own_rig: float = 0.0, outputs: int = 1,
                  speed: tuple[float, float] | None = None):
         self.pose_aug = pose_aug  # share of training samples with new poses (trunk lean, limbs turned)
         self.own_rig = own_rig  # share of training samples kept on their clip's own proportions

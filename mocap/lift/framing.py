@@ -20,7 +20,7 @@ from .joints import BONE_INDEX, bone_lengths
 
 
 def inside_picture(kp: np.ndarray, size: tuple[int, int], fps: float, margin: float = 0.3,
-                   min_confidence: float = 0.5) -> np.ndarray:
+                   *, min_confidence: float = 0.5) -> np.ndarray:
     """``(T, J)`` True where a joint is detected with at least ``min_confidence`` (joints the detector has to
     guess come lower) and inside the picture by at least ``margin`` times the person's size (their median
     joint distance to their median point over about a second, :func:`mocap.lift.clean.person_size`: near the
@@ -61,7 +61,7 @@ def with_bone_lengths(rel: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def anchor_in_picture(X: np.ndarray, kp: np.ndarray, K: np.ndarray, size: tuple[int, int], fps: float,
+def anchor_in_picture(X: np.ndarray, kp: np.ndarray, K: np.ndarray, size: tuple[int, int], *, fps: float,
                       min_inside: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Lifted camera-frame joints ``X (T, J, 3)`` m and the keypoints ``kp (T, J, 3)`` they came from ->
     ``X`` with the root moved, in the frames where part of the body is outside the picture (or at its edge),

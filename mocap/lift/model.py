@@ -108,7 +108,7 @@ NORMALISERS = {"rms": normalise_2d, "robust": normalise_2d_robust}
 
 
 def build_model(channels: int = 256, dropout: float = 0.1, causal: bool = False, norm: str = "rms",
-                dilations=DILATIONS):
+                *, dilations=DILATIONS):
     """TCN over :func:`normalise_2d` inputs: Conv1d(k=3) with ``dilations`` (default 1, 3, 9: receptive field
     R = 27), residual blocks, BatchNorm. ``(B, 15 * 3, W) -> (B, 15 * 3 + 1, W - R + 1)``: root-relative
     joints (m) and log root depth. Symmetric windows answer for the centre frame; ``causal`` ones
@@ -202,7 +202,7 @@ def merge_views(out: np.ndarray, rolls: np.ndarray, mirror: bool = True) -> tupl
     return rel.mean(0), np.exp(out[..., -1].mean(0))
 
 
-def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, pad: bool = True
+def predict(model, seq: np.ndarray, rolls_deg=ROLLS_DEG, mirror: bool = True, *, pad: bool = True
             ) -> tuple[np.ndarray, np.ndarray]:
     """``(T, J, 3)`` (x/f, y/f, conf) at 30 fps -> root-relative 3D ``(T, J, 3)`` m and root depth ``(T,)`` m.
     With ``pad`` every frame gets an answer: the ends are padded by the sequence mirrored in time about its
@@ -272,7 +272,7 @@ def ray_weight(model, rays: float | None = None) -> float:
     return RAY_WEIGHT_CAUSAL if getattr(model, "causal", False) else RAY_WEIGHT
 
 
-def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool = True, bones: bool | None = None,
+def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, *, clean: bool = True, bones: bool | None = None,
          rays: float | None = None) -> np.ndarray:
     """Lift one camera's keypoints ``(T, 15, 3)`` (x px, y px, confidence) with intrinsics ``K`` to
     camera-frame 3D ``(T, 15, 3)`` metres (OpenCV axes: x right, y down, z forward). With ``clean`` the
@@ -301,10 +301,10 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, clean: bool =
     root = np.concatenate([seq[:, 0, :2] * depth[:, None], depth[:, None]], -1)
     X = rel + root[:, None]
     X = resample_array(X, t_model, t_src) if resample else X
-    return pull_to_rays(model, X, xy, conf, rays)
+    return pull_to_rays(model, X, xy, conf, rays=rays)
 
 
-def pull_to_rays(model, X: np.ndarray, xy: np.ndarray, conf: np.ndarray, rays: float | None = None) -> np.ndarray:
+def pull_to_rays(model, X: np.ndarray, xy: np.ndarray, conf: np.ndarray, *, rays: float | None = None) -> np.ndarray:
     """Lifted camera-frame joints ``X (T, J, 3)`` m pulled toward the rays through their 2D ``xy (T, J, 2)``
     (x/f, y/f; NaN or anything where ``conf (T, J)`` is 0: those joints stay), by :func:`ray_weight` (depth
     kept: :func:`mocap.core.camera.toward_rays`); for offline weights the 2D is smoothed over

@@ -13,7 +13,7 @@ class PoseStream:
     does -> One-Euro -> upright and floor (fixed after ``settle_s``) -> with ``contacts``, planted ankles held in depth
     (:class:`~mocap.smooth.anchor.FootLock`) -> retargeted rig pose. ``flags``: each ankle planted or not, per frame."""
 
-    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0, contacts: bool = True):
+    def __init__(self, model, K: np.ndarray, rig: str, settle_s: float = 1.0, *, contacts: bool = True):
         from .joints import FPS, LIFT_JOINTS
         from .model import model_frames
         from ..core.skeletons import skeleton_from_names

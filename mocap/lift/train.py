@@ -19,7 +19,7 @@ def procrustes_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     return np.linalg.norm(procrustes_align(pred, gt) - gt, axis=-1).mean(1)
 
 
-def validation_set(val_clips, n: int = 4096, seed: int = 123, noise_px: float = 3.0, focal: float = 1000.0,
+def validation_set(val_clips, n: int = 4096, seed: int = 123, noise_px: float = 3.0, *, focal: float = 1000.0,
                    causal: bool = False, frames: int | None = None):
     """Fixed validation batch from clips never trained on: sigma = ``noise_px`` at ``focal`` px; windows of
     ``frames`` (default: the shipped receptive field)."""
@@ -35,7 +35,7 @@ def run_model(model, inp: np.ndarray) -> np.ndarray:
         return model(x)[:, :, 0].numpy().astype(float)
 
 
-def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
+def evaluate_model(model, inp, tgt, depth, *, ensemble: bool = True) -> dict:
     """MPJPE, PA-MPJPE (root-relative) and root depth error, mm, of the window centres (as
     :func:`mocap.lift.model.predict` answers: with its test-time ensemble unless ``ensemble`` is off)."""
     rolls, mirror = (ROLLS_DEG, True) if ensemble else ((0.0,), False)
@@ -48,7 +48,7 @@ def evaluate_model(model, inp, tgt, depth, ensemble: bool = True) -> dict:
             "root_depth_mm": 1000 * float(np.abs(d - depth).mean())}
 
 
-def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, batch: int = 64,
+def train(root: str | Path, out: str | Path = WEIGHTS, minutes: float = 40.0, seed: int = 0, *, batch: int = 64,
           lr: float = 2e-3, causal: bool = False, steps: int | None = None, pose_aug: float = 0.5,
           own_rig: float = 0.2, init: str | Path | None = None, norm: str | None = None, prefetch: bool = True,
           outputs: int = 16, speed: tuple[float, float] | None = (0.7, 1.4), checkpoint_steps: int = 2000,
@@ -232,7 +232,7 @@ def compare_on_footage(model, kp, dets, rig) -> list[dict]:
     return rows
 
 
-def view_clip(X: np.ndarray, yaw_deg: float, rng, noise_px: float = 3.0, outliers: float = 0.0, missing: float = 0.0,
+def view_clip(X: np.ndarray, yaw_deg: float, rng, noise_px: float = 3.0, *, outliers: float = 0.0, missing: float = 0.0,
               head: bool | str = True, f: float = 1000.0, distance: float = 5.0):
     """A clip ``X (T, 15, 3)`` (metres, Y-up) seen by a camera ``distance`` m away, 1.2 m high, turned
     ``yaw_deg`` about it (f px, 1280 x 720): camera-frame truth ``(T, 15, 3)``, detector-like 2D ``(T, 15, 3)``
@@ -268,7 +268,7 @@ def view_clip(X: np.ndarray, yaw_deg: float, rng, noise_px: float = 3.0, outlier
 DETECTOR_LIKE = {"noise_px": 3.0, "outliers": 0.02, "missing": 0.02, "head": "nose"}
 
 
-def evaluate_clips(model, clips, conditions: dict | None = None, yaws=(0.0, 60.0, 135.0), seed: int = 0,
+def evaluate_clips(model, clips, conditions: dict | None = None, yaws=(0.0, 60.0, 135.0), *, seed: int = 0,
                    fps: float = 30.0, rays: float | None = None) -> list[dict]:
     """Whole clips through the whole inference path (:func:`mocap.lift.model.lift`: cleaning, resampling,
     ensemble) from cameras at each of ``yaws``, 2D as ``conditions`` says (:func:`view_clip`; default

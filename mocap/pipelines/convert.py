@@ -50,7 +50,7 @@ class ConvertOptions:
 
 
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
-                 fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
+                 *, fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
     """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``
     (units cm unless ``units``); other formats keep the joints (metres unless ``units``). ``out`` may not be
     ``inp`` (refused before anything is read or written)."""

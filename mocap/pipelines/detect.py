@@ -75,7 +75,7 @@ def detect_people(video: str | Path, output: str | Path, options: DetectOptions 
             res.notes.append(f"a CSV holds one person: p{det.person} (the most present) written; .npz or a folder "
                              "holds everyone")
     else:
-        write_openpose_people(seen.keypoints[None], [stem], seen.frames, out, seen.ids)
+        write_openpose_people(seen.keypoints[None], [stem], seen.frames, out, ids=seen.ids)
     return res
 
 
@@ -95,7 +95,7 @@ def detect_cameras(videos: list[str | Path], folder: str | Path, options: Detect
     final = Path(folder)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    names = [write_openpose_people(s.keypoints[None], [v.stem], s.frames, tmp, s.ids)[0].name for v, s in zip(videos, seen)]
+    names = [write_openpose_people(s.keypoints[None], [v.stem], s.frames, tmp, ids=s.ids)[0].name for v, s in zip(videos, seen)]
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)

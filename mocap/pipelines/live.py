@@ -147,7 +147,7 @@ class _Chain:
         t_ret = time.perf_counter()
         self.sent.append((i, local, root))  # recorded before it goes out: a stop in between loses nothing sent
         if self.sender is not None:
-            self.sender.send(encode_bundle(frame_messages(self.roles, local, root, self.offsets, i / self.fps)))
+            self.sender.send(encode_bundle(frame_messages(self.roles, local, root, self.offsets, t=i / self.fps)))
         t_sent = time.perf_counter()
         for k, (a, b) in zip(("total",) + STAGES, [(t_cap, t_sent), (t_cap, t_det), (t_det, t_lift),
                                                     (t_lift, t_ret), (t_ret, t_sent)]):
@@ -210,7 +210,7 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
             sender.close()
         if opts.record and chain.sent:
             res.recording = Path(opts.record)
-            res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts)
+            res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts=opts)
     res.planted = chain.stream.flags
     if chain.stream.lock is not None and len(chain.sent):
         counts = np.sum([p for _, p in chain.stream.flags], axis=0) if chain.stream.flags else np.zeros(2)
@@ -221,7 +221,7 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
     return res
 
 
-def _record(frames, offsets, stream: PoseStream, fps: float, opts: LiveOptions) -> int:
+def _record(frames, offsets, stream: PoseStream, fps: float, *, opts: LiveOptions) -> int:
     """The sent poses as a BVH at the source's frame rate (a frame not processed holds the pose before it),
     written atomically. Returns the number of frames written."""
     from ..io.bvh import write_bvh

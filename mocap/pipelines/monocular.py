@@ -98,7 +98,7 @@ def lifted_motion(det: Detection, focal: float | None = None, model=None):
         # each stretch the person is seen, lifted on its own: the network never looks at empty frames
         # (and where part of the body is out of the picture, the root from the part that is in it)
         fps = det.keypoints.fps
-        X[a:b] = anchor_in_picture(lift(kp[a:b], K, fps, model), clean_keypoints(kp[a:b], fps)[0], K, (w, h), fps)[0]
+        X[a:b] = anchor_in_picture(lift(kp[a:b], K, fps, model), clean_keypoints(kp[a:b], fps)[0], K, (w, h), fps=fps)[0]
     X = X * [1, -1, -1]
     X[kp[..., 2].max(-1) == 0] = np.nan  # frames with nobody stay empty
     sk = skeleton_from_names(LIFT_JOINTS, "lift15")
@@ -139,8 +139,8 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptio
     from ..lift.model import CAUSAL_WEIGHTS, load_model, WEIGHTS
     model = load_model(o.weights or (CAUSAL_WEIGHTS if o.live else WEIGHTS))[0]
     missing = np.flatnonzero(kp.data[0, ..., 2].max(-1) <= 0).tolist()
-    anim, more, pm = animate_person(Detection(kp, None, missing, (o.width, o.height)), "lifter", model, o.focal, o.rig,
-                                    o.contacts == "auto")
+    anim, more, pm = animate_person(Detection(kp, None, missing, (o.width, o.height)), "lifter", model, o.focal, rig=o.rig,
+                                    contacts=o.contacts == "auto")
     if Path(output).suffix.lower() == ".bvh":
         write_bvh(anim.to_bvh("cm"), output)
     else:
@@ -183,7 +183,7 @@ def video_to_bvh(video: str | Path, output: str | Path, options: VideoOptions | 
     done = []
     for pid in ids:
         det = first if pid == first.person else person_detection(seen, pid)
-        anim, notes, pm = animate_person(det, method, model, focal, rig, o.contacts == "auto")
+        anim, notes, pm = animate_person(det, method, model, focal, rig=rig, contacts=o.contacts == "auto")
         tag = f"p{pid}: " if len(ids) > 1 else ""
         res.notes += [tag + n for n in notes]
         done.append((pid, Path(output) if o.people.single else person_path(output, pid), anim, pm))
@@ -222,7 +222,7 @@ class PersonMotion:
 
 
 def person_motion(det: Detection, method: str = "lifter", model=None, focal: float | None = None,
-                  contacts: bool = True) -> PersonMotion:
+                  *, contacts: bool = True) -> PersonMotion:
     """One person's detection -> 3D (``method``: "lifter" with its root trajectory, or "world": MediaPipe's
     hip-centred landmarks) -> upright -> refined (constant bones, smooth, gaps <= 0.5 s filled). With ``contacts``:
     feet planted where they stand (:mod:`mocap.smooth.contacts`; one camera: speeds across its line of sight), the
@@ -263,7 +263,7 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
         ref = refine(X, bones, world.fps, **options, plant=replace(plant, planted=(ref.contacts, ref.floor)))  # found once
     from .multiview import contact_report, joint_contacts
 
-    report = contact_report(upright_X, ref.positions, feet, ref.contacts, ref.floor, world.names, up=1)
+    report = contact_report(upright_X, ref.positions, feet, ref.contacts, floor=ref.floor, names=world.names, up=1)
     P = level_floor(ref.positions, ref.floor, ref.positions[:, feet], ref.contacts)
     motion = replace(world, positions=P, confidence=refined_confidence(P, conf),
                      contacts=joint_contacts(ref.contacts, feet, world.positions.shape[1]))
@@ -282,12 +282,12 @@ def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) ->
     return X @ R.T + [0.0, lift - floor[1], 0.0]  # R turns the normal to y: the floor to y = offset
 
 
-def animate_person(det: Detection, method: str, model, focal, rig: str, contacts: bool = True
+def animate_person(det: Detection, method: str, model, focal, *, rig: str, contacts: bool = True
                    ) -> tuple[Retargeted, list[str], PersonMotion]:
     """:func:`person_motion` -> retargeted to ``rig``, standing on the floor (with contacts: the planted feet on
     it, lifted only where a foot would go through it; without: the lowest foot on it in every frame, 2 Hz
     smoothed), the root carried straight across the frames where the person is not seen."""
-    pm = person_motion(det, method, model, focal, contacts)
+    pm = person_motion(det, method, model, focal, contacts=contacts)
     anim = retarget(pm.motion, rig)
     if contacts:
         stand_on_floor(anim, pm.motion.contacts.any(1))

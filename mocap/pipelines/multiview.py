@@ -102,7 +102,7 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
     """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
     rig, multi, notes = _inputs(job)
     if multi.data.shape[2] > 1:
-        kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, multi.camera_names, multi.frames)
+        kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, camera_names=multi.camera_names, frames=multi.frames)
         notes.append(f"{report['multi_person_views']} views held several people: kept the one consistent "
                      f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
@@ -112,7 +112,7 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
 
 
 def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None,
-                    span: slice = slice(None), who: str = "the person") -> TriangulationResult:
+                    *, span: slice = slice(None), who: str = "the person") -> TriangulationResult:
     """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
     frames of ``span``: a person's time in view) and what the plausibility checks found (naming ``who``), and
     write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
@@ -240,7 +240,7 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
         names = ", ".join(res.motion.names[j] for j in r.empty_joints)
         notes.append(f"never seen by 2 consistent views, left empty: {names}")
     if r.contacts is not None:
-        quality["contacts"] = contact_report(before, r.positions, feet, r.contacts, r.floor, res.motion.names)
+        quality["contacts"] = contact_report(before, r.positions, feet, r.contacts, floor=r.floor, names=res.motion.names)
         notes.append(quality["contacts"]["note"])
     C, T, J = res.inliers.shape
     view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
@@ -259,7 +259,7 @@ def joint_contacts(contacts, feet, J: int):
     return out
 
 
-def contact_report(before, after, feet, contacts, floor, names, up: int = 2) -> dict:
+def contact_report(before, after, feet, contacts, *, floor, names, up: int = 2) -> dict:
     """What planting the feet did: ``feet`` names, ``contacts (T, F)``, the ``floor`` (normal, offset), each foot
     joint's share of frames in contact and its slide along the floor in them (mm per frame, median) before and after,
     and a one-line ``note``; ``up``: the vertical axis (tilt of the floor from it)."""
@@ -321,7 +321,7 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     when nobody is seen in two views for long enough (nothing is written then)."""
     if job.one_file and job.output and Path(job.output).suffix.lower() != ".npz":
         raise MocapError("one file for several people is a .npz", job.output)
-    tracks = track_people(multi.data, rig, multi.skeleton, multi.fps, TrackingOptions(min_confidence=min(0.2, job.min_confidence)),
+    tracks = track_people(multi.data, rig, multi.skeleton, multi.fps, options=TrackingOptions(min_confidence=min(0.2, job.min_confidence)),
                           progress=progress)
     if not len(tracks.ids):
         raise MocapError(f"nobody was seen in 2 views for {tracks.report['min_frames']} frames or more",

@@ -37,7 +37,7 @@ class Synced:
 
 
 def sync_cameras(calib: str | Path, keypoints=None, videos=None, output: str | Path | None = None,
-                 options: SyncOptions | None = None, progress=None) -> Synced:
+                 *, options: SyncOptions | None = None, progress=None) -> Synced:
     """Per camera, ``keypoints`` (OpenPose JSON folders, or their parent) or ``videos`` (everyone detected; frame
     rates and dropped frames read from the files) -> offsets to the reference camera -> ``output`` (default
     ``<calibration>_offsets.toml`` beside it). ``progress(video, done, total)`` while detecting."""
@@ -52,14 +52,14 @@ def sync_cameras(calib: str | Path, keypoints=None, videos=None, output: str | P
     if options.reference and options.reference not in rig.names:
         raise MocapError(f"no camera {options.reference!r} in the calibration ({', '.join(rig.names)})", calib)
     ref = rig.names.index(options.reference) if options.reference else 0
-    views, fps, notes = _views(rig, calib, keypoints, videos, options, progress)
-    res = synchronise(views, rig, fps, options.method, ref, options.max_offset)
+    views, fps, notes = _views(rig, calib, keypoints, videos, options=options, progress=progress)
+    res = synchronise(views, rig, fps, options.method, reference=ref, max_offset_s=options.max_offset)
     out = Path(output) if output else offsets_path(calib)
     write_offsets(res.to_dict(), out)
     return Synced(res, out, notes)
 
 
-def _views(rig, calib, keypoints, videos, options: SyncOptions, progress):
+def _views(rig, calib, keypoints, videos, *, options: SyncOptions, progress):
     """Per camera ``(T_c, P, J, 3)`` detections, frame rates and notes."""
     if keypoints:
         from ..io.keypoints import keypoint_folders, read_openpose_folders

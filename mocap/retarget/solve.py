@@ -194,7 +194,7 @@ class Retargeted:
 
 
 def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proportions | None = None,
-             height: float | None = None, ground: bool = True, face_forward: bool = False,
+             height: float | None = None, *, ground: bool = True, face_forward: bool = False,
              bend_blend: float = 0.2, roll_time: float = 0.5) -> Retargeted:
     """Fit ``rig`` to ``motion`` (any skeleton with hips, knees, ankles, shoulders, elbows, wrists).
 
@@ -216,7 +216,7 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     offsets = rest_offsets(p)
     trunk = _trunk_cues(t, p)
     limbs = _limb_cues(t, offsets, trunk["forward"])
-    G = _global_rotations(t, offsets, trunk, limbs, motion.fps, roll_time)
+    G = _global_rotations(t, offsets, trunk, limbs, fps=motion.fps, roll_time=roll_time)
     local, kept = _local_rotations(G)
     pelvis = trunk["pelvis"]
     out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=motion.fps,
@@ -301,7 +301,7 @@ for _s in ("left", "right"):
                 f"{_s}_hip": f"{_s}_knee", f"{_s}_knee": f"{_s}_ankle", f"{_s}_ankle": f"{_s}_toe"})
 
 
-def _global_rotations(t, offsets, trunk: dict, limbs: dict, fps: float, roll_time: float) -> np.ndarray:
+def _global_rotations(t, offsets, trunk: dict, limbs: dict, *, fps: float, roll_time: float) -> np.ndarray:
     """``(T, J, 3, 3)`` world rotation of every rig joint, parents first: trunk joints from their
     frames, limbs by swing + hinge twist, feet by :func:`_foot_rotation`, wrists and toes as their
     parent; then the feet's roll carried over time (:func:`transport_roll`)."""

@@ -37,7 +37,7 @@ def level_priors(T: int, up: np.ndarray, horizontal_m: float = 1.0, vertical_m: 
 
 
 def anchor_offsets(feet: np.ndarray, contacts: np.ndarray, fps: float, priors: np.ndarray,
-                   still_mm: float = 3.0, accel: float = 3.0) -> np.ndarray:
+                   *, still_mm: float = 3.0, accel: float = 3.0) -> np.ndarray:
     """``(T, 3)`` translations that keep planted feet still.
 
     Minimises, over ``d (T, 3)``: for each foot planted in frames t-1 and t, ``|Δfeet + Δd|^2 / still_mm^2``
@@ -100,7 +100,7 @@ class FootLock:
     lifter stays in charge of where the body is over seconds). Positions Y-up metres, the camera at ``camera``."""
 
     def __init__(self, standing: np.ndarray, floor_y: float, camera=(0.0, 0.0, 0.0), heights=ONE_CAMERA_HEIGHTS,
-                 speeds=SPEEDS, relax_s: float = 2.0):
+                 *, speeds=SPEEDS, relax_s: float = 2.0):
         self.standing = np.asarray(standing, float)  # (F,) each foot's standing height above the floor
         self.floor_y, self.camera = float(floor_y), np.asarray(camera, float)
         self.heights, self.speeds, self.relax_s = heights, speeds, relax_s

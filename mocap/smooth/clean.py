@@ -22,7 +22,7 @@ class Cleaned:
 
 
 def clean_motion(motion: Motion3D, filter: str = "butterworth", params: dict | None = None, max_gap_s: float = 0.5,
-                 remove_spikes: bool = True) -> Cleaned:
+                 *, remove_spikes: bool = True) -> Cleaned:
     """Hampel spike removal (unless ``remove_spikes`` is off), cubic filling of gaps up to
     ``max_gap_s`` seconds, then ``filter`` with ``params`` (:func:`~mocap.smooth.filters.smooth`)."""
     pos = motion.positions

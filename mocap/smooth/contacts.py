@@ -31,7 +31,7 @@ SPEEDS = (0.3, 0.5)  # m/s: contact start / hold speeds of a foot
 
 
 def floor_plane(points: np.ndarray, up=(0.0, 0.0, 1.0), threshold: float = 0.02, iterations: int = 300,
-                max_tilt_deg: float = 15.0, seed: int = 0) -> tuple[np.ndarray, float]:
+                *, max_tilt_deg: float = 15.0, seed: int = 0) -> tuple[np.ndarray, float]:
     """The plane through most of ``points (N, 3)`` (within ``threshold`` metres) and tilted less than
     ``max_tilt_deg`` from horizontal (``up``; 0: level): RANSAC over triples, then a least-squares refit on the inliers.
     With fewer than 3 points, or inliers spread less than 10 cm (rms) across their narrower direction (one foot
@@ -110,7 +110,7 @@ def standing_heights(feet: np.ndarray, plane: tuple[np.ndarray, float], share: f
 
 
 def detect_contacts(feet: np.ndarray, fps: float, plane: tuple[np.ndarray, float], confidence: np.ndarray | None = None,
-                    height_on: float | None = None, height_off: float | None = None, speed_on: float = SPEEDS[0],
+                    *, height_on: float | None = None, height_off: float | None = None, speed_on: float = SPEEDS[0],
                     speed_off: float = SPEEDS[1],
                     min_duration_s: float = 0.1, min_confidence: float = 0.3, camera=None) -> np.ndarray:
     """``(T, F)`` bool: each foot planted or not.

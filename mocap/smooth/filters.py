@@ -92,7 +92,7 @@ class OneEuro:
         return self.prev.copy()
 
 
-def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0) -> np.ndarray:
+def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5, *, d_cutoff: float = 1.0) -> np.ndarray:
     """One-Euro filter (Casiez et al. 2012, :class:`OneEuro` over a whole sequence): causal, for live use.
     ``min_cutoff``/``d_cutoff`` in Hz, ``beta`` raises the cut-off with speed (units of x per second),
     cutting lag on fast moves."""
@@ -150,7 +150,7 @@ def kalman_rts(x: np.ndarray, fps: float, measurement_noise: float = 0.01, proce
 
 
 def hampel(x: np.ndarray, fps: float | None = None, window: int = 7, n_sigma: float = 3.0,
-           min_sigma: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
+           *, min_sigma: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
     """Hampel outlier removal: samples further than ``n_sigma`` robust stds (1.4826 MAD, at least
     ``min_sigma`` in units of x: 5 mm for metres) from the running median over ``window`` frames
     become NaN. Returns (cleaned, outlier mask) per column."""

@@ -43,7 +43,7 @@ def fill_gaps(positions: np.ndarray, max_gap: int, kind: str = "cubic", extrapol
 
 
 def unsure_fills(X: np.ndarray, missing: np.ndarray, bones: np.ndarray | None = None, max_error: float = 0.15,
-                 share: float = 75.0) -> np.ndarray:
+                 *, share: float = 75.0) -> np.ndarray:
     """``(T, J)`` bool: the filled gaps of ``X (T, J, 3)`` metres (``missing (T, J)`` before filling) that are too
     long to trust for how the joint moves.
 

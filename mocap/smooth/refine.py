@@ -95,7 +95,7 @@ def _acc_band(wT: np.ndarray, scale2: float) -> np.ndarray:
 class _Problem:
     """Residuals, cost and Gauss-Newton pieces for one refinement problem (see :func:`refine`)."""
 
-    def __init__(self, T, J, bones, acc_scale, bone_sigma, data, acc_weight=None, acc_robust=None):
+    def __init__(self, T, J, bones, acc_scale, *, bone_sigma, data, acc_weight=None, acc_robust=None):
         self.T, self.J = T, J
         self.acc_weight = np.ones((T - 2, J)) if acc_weight is None else acc_weight  # (T-2, J)
         self.acc_robust = acc_robust  # soft-L1 scale of the acceleration term, in sigmas (None: quadratic)
@@ -126,7 +126,7 @@ class _Problem:
         r = (np.linalg.norm(d, axis=-1) - L) / self.bone_sigma
         return c + (self.acc_weight * sq).sum() + (r * r).sum()
 
-    def step(self, X, L, damping=0.0, cg_iters=60, cg_tol=1e-3):
+    def step(self, X, L, damping=0.0, cg_iters=60, *, cg_tol=1e-3):
         """Gauss-Newton step ``dx (T, J, 3)``: the damped normal equations solved by conjugate
         gradients, preconditioned by one banded Cholesky factor per joint. Internally joint-major
         ``(J, T, 3)``, so that each joint's whole sequence is contiguous for its banded solve."""
@@ -145,7 +145,7 @@ class _Problem:
                 out[a] -= sv[i]
             return out
 
-        return _pcg(matvec, self._preconditioner(Hdiag, wT), g, cg_iters, cg_tol).transpose(1, 0, 2)
+        return _pcg(matvec, self._preconditioner(Hdiag, wT), g, cg_iters, tol=cg_tol).transpose(1, 0, 2)
 
     def _gradient_and_blocks(self, X, L, damping, wT):
         """Joint-major gradient ``g (J, T, 3)``, the data term's damped 3x3 blocks ``Hd (J, T, 3, 3)``,
@@ -188,7 +188,7 @@ class _Problem:
         return lambda r: dpbtrs(factor, r.reshape(-1), lower=1)[0].reshape(J, T, 3)
 
 
-def _pcg(matvec, precond, g: np.ndarray, iters: int, tol: float) -> np.ndarray:
+def _pcg(matvec, precond, g: np.ndarray, iters: int, *, tol: float) -> np.ndarray:
     """Preconditioned conjugate gradients on ``H x = -g`` (``matvec(v) = H v``), from x = 0, until
     the residual is below ``tol`` times ``|g|`` or after ``iters`` iterations."""
     x = np.zeros_like(g)
@@ -262,7 +262,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
                              accel_robust=accel_robust)
     X, missing, long_gap = _init(X0, int(round(max_gap_s * fps)))
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
-    L, frames = _lengths(X0, bones, views, target_weight, missing, bone_lengths)
+    L, frames = _lengths(X0, bones, views, target_weight, missing=missing, given=bone_lengths)
     if views is not None:
         data = reprojection_term(*views, sigma_px=sigma_px, robust_scale=robust_scale)
     else:
@@ -288,7 +288,7 @@ def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_
     return RefineResult(X, L, missing & ~long_gap, it, costs, bone_frames=frames, contacts=contacts, floor=floor)
 
 
-def _lengths(X0, bones, views, target_weight, missing, given):
+def _lengths(X0, bones, views, target_weight, *, missing, given):
     """The bone lengths to hold and the frames each was measured on: ``given`` (0 frames), or
     :func:`~mocap.core.kinematics.robust_bone_lengths` of ``X0`` over the points with three or more weighted
     views (or a target weight)."""
@@ -302,7 +302,7 @@ def _lengths(X0, bones, views, target_weight, missing, given):
     return L, frames
 
 
-def _plant(prob, data, X, L, plant: Planting, dropped, fps, iterations):
+def _plant(prob, data, X, L, *, plant: Planting, dropped, fps, iterations):
     """The floor and contacts of the ``plant.feet`` joints of ``X`` (points ``dropped`` left out; or as
     ``plant.planted`` gives them), then ``prob`` solved again from ``X`` with the planted joints held along the floor.
     Returns X, contacts ``(T, F)``, floor, the iterations and the final cost (None when no foot is planted: nothing
@@ -332,7 +332,7 @@ def _loose(dropped: np.ndarray, weight: float = 1e-3) -> np.ndarray:
     return np.where(touch, weight, 1.0)
 
 
-def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **options) -> RefineResult:
+def _refine_known(X0, known, bones, fps, *, views, target_weight, bone_lengths, **options) -> RefineResult:
     """:func:`refine` on the joints ``known (J,)`` marks (bones between them only); the rest come back
     NaN and are listed in ``empty_joints``."""
     bones = np.asarray(bones, dtype=int).reshape(-1, 2)
@@ -366,7 +366,7 @@ def _refine_known(X0, known, bones, fps, views, target_weight, bone_lengths, **o
                         contacts=contacts, floor=r.floor)
 
 
-def reprojection_term(xy, w, Rt, focals, sigma_px: float = 3.0, robust_scale: float = 1.0):
+def reprojection_term(xy, w, Rt, focals, *, sigma_px: float = 3.0, robust_scale: float = 1.0):
     """Data term of the multi-view refinement: ``data(X, need_grad) -> (cost, H (T, J, 3, 3),
     g (T, J, 3))``, soft-L1 (quadratic up to ``robust_scale`` sigmas) of each view's pixel
     reprojection error / ``sigma_px``, with IRLS weights. ``xy (C, T, J, 2)`` undistorted normalised
@@ -444,7 +444,7 @@ def _sum(*terms):
     return data
 
 
-def contact_targets(feet: np.ndarray, contacts: np.ndarray, floor, fps: float, blend_s: float = 0.1,
+def contact_targets(feet: np.ndarray, contacts: np.ndarray, floor, fps: float, *, blend_s: float = 0.1,
                     window_s: float = 0.5):
     """Where each planted foot is held along the floor: ``target (T, F, 3)`` (within a contact, the running median
     over ``window_s`` of its places along the floor: a planted foot may pivot or roll slowly, it does not jitter;

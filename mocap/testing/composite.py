@@ -65,7 +65,7 @@ def _source_frames(video, n_max: int = 10_000) -> list[np.ndarray]:
     return out
 
 
-def make_clip(path: str | Path, strips: list[Strip], left: np.ndarray, size=(1920, 1080), fps: float | None = None,
+def make_clip(path: str | Path, strips: list[Strip], left: np.ndarray, size=(1920, 1080), *, fps: float | None = None,
               background: int = 90) -> Clip:
     """Write the clip: ``left (T, K)`` each strip's left edge in clip px per frame (NaN: absent); strips
     later in the list are in front. Sources are read once, scaled to the clip's height. Returns the
@@ -126,7 +126,7 @@ def truth(clip: Clip, source_keypoints: list[np.ndarray]) -> np.ndarray:
 
 
 def score_tracks(tracked: np.ndarray, ids: list[int], true: np.ndarray, visible: np.ndarray,
-                 tol: float = 0.1) -> dict:
+                 *, tol: float = 0.1) -> dict:
     """A tracker's people ``tracked (T, P, J, 3)`` with ``ids (P,)`` against ``true (T, K, J, 3)``: in each
     frame a true person is *found* by the tracked person whose median joint distance is under ``tol`` x the
     true person's height. Returns, per true person, the share of their fully ``visible (T, K)`` frames in

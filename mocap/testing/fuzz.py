@@ -194,7 +194,7 @@ def _alarm(signum, frame):
     raise _Hang()
 
 
-def fuzz_reader(r: Reader, seeds: Path, n: int, seed: int = 0, timeout_s: float = 5.0) -> Report:
+def fuzz_reader(r: Reader, seeds: Path, n: int, seed: int = 0, *, timeout_s: float = 5.0) -> Report:
     """Read ``n`` mutations of ``r``'s seed; every outcome counted (see :class:`Report`)."""
     import warnings
 
@@ -212,13 +212,13 @@ def fuzz_reader(r: Reader, seeds: Path, n: int, seed: int = 0, timeout_s: float 
             for _ in range(n):
                 data = r.mutate(base, rng)
                 path.write_bytes(data)
-                _one(r, path, data, rep, timeout_s)
+                _one(r, path, data, rep, timeout_s=timeout_s)
         finally:
             signal.signal(signal.SIGALRM, old)
     return rep
 
 
-def _one(r: Reader, path: Path, data: bytes, rep: Report, timeout_s: float) -> None:
+def _one(r: Reader, path: Path, data: bytes, rep: Report, *, timeout_s: float) -> None:
     rep.inputs += 1
     t0 = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, timeout_s)

@@ -38,7 +38,7 @@ def look_at_camera(center, target, up=(0, 0, 1)) -> tuple[np.ndarray, np.ndarray
     return R, -R @ center
 
 
-def ring_rig(n_cams, radius=4.0, height=1.6, f=1400.0, dist=(-0.25, 0.08, 0.001, -0.001, 0.0), seed=0) -> CameraRig:
+def ring_rig(n_cams, radius=4.0, height=1.6, f=1400.0, *, dist=(-0.25, 0.08, 0.001, -0.001, 0.0), seed=0) -> CameraRig:
     """``n_cams`` 1920x1080 cameras evenly round a ring (jittered), 1.3-2.4 m high, looking at (0, 0, 1)."""
     rng = np.random.default_rng(seed)
     cams = []
@@ -86,7 +86,7 @@ def yaw(X, degrees, offset=(0.0, 0.0)):
     return X @ R.T + np.array([offset[0], offset[1], 0.0])
 
 
-def detections(rig, X, noise=2.0, outliers=0.10, missing=0.05, occlusion=0.5, false_views=0.10, seed=0,
+def detections(rig, X, noise=2.0, outliers=0.10, *, missing=0.05, occlusion=0.5, false_views=0.10, seed=0,
                with_outliers=False):
     """What a real multi-person detector gives for people ``X (K, T, J, 3)`` (NaN where absent) in ``rig``.
 
@@ -194,7 +194,7 @@ def as_coco(X: np.ndarray) -> np.ndarray:
     return np.stack(cols, -2)
 
 
-def unsynchronised(rig, X, offsets_s, fps, scene_fps: float = 60.0, seed: int = 0, **detector):
+def unsynchronised(rig, X, offsets_s, fps, *, scene_fps: float = 60.0, seed: int = 0, **detector):
     """What unsynchronised cameras give for people ``X (K, T, J, 3)`` (truth at ``scene_fps``): camera ``c`` films at
     ``fps[c]`` and its frame ``u`` shows the moment ``u / fps[c] - offsets_s[c]`` (the truth interpolated between its
     samples; nobody outside it). Returns one ``(T_c, K + 1, J, 3)`` array per camera, as :func:`detections` makes
@@ -212,7 +212,7 @@ def unsynchronised(rig, X, offsets_s, fps, scene_fps: float = 60.0, seed: int = 
     return views
 
 
-def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, false_views=0.20, fps=60.0,
+def tail_scene(X, n_cams=4, seed=0, noise=2.0, *, outliers=0.10, missing=0.05, false_views=0.20, fps=60.0,
                epipolar=0.0, leaks=0.0):
     """One person ``X (T, J, 3)`` metres as a multi-person detector sees them in a :func:`ring_rig` of ``n_cams``
     (:func:`detections`: noise, a share ``outliers`` of joints anywhere in the image, ``missing`` dropped, a false
@@ -248,7 +248,7 @@ def tail_scene(X, n_cams=4, seed=0, noise=2.0, outliers=0.10, missing=0.05, fals
     return rig, data, Keypoints2D(oracle, SKELETON, fps)
 
 
-def _epipolar_pairs(rig, X, kp, bad, share, noise, rng):
+def _epipolar_pairs(rig, X, kp, bad, *, share, noise, rng):
     """In place on ``kp (C, T, J, 3)``/``bad (C, T, J)``: a ``share`` of points keep two views, a good one and one
     on its epipolar line (see :func:`tail_scene`)."""
     C = len(rig)
@@ -268,7 +268,7 @@ def _epipolar_pairs(rig, X, kp, bad, share, noise, rng):
         bad[c2, t, j] = True
 
 
-def one_camera_scene(path, fps: float, yaw_deg: float = 30.0, seed: int = 0, frames: int = 900):
+def one_camera_scene(path, fps: float, yaw_deg: float = 30.0, seed: int = 0, *, frames: int = 900):
     """A real clip ``path`` (any BVH the retargeter reads) at ``fps`` seen by one camera 5 m away turned
     ``yaw_deg`` (:func:`mocap.lift.train.view_clip`, detector-like 2D: 3 px noise, 2 % outliers, 2 % missing, no
     ears): ``truth (T, 15, 3)`` the lifter's joints in the camera's Y-up frame (metres; camera at the origin looking

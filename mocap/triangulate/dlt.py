@@ -108,7 +108,7 @@ def pair_masks(n_cams: int) -> np.ndarray:
     return np.array(masks)
 
 
-def pair_search(coef, basis, valid, errors_of, thr, iterations, X0, e0, penalty=None):
+def pair_search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penalty=None):
     """Best of the initial answer and every camera pair, then inlier refits.
 
     coef/basis: :func:`view_coefficients` of ``N`` points in ``C`` views; valid ``(C, N)``; ``errors_of(X (N, 3))

@@ -46,7 +46,7 @@ def bone_excess(X: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray
     return np.abs(bone_lengths(X, bones) - L) / tol
 
 
-def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray) -> np.ndarray:
+def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray, *, tol: np.ndarray) -> np.ndarray:
     """``(T, J)`` points whose bones break the lengths ``L`` by more than ``tol``, given ``views (T, J)`` inlier
     views per point.
 
@@ -72,7 +72,7 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray,
     return weak_bad | strong_bad
 
 
-def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, tol: np.ndarray,
+def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, *, tol: np.ndarray,
                      trusted: np.ndarray, scale: float):
     """``penalty(P (N, 3)) -> (N,)`` for the flagged points ``flag`` (indices into ``T * J``): ``scale`` times the
     sum over their bones to ``trusted (T, J)`` neighbours of ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
@@ -114,7 +114,7 @@ def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> n
     return np.where(n > 0, 0.5 * (lo + hi), np.nan)
 
 
-def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, temporal: bool = True, window: int = 3,
+def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temporal: bool = True, window: int = 3,
             speed: float = 3.0, min_jump: float = 0.1, iterations: int = 2):
     """Re-decide the points that the body (``bones``) or time (``temporal``) says are wrong.
 
@@ -149,7 +149,7 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     L, frames, tol = bone_model(X, bones, views >= 3)
     report.update(lengths=L, frames=frames, tolerance=tol)
     tau = min_jump + speed * window / fps
-    sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol, tau if temporal else None, window=window)
+    sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol=tol, tau=tau if temporal else None, window=window)
     flag = np.flatnonzero(sus.ravel() & ((conf > 0).sum(0) >= 2).ravel())
     if flag.size == 0:
         return X, inl, report
@@ -160,7 +160,7 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
     by_bones, anchors = skeleton_penalty(X, flag, bones, L=L, tol=tol, trusted=trusted, scale=scale)
     penalty = lambda P: by_bones(P) + np.where(anchors >= 2, by_time_loose(P), by_time(P))  # noqa: E731
-    X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt, focals, thr=thr, penalty=penalty, iterations=iterations)
+    X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt=Rt, focals=focals, thr=thr, penalty=penalty, iterations=iterations)
     witnessed = corroborated.ravel()[flag]
     stays = np.isfinite(X0).all(-1) & (penalty(X0) <= 0.0) & (witnessed | (views.ravel()[flag] >= 3))
     holds = ~stays & (inl_f.sum(0) >= 2) & (penalty(Xf) <= 0.0) & (witnessed | (inl_f.sum(0) >= 3))
@@ -176,7 +176,7 @@ def recheck(X, inl, xy, conf, Rt, focals, threshold_px, fps, bones=None, tempora
     return Xflat.reshape(T, J, 3), inl_flat.reshape(C, T, J), report
 
 
-def witnesses(X, views, bones, L, tol, tau: float | None, window: int = 3):
+def witnesses(X, views, bones, L, *, tol, tau: float | None, window: int = 3):
     """What speaks for or against each point of ``X (T, J, 3)`` with ``views (T, J)`` inlier views.
 
     Returns ``suspects (T, J)`` (:func:`suspects` of the skeleton; points further than ``tau`` metres from their
@@ -186,7 +186,7 @@ def witnesses(X, views, bones, L, tol, tau: float | None, window: int = 3):
     """
     T, J, _ = X.shape
     known = np.isfinite(X).all(-1)
-    sus = suspects(X, views, bones, L, tol) if len(bones) else np.zeros((T, J), bool)
+    sus = suspects(X, views, bones, L, tol=tol) if len(bones) else np.zeros((T, J), bool)
     trusted = known & (~sus | (views >= 3))  # three views that agree are rarely all wrong
     joint, _ = bone_neighbours(bones, J)
     anchored = ((joint >= 0) & trusted[:, np.maximum(joint, 0)]).sum(-1) >= 2  # one bone leaves a sphere
@@ -209,7 +209,7 @@ def time_penalty(pred: np.ndarray, tau: float, scale: float):
     return penalty
 
 
-def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
+def resolve(flag, X, xy, conf, *, Rt, focals, thr, penalty, iterations: int = 2):
     """:func:`~mocap.triangulate.dlt.pair_search` for the points ``flag`` (indices into ``T * J``) of ``X (T, J, 3)``
     with ``penalty``: returns their current ``X0 (N, 3)``, the best ``X (N, 3)`` and its ``inliers (C, N)``."""
     C = conf.shape[0]
@@ -223,7 +223,7 @@ def resolve(flag, X, xy, conf, Rt, focals, thr, penalty, iterations: int = 2):
     return X0, Xf, inl_f
 
 
-def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, rel: float = 0.2, share: float = 0.5) -> np.ndarray:
+def implausible_frames(X: np.ndarray, bones: np.ndarray, L: np.ndarray, rel: float = 0.2, *, share: float = 0.5) -> np.ndarray:
     """``(T,)`` frames where more than ``share`` of the known bones (3 at least) are off their lengths ``L`` by more
     than ``rel * L + 2 cm``: no body, whatever the spread of its bones (a person mixed from two has a wide one)."""
     ex = bone_excess(X, bones, L, rel * L + ABS)

@@ -105,7 +105,7 @@ def _check(kp: Keypoints2D, rig: CameraRig):
 # ------------------------------------------------------------------ API
 
 
-def _result(kp, rig, X, inl, observed, method, filled=None) -> TriangulationResult:
+def _result(kp, rig, X, inl, *, observed, method, filled=None) -> TriangulationResult:
     C, T, J, _ = kp.data.shape
     uv = kp.xy.reshape(C, T * J, 2)
     verr = pixel_errors(rig, X, uv)

@@ -26,7 +26,7 @@ CHUNK = 32768  # points per batch: bounds memory to ~100 MB with 8 cameras
 
 
 def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals: np.ndarray,
-                       threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 1):
+                       *, threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 1):
     """Robust weighted DLT for ``N`` points seen by ``C`` cameras.
 
     xy: ``(C, N, 2)`` undistorted normalised coordinates; conf: ``(C, N)`` weights (0 = missing).
@@ -59,7 +59,7 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     return X, inl, e
 
 
-def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, iterations: int = 5) -> np.ndarray:
+def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, *, iterations: int = 5) -> np.ndarray:
     """Batched Gauss-Newton on the distorted pixel reprojection error.
 
     X: ``(N, 3)`` initial points, metres; uv: ``(C, N, 2)`` observed px; w: ``(C, N)`` weights
@@ -126,7 +126,7 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
     inl = np.zeros((C, N), bool)
 
     def work(sl):
-        X[sl], inl[:, sl], _ = triangulate_robust(xy[:, sl], conf[:, sl], Rt, focals, threshold_px, min_views)
+        X[sl], inl[:, sl], _ = triangulate_robust(xy[:, sl], conf[:, sl], Rt, focals, threshold_px=threshold_px, min_views=min_views)
         if refine:
             X[sl] = refine_points(X[sl], uv[:, sl], np.where(inl[:, sl], conf[:, sl], 0.0), rig)
         return sl.stop - sl.start
@@ -146,6 +146,6 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
                                  fps=keypoints.fps, bones=keypoints.skeleton.bone_indices if skeleton else None,
                                  temporal=temporal)
         X, inl = X.reshape(N, 3), inl.reshape(C, N)
-    res = _result(keypoints, rig, X, inl, conf > 0, "robust+refine" if refine else "robust")
+    res = _result(keypoints, rig, X, inl, observed=conf > 0, method="robust+refine" if refine else "robust")
     res.checks = checks
     return res

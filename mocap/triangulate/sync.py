@@ -177,25 +177,25 @@ def sample_tracked(data: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
-def pair_distances(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, min_joints: int = 1):
+def pair_distances(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, *, fb: float, min_joints: int = 1):
     """Every reference detection ``xa (N, Pa, J, 2)`` against every detection ``xb (N, Pb, J, 2)`` of the other
     camera at the same times: per-joint epipolar distances ``(N, Pa, Pb, J)`` px and their median over the joints
     both have ``(N, Pa, Pb)`` (inf with fewer than ``min_joints``)."""
-    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb)
+    d = epipolar_px(xa[:, :, None], xb[:, None], E, fa, fb=fb)
     n = np.isfinite(d).sum(-1)
     return d, np.where(n >= min_joints, nan_median(np.where(np.isfinite(d), d, np.nan), axis=-1), np.inf)
 
 
-def typical_residual(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, min_joints: int = 4) -> float:
+def typical_residual(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, *, fb: float, min_joints: int = 4) -> float:
     """The median, over reference detections ``xa (N, Pa, J, 2)`` that find a partner in ``xb (N, Pb, J, 2)``, of
     the partner's median epipolar distance (px): how well the two views agree where they agree."""
-    _, med = pair_distances(xa, xb, E, fa, fb, min_joints)
+    _, med = pair_distances(xa, xb, E, fa, fb=fb, min_joints=min_joints)
     best = med.min(-1) if med.shape[-1] else np.full(med.shape[:2], np.inf)
     best = best[np.isfinite(best)]
     return float(np.median(best)) if best.size else np.nan
 
 
-def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: float, cap_px: float,
+def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, *, fb: float, cap_px: float,
               min_joints: int = 4) -> tuple[float, int]:
     """Reference detections ``xa (N, Pa, J, 2)`` and the other camera's at the matching times ``xb (N, Pb, J, 2)``
     (normalised, NaN where missing) -> the cost of this timing and how many reference detections found a partner.
@@ -204,7 +204,7 @@ def pair_cost(xa: np.ndarray, xb: np.ndarray, E: np.ndarray, fa: float, fb: floa
     joints both have, at least ``min_joints``); the cost is the mean over reference detections and their joints of
     the pair's epipolar distance capped at ``cap_px`` (a detection without a partner, a joint the partner lacks:
     the cap). Every joint counts, so the moving ones, which tell the timing, weigh in."""
-    d, med = pair_distances(xa, xb, E, fa, fb, min_joints)  # (N, Pa, Pb, J), (N, Pa, Pb)
+    d, med = pair_distances(xa, xb, E, fa, fb=fb, min_joints=min_joints)  # (N, Pa, Pb, J), (N, Pa, Pb)
     seen = np.isfinite(xa[..., 0]).sum(-1) >= min_joints  # (N, Pa)
     seen &= (np.isfinite(xb[..., 0]).sum(-1) >= min_joints).any(-1)[:, None]  # only times when b sees someone too
     if not med.shape[-1] or not seen.any():
@@ -224,7 +224,7 @@ def _undistorted(rig: CameraRig, data: list[np.ndarray]) -> list[np.ndarray]:
     return [rig[c].undistort(d[..., :2]) for c, d in enumerate(data)]
 
 
-def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int, b: int, max_offset_s: float,
+def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int, *, b: int, max_offset_s: float,
                 cap_px: float, min_pairs: int, step: int = 1, min_cap_px: float = 8.0) -> tuple:
     """Camera ``b``'s offset to camera ``a`` (``offset_s[b] - offset_s[a]``, s) by geometric agreement, its
     confidence (how much lower the best whole-frame cost is than the best one 3 or more frames away) and the
@@ -248,7 +248,7 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
         return xa[inside], sample_tracked(xb_all, u[inside])[..., :2]
 
     def cost(off_frames, keep=None):
-        return pair_cost(*at(off_frames, keep), E, fa, fb, cap[0])
+        return pair_cost(*at(off_frames, keep), E, fa, fb=fb, cap_px=cap[0])
 
     K = int(np.ceil(max_offset_s * fps[b]))
     whole = np.arange(-K, K + 1)
@@ -260,7 +260,7 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
         k = int(np.argmin(costs))
         if not np.isfinite(costs[max(k - 2, 0):k + 3]).all() or k < 2 or k > len(whole) - 3:
             return None, 0.0, (whole, costs), 0.0  # the lowest cost where the overlap runs out: not a minimum
-        typical = typical_residual(*at(whole[k]), E, fa, fb)
+        typical = typical_residual(*at(whole[k]), E, fa, fb=fb)
         new_cap = float(np.clip(4.0 * typical, min_cap_px, cap_px))
         if rounds or not np.isfinite(new_cap) or abs(new_cap - cap[0]) < 0.1 * cap[0]:
             break
@@ -273,11 +273,11 @@ def pair_offset(norm: list[np.ndarray], rig: CameraRig, fps: list[float], a: int
     near = whole[k] + np.arange(-3, 4)
     common = np.all([(t_a * fps[b] + o >= 0) & (t_a * fps[b] + o <= len(xb_all) - 1) for o in near], 0)
     k0 = near[int(np.argmin([cost(o, common)[0] for o in near[1:-1]])) + 1]
-    best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb, cap[0])
+    best, precision = subframe(xa[common], xb_all, t_a[common] * fps[b] + k0, E, fb=fb, cap_px=cap[0])
     return float((k0 + best) / fps[b]), conf, (whole, costs), precision * fps[b] ** 2
 
 
-def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, fb: float, cap_px: float,
+def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, *, fb: float, cap_px: float,
              iterations: int = 6) -> float:
     """The fraction of a frame ``delta`` (within +-1) to add to camera b's whole-frame indices ``u0 (N,)`` so that its
     joints lie on the epipolar lines of the reference's ``xa (N, Pa, J, 2)``. Each reference detection is paired
@@ -289,7 +289,7 @@ def subframe(xa: np.ndarray, xb_all: np.ndarray, u0: np.ndarray, E: np.ndarray, 
     beyond ``cap_px`` and speeds beyond half of it (an outlier joint in a neighbouring frame) left out.
     ``xb_all (T, Pb, J, 3)``: b's normalised detections with a 1 in the last channel."""
     frames = {m: sample(xb_all, u0 + m)[..., :2] for m in (-2, -1, 0, 1, 2)}
-    _, med = pair_distances(xa, frames[0], E, 1.0, 1.0)  # (N, Pa, Pb), pairing only
+    _, med = pair_distances(xa, frames[0], E, 1.0, fb=1.0)  # (N, Pa, Pb), pairing only
     if not med.size or not np.isfinite(med).any():
         return 0.0, 0.0
     pick = np.argmin(med, -1)[:, :, None, None, None]  # (N, Pa, 1, 1, 1)
@@ -368,7 +368,7 @@ def solve_offsets(pairs: dict, C: int, reference: int, max_residual_s: float) ->
 
 
 def geometric_offsets(data: list[np.ndarray], rig: CameraRig, fps: list[float], reference: int = 0,
-                      max_offset_s: float = 2.0, cap_px: float | None = None, min_overlap_s: float = 0.5,
+                      *, max_offset_s: float = 2.0, cap_px: float | None = None, min_overlap_s: float = 0.5,
                       min_confidence: float = 0.05, max_frames: int = 1500) -> SyncResult:
     """Offsets by geometric agreement (module docstring): ``data`` one ``(T_c, P_c, J, 3)`` array per camera of
     ``rig``, ``fps`` per camera. Every pair of cameras is timed (:func:`pair_offset`) and the offsets solved
@@ -428,7 +428,7 @@ def motion_signal(data: np.ndarray, fps: float, cutoff_hz: float = 6.0) -> np.nd
 
 
 def motion_offsets(data: list[np.ndarray], fps: list[float], names: list[str], reference: int = 0,
-                   max_offset_s: float = 2.0, min_correlation: float = 0.3) -> SyncResult:
+                   *, max_offset_s: float = 2.0, min_correlation: float = 0.3) -> SyncResult:
     """Offsets by correlating motion (module docstring; no calibration). Different frame rates are resampled to
     the reference's clock first."""
     C = len(data)
@@ -495,7 +495,7 @@ METHODS = ("geometric", "motion")
 
 
 def synchronise(data: list[np.ndarray], rig: CameraRig, fps: list[float], method: str = "geometric",
-                reference: int = 0, max_offset_s: float = 2.0) -> SyncResult:
+                *, reference: int = 0, max_offset_s: float = 2.0) -> SyncResult:
     """Each camera's offset to camera ``reference``: ``data`` one ``(T_c, P, J, 3)`` array per camera of ``rig``
     (any number of people, in any slot order), ``fps`` per camera; ``method`` "geometric" (needs the calibration)
     or "motion" (ignores it)."""
@@ -503,8 +503,8 @@ def synchronise(data: list[np.ndarray], rig: CameraRig, fps: list[float], method
         raise MocapError(f"unknown sync method {method!r} ({' or '.join(METHODS)})")
     rig.require_views(len(data))
     if method == "motion":
-        return motion_offsets(data, fps, rig.names, reference, max_offset_s)
-    return geometric_offsets(data, rig, fps, reference, max_offset_s)
+        return motion_offsets(data, fps, rig.names, reference, max_offset_s=max_offset_s)
+    return geometric_offsets(data, rig, fps, reference, max_offset_s=max_offset_s)
 
 
 def speed_error_correlation(view_errors: np.ndarray, xy: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -525,7 +525,7 @@ def speed_error_correlation(view_errors: np.ndarray, xy: np.ndarray, observed: n
 
 
 def timing_notes(view_errors: np.ndarray, xy: np.ndarray, observed: np.ndarray, names: list[str],
-                 threshold: float = 0.15, margin: float = 0.1) -> list[str]:
+                 *, threshold: float = 0.15, margin: float = 0.1) -> list[str]:
     """A note for each camera whose error grows with joint speed (:func:`speed_error_correlation` at least
     ``threshold`` and ``margin`` above the median camera's) suggesting ``mocap sync``. On the Pose2Sim trial a
     camera 2 frames out of step reaches 0.17, 3 frames 0.23, 5 frames 0.38, while the in-step ones stay under 0.1."""

@@ -20,7 +20,7 @@ def _colour(sk: Skeleton, a: int, b: int):
 
 
 def draw_skeleton_2d(img: np.ndarray, xy: np.ndarray, sk: Skeleton, valid: np.ndarray | None = None,
-                     thickness: int = 3, colour: tuple[int, int, int] | None = None) -> np.ndarray:
+                     *, thickness: int = 3, colour: tuple[int, int, int] | None = None) -> np.ndarray:
     """Draw bones and joints of ``xy (J, 2)`` px on ``img`` (in place); invalid joints are skipped. Bones
     are blue on the left, red on the right, unless ``colour`` (BGR) gives one colour for all."""
     ok = np.isfinite(xy).all(-1) if valid is None else valid & np.isfinite(xy).all(-1)
@@ -33,7 +33,7 @@ def draw_skeleton_2d(img: np.ndarray, xy: np.ndarray, sk: Skeleton, valid: np.nd
     return img
 
 
-def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: float, yaw: float = 0.6,
+def render_3d_panel(P: np.ndarray, sk: Skeleton, size: tuple[int, int], extent: float, *, yaw: float = 0.6,
                     centre: np.ndarray | None = None) -> np.ndarray:
     """Draw ``P (J, 3)`` metres (Y-up) seen from a camera turned ``yaw`` radians about Y, with a floor
     line at y = 0; ``centre`` (x, z) m is put in the middle, ``extent`` m spans 80 % of the panel."""
@@ -81,7 +81,7 @@ def _solid_panels(P: np.ndarray, sk: Skeleton, fps: float, size):
 
 
 def draw_people_2d(img: np.ndarray, people: list[tuple[str, np.ndarray]], sk: Skeleton, scale: float = 1.0,
-                   min_conf: float = 0.3) -> np.ndarray:
+                   *, min_conf: float = 0.3) -> np.ndarray:
     """Every person ``(label, keypoints (J, 3) px)`` drawn in their own tint (:data:`~mocap.viz.scene.TINTS`,
     in list order) with their label above the head, on ``img`` (BGR, in place; coordinates times ``scale``)."""
     from .scene import TINTS
@@ -100,7 +100,7 @@ def draw_people_2d(img: np.ndarray, people: list[tuple[str, np.ndarray]], sk: Sk
     return img
 
 
-def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, P3d: np.ndarray,
+def write_preview(video: str | Path, out: str | Path, kp2d: np.ndarray, sk2d: Skeleton, *, P3d: np.ndarray,
                   sk3d: Skeleton, fps: float, stride: int = 1, solid: bool = True,
                   people: list[tuple[str, np.ndarray]] | None = None) -> Path:
     """Side-by-side MP4: video frames with ``kp2d (T, J, 3)`` overlaid | 3D view of ``P3d (T, K, 3)``

@@ -40,11 +40,11 @@ def auto_camera(motions: list[Motion3D], size=(960, 720), azimuth_deg: float = 3
     if not len(P):
         raise MocapError("nothing to draw: every position is missing")
     lo, hi = np.percentile(P, 1, 0), np.percentile(P, 99, 0)
-    return look_camera((lo + hi) / 2, max(float(np.linalg.norm(hi - lo)), 1.0), size, azimuth_deg, elevation_deg)
+    return look_camera((lo + hi) / 2, max(float(np.linalg.norm(hi - lo)), 1.0), size, azimuth_deg, elevation_deg=elevation_deg)
 
 
 def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0, elevation_deg: float = 10.0,
-                   smooth_s: float = 0.25, margin: float = 1.25) -> list[Camera]:
+                   *, smooth_s: float = 0.25, margin: float = 1.25) -> list[Camera]:
     """One camera per frame (Z-up world) that keeps the person large and centred: it looks at the
     root joint (the pelvis; smoothed over ``smooth_s`` s, gaps held: :func:`~mocap.core.posture.root_track`)
     raised to half the body's size, from a fixed direction, framing the body itself
@@ -55,11 +55,11 @@ def follow_cameras(motion: Motion3D, size=(540, 540), azimuth_deg: float = 30.0,
     extent = max(body_extent(m.positions, up_axis=2, percentile=99.0), 1.0)
     centre = root_track(m.positions, m.fps, smooth_s)
     centre[:, 2] = min(0.0, float(np.nanmin(m.positions[..., 2]))) + 0.5 * extent  # floor (z = 0 or below) + half
-    return [look_camera(c, extent, size, azimuth_deg, elevation_deg, margin) for c in centre]
+    return [look_camera(c, extent, size, azimuth_deg, elevation_deg=elevation_deg, margin=margin) for c in centre]
 
 
 def look_camera(center: np.ndarray, extent: float, size=(960, 720), azimuth_deg: float = 30.0,
-                elevation_deg: float = 15.0, margin: float = 1.3) -> Camera:
+                *, elevation_deg: float = 15.0, margin: float = 1.3) -> Camera:
     """A pinhole camera (Z-up world, f = 1.1 x width) looking at ``center`` (3,) m from azimuth /
     elevation (degrees; azimuth 0 = from -Y), far enough that ``extent`` m spans 1 / ``margin``
     of the image's shorter side."""
@@ -87,7 +87,7 @@ def _lines(o3d, segments: np.ndarray, color):
     return ls
 
 
-def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True, thickness: float = 1.0) -> list:
+def add_scene(o3d, vis, motions: list[Motion3D], rig=None, *, floor: bool = True, thickness: float = 1.0) -> list:
     """Add the floor grid, camera frusta and one skeleton mesh per motion to an open3d visualizer;
     returns ``[(motion, SkeletonMesh, TriangleMesh)]`` for per-frame updates (see :func:`update_meshes`)."""
     if floor:
@@ -104,7 +104,7 @@ def add_scene(o3d, vis, motions: list[Motion3D], rig=None, floor: bool = True, t
     return meshes
 
 
-def update_meshes(o3d, vis, meshes, frame: int, normals: bool = True) -> None:
+def update_meshes(o3d, vis, meshes, frame: int, *, normals: bool = True) -> None:
     """Move every skeleton mesh to ``frame`` (shorter motions hold their last frame)."""
     for m, sm, mesh in meshes:
         mesh.vertices = o3d.utility.Vector3dVector(sm.vertices(m.positions[min(frame, m.n_frames - 1)]))
@@ -113,7 +113,7 @@ def update_meshes(o3d, vis, meshes, frame: int, normals: bool = True) -> None:
         vis.update_geometry(mesh)
 
 
-def draw_labels(img: np.ndarray, motions: list[Motion3D], frame: int, camera: Camera, labels: list[str]) -> np.ndarray:
+def draw_labels(img: np.ndarray, motions: list[Motion3D], frame: int, camera: Camera, *, labels: list[str]) -> np.ndarray:
     """Write each motion's label (e.g. a person's ID) above its highest joint at ``frame``, in the motion's
     tint (:data:`~mocap.viz.scene.TINTS`), onto the RGB image ``img (H, W, 3)`` uint8 seen by ``camera``
     (Z-up motions). People absent at that frame get no label. Returns ``img`` (drawn in place)."""
@@ -134,7 +134,7 @@ def draw_labels(img: np.ndarray, motions: list[Motion3D], frame: int, camera: Ca
 
 
 def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None = None, frames=None, rig=None,
-                  floor: bool = True, lit: bool = True, thickness: float = 1.0, labels: list[str] | None = None):
+                  *, floor: bool = True, lit: bool = True, thickness: float = 1.0, labels: list[str] | None = None):
     """Yield one RGB image ``(H, W, 3)`` uint8 per frame index in ``frames`` (default: all frames of
     the longest motion; shorter ones hold their last frame). Rendered by open3d's OpenGL visualizer
     in an invisible window (Mesa EGL when there is no display); ``lit=False`` draws flat colours.
@@ -156,7 +156,7 @@ def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None 
     if not vis.create_window("mocap render", W, H, visible=False):
         raise MocapError("could not create an offscreen OpenGL context (install libegl1 libgl1-mesa-dri)")
     try:
-        meshes = add_scene(o3d, vis, motions, rig, floor, thickness)
+        meshes = add_scene(o3d, vis, motions, rig, floor=floor, thickness=thickness)
         opt = vis.get_render_option()
         opt.background_color = np.array(BACKGROUND)
         opt.light_on = lit
@@ -177,19 +177,19 @@ def render_frames(motions: list[Motion3D], camera: Camera | list[Camera] | None 
         for f in (range(n) if frames is None else frames):
             if cameras:
                 look_through(cameras[min(f, len(cameras) - 1)])
-            update_meshes(o3d, vis, meshes, f, lit)
+            update_meshes(o3d, vis, meshes, f, normals=lit)
             vis.poll_events()
             vis.update_renderer()
             img = np.asarray(vis.capture_screen_float_buffer(do_render=True))[oy:oy + h, ox:ox + w]
             img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
             if labels:
-                draw_labels(img, motions, f, cameras[min(f, len(cameras) - 1)] if cameras else camera, labels)
+                draw_labels(img, motions, f, cameras[min(f, len(cameras) - 1)] if cameras else camera, labels=labels)
             yield img
     finally:
         vis.destroy_window()
 
 
-def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camera: Camera | None = None, rig=None,
+def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camera: Camera | None = None, *, rig=None,
                  labels: list[str] | None = None) -> Path:
     """Write one frame as a PNG (atomic); ``labels`` as in :func:`render_frames`."""
     img = next(render_frames(motions, camera, [frame], rig, labels=labels))
@@ -201,7 +201,7 @@ def render_image(motions: list[Motion3D], out: str | Path, frame: int = 0, camer
     return out
 
 
-def render_video(motions: list[Motion3D], out: str | Path, camera: Camera | None = None, rig=None, progress=None,
+def render_video(motions: list[Motion3D], out: str | Path, camera: Camera | None = None, rig=None, *, progress=None,
                  labels: list[str] | None = None) -> Path:
     """Write every frame as an MP4 (mp4v) at the first motion's frame rate (atomic); ``labels`` as in
     :func:`render_frames`."""

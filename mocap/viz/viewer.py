@@ -70,7 +70,7 @@ class Playback:
                + ("  loop" if self.loop else "")
 
 
-def view(motions: list[Motion3D], rig=None, title: str = "mocap", size=(1280, 800), visible: bool = True,
+def view(motions: list[Motion3D], rig=None, title: str = "mocap", size=(1280, 800), *, visible: bool = True,
          max_updates: int | None = None, log=None) -> Playback:
     """Open the viewer on ``motions`` (and the camera frusta of ``rig``) until the window is closed
     (or after ``max_updates`` animation callbacks: for tests and scripted captures). Returns the

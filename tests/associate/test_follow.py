@@ -49,7 +49,7 @@ def scene():
 
 def test_outlier_joints_do_not_lose_the_person(scene):
     X, rig, data, truth_slot = scene
-    kp, rep = select_person(data, rig, SKELETON, 60.0, rig.names)
+    kp, rep = select_person(data, rig, SKELETON, 60.0, camera_names=rig.names)
     chosen = rep["chosen"]
     right = (chosen == truth_slot).mean()
     res = triangulate(kp, rig)

@@ -60,7 +60,7 @@ def test_select_person_is_the_most_present_track():
     X = crowd(walkers=2)
     rig = ring_rig(4)
     data, labels = detections(rig, X, seed=3)
-    kp, rep = select_person(data, rig, SKELETON, 60.0, rig.names)
+    kp, rep = select_person(data, rig, SKELETON, 60.0, camera_names=rig.names)
     tracks = track_people(data, rig, SKELETON, 60.0)
     k = tracks.by_presence()[0]
     np.testing.assert_array_equal(rep["chosen"], tracks.assignment[k])

@@ -99,7 +99,7 @@ def test_drawn_fallback_panel_follows_the_pelvis(tmp_path):
     for _ in range(len(P)):
         w.write(np.full((240, 320, 3), 60, np.uint8))
     w.release()
-    write_preview(video, tmp_path / "p.mp4", kp, MEDIAPIPE_33, P, anim.to_motion().skeleton, 30.0, solid=False)
+    write_preview(video, tmp_path / "p.mp4", kp, MEDIAPIPE_33, P3d=P, sk3d=anim.to_motion().skeleton, fps=30.0, solid=False)
     cover, height, offset = panel_stats(tmp_path / "p.mp4")
     print(f"drawn panel: cover >= {100 * cover.min():.1f} %, height {100 * height.min():.0f}-{100 * height.max():.0f} % "
           f"(median {100 * np.median(height):.0f} %), offset <= {100 * offset.max():.0f} %")

@@ -26,7 +26,7 @@ def test_essential_matrices_hold_every_pair_of_views():
         for b in range(C):
             if a != b:
                 np.testing.assert_allclose(E[b, a], E[a, b].T, atol=1e-12)
-                assert epipolar_px(x[a], x[b], E[a, b], f[a], f[b]).max() < 1e-9
+                assert epipolar_px(x[a], x[b], E[a, b], f[a], fb=f[b]).max() < 1e-9
     d, normal = signed_epipolar(x[0], x[1], E[0, 1])
     moved = x[1] + normal * (5.0 / f[1])
     d5, _ = signed_epipolar(x[0], moved, E[0, 1])

@@ -44,7 +44,7 @@ def test_a_frame_on_the_wire_matches_the_spec():
     local = Rotation.random(len(roles), random_state=2).as_matrix()
     offsets = rng.normal(0, 0.1, (len(roles), 3))
     root = np.array([0.3, 0.95, -1.2])
-    dgram = encode_bundle(frame_messages(roles, local, root, offsets, 1.25))
+    dgram = encode_bundle(frame_messages(roles, local, root, offsets, t=1.25))
     assert OscBundle.dgram_is_bundle(dgram)
     msgs = [m for m in OscBundle(dgram)]
     assert all(isinstance(m, OscMessage) for m in msgs)
@@ -112,7 +112,7 @@ def test_blender_addon_receives_the_stream_and_poses_the_armature(tmp_path):
         worst = 0.0
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             for k in range(len(X)):
-                tx.sendto(encode_bundle(frame_messages(roles, anim.local[k], anim.root[k], anim.offsets, k / 30)),
+                tx.sendto(encode_bundle(frame_messages(roles, anim.local[k], anim.root[k], anim.offsets, t=k / 30)),
                           ("127.0.0.1", port))
                 time.sleep(0.05)
                 bpy.context.scene.frame_set(k + 1)

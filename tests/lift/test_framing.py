@@ -36,7 +36,7 @@ def test_root_follows_the_visible_part_when_the_lifter_depth_runs_away():
     rel = X - X[:, :1]
     bad_root = X[:, 0] * np.where(cut, 1.4, 1.0)[:, None]
     lifted[cut] = 0.8 * rel[cut] + bad_root[cut, None]
-    fixed, flagged = anchor_in_picture(lifted, kp, K, (W, H), FPS)
+    fixed, flagged = anchor_in_picture(lifted, kp, K, (W, H), fps=FPS)
     assert (flagged == cut).all() and whole[:10].all() and cut.sum() > 20
     np.testing.assert_array_equal(fixed[whole], lifted[whole])  # whole-body frames untouched
     kept = cut & (n_in >= 8)
@@ -54,7 +54,7 @@ def test_nothing_to_calibrate_on_leaves_the_lifter_alone():
     X, kp = leaving_scene()
     inside = inside_picture(kp, (W, H), FPS)
     cut_only = ~inside.all(-1)
-    fixed, flagged = anchor_in_picture(X[cut_only], kp[cut_only], K, (W, H), FPS)
+    fixed, flagged = anchor_in_picture(X[cut_only], kp[cut_only], K, (W, H), fps=FPS)
     assert flagged.all() and np.array_equal(fixed, X[cut_only])
 
 

@@ -54,7 +54,7 @@ def results():
         truth, det = one_camera_scene(DATA / clip, fps, yaw_deg=30.0)
         row = {"truth": truth, "fps": fps}
         for contacts in (True, False):
-            anim, notes, pm = animate_person(det, "lifter", model, 1000.0, "mixamo", contacts)
+            anim, notes, pm = animate_person(det, "lifter", model, 1000.0, rig="mixamo", contacts=contacts)
             row[contacts] = (anim, pm, measure(pm.motion.positions, pm.motion.contacts, truth, fps))
         out[name] = row
         on, off = row[True][2], row[False][2]

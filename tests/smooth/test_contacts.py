@@ -78,7 +78,7 @@ def test_triangulate_smooth_holds_planted_feet(clip):
     plane = estimate_floor(X[:, FEET], 60.0)
     truth = detect_contacts(X[:, FEET], 60.0, plane)
     rig, data, _ = tail_scene(X, 4, seed=4)
-    kp, _ = select_person(data, rig, SKELETON, 60.0, list(rig.names))
+    kp, _ = select_person(data, rig, SKELETON, 60.0, camera_names=list(rig.names))
     got = {c: triangulate_job(kp, rig, TriangulationJob(calib="scene", keypoints=[], smooth=True, contacts=c))
            for c in ("off", "auto")}
     mpjpe = {c: np.nanmean(np.linalg.norm(r.motion.positions - X, axis=-1)) * 1000 for c, r in got.items()}

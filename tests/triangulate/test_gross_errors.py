@@ -40,7 +40,7 @@ def case(request):
     clip, cams = request.param
     X = real_motion(DATA / CLIPS[clip], 600, start=4)  # past the T-pose the capture starts with
     rig, data, oracle = tail_scene(X, cams, seed=cams, epipolar=0.02, leaks=0.02)
-    kp, _ = select_person(data, rig, SKELETON, 60.0, list(rig.names))
+    kp, _ = select_person(data, rig, SKELETON, 60.0, camera_names=list(rig.names))
     # the oracle keeps what the person selection kept, less every wrong detection: the triangulation is judged
     # (leaking joints make the selection drop ~0.5-1 % of the person's views in the run, which no later step sees)
     right = (np.abs(np.nan_to_num(kp.xy) - np.nan_to_num(oracle.xy)) < 1e-9).all(-1) & (oracle.confidence > 0)

@@ -37,7 +37,7 @@ def test_pose2sim_mode_matches_reference(data):
 def test_raw_detections_with_spurious_people(data):
     rig, ref, _, raw = data
     assert raw.data.shape[2] >= 2  # spurious people really are there
-    kp, report = select_person(raw.data, rig, raw.skeleton, raw.fps, raw.camera_names, raw.frames)
+    kp, report = select_person(raw.data, rig, raw.skeleton, raw.fps, camera_names=raw.camera_names, frames=raw.frames)
     assert report["multi_person_views"] > 100
     med = per_marker_median_mm(triangulate_pose2sim(kp, rig).motion, ref)
     print("raw JSONs, pose2sim mode, median mm:", np.round(med, 2))
