@@ -213,6 +213,13 @@ def pinhole(size: tuple[int, int], focal: float | None = None) -> np.ndarray:
     return np.array([[f, 0.0, w / 2], [0.0, f, h / 2], [0.0, 0.0, 1.0]])
 
 
+def normalized(uv: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """``(..., 2+)`` pixels (extra columns, e.g. confidence, ignored) -> ``(..., 2)`` normalised image coordinates
+    ``((u - cx) / fx, (v - cy) / fy)`` of an undistorted pinhole ``K (3, 3)`` without skew (the one-camera lift;
+    a calibrated camera with distortion: :meth:`Camera.undistort`)."""
+    return (np.asarray(uv, dtype=float)[..., :2] - K[:2, 2]) / np.array([K[0, 0], K[1, 1]])
+
+
 def camera_coordinates(Rt: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
     """World points ``X (..., 3)`` seen by C cameras ``Rt (C, 3, 4)`` (``[R | t]``, world->camera):
     the camera-frame coordinates ``[x, y, z]``, each ``(C, ...)`` metres. Written per component, so

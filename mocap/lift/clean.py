@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..smooth.gaps import linear_bridges
 from ..core.robust import nan_median
 
 
@@ -52,21 +53,14 @@ def _centre_and_size(p: np.ndarray, fps: float, smooth_s: float = 1.0) -> tuple[
     return centre, np.where(np.isfinite(size), size, fill[..., None])
 
 
-def fill_gaps(xy: np.ndarray, conf: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Linear fill of gaps up to ``max_gap`` frames along T: ``xy (..., T, J, 2)``, ``conf (..., T, J)``
-    (0 = missing). Returns xy, conf (filled points: half the lower neighbour confidence) and the filled mask."""
-    T = conf.shape[-2]
-    present = conf > 0
-    idx = np.broadcast_to(np.arange(T)[:, None], present.shape)
-    prev = np.maximum.accumulate(np.where(present, idx, -1), axis=-2)
-    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(present, idx, T), -2), axis=-2), -2)
-    gap = nxt - prev - 1
-    fill = ~present & (prev >= 0) & (nxt < T) & (gap <= max_gap)
-    pi, ni = np.clip(prev, 0, T - 1), np.clip(nxt, 0, T - 1)
+def fill_keypoint_gaps(xy: np.ndarray, conf: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear fill of gaps up to ``max_gap`` frames along T (:func:`mocap.smooth.gaps.linear_bridges`): ``xy (..., T,
+    J, 2)``, ``conf (..., T, J)`` (0 = missing). Returns xy, conf (filled points: half the lower neighbour
+    confidence) and the filled mask."""
+    fill, pi, ni, w = linear_bridges(conf > 0, max_gap)
     a = np.take_along_axis(xy, pi[..., None], axis=-3)
     b = np.take_along_axis(xy, ni[..., None], axis=-3)
-    w = ((idx - prev) / np.maximum(nxt - prev, 1))[..., None]
-    xy = np.where(fill[..., None], (1 - w) * a + w * b, xy)
+    xy = np.where(fill[..., None], (1 - w[..., None]) * a + w[..., None] * b, xy)
     c = 0.5 * np.minimum(np.take_along_axis(conf, pi, -2), np.take_along_axis(conf, ni, -2))
     return xy, np.where(fill, c, conf), fill
 
@@ -92,6 +86,6 @@ def clean_keypoints(kp: np.ndarray, fps: float, window_s: float = 0.3, threshold
     jump = np.linalg.norm(p - med, axis=-1) > threshold * size
     bad = present & (far | jump)
     conf = np.where(bad, 0.0, conf)
-    xy, conf, filled = fill_gaps(np.where(conf[..., None] > 0, xy, np.nan), conf, int(round(max_gap_s * fps)))
+    xy, conf, filled = fill_keypoint_gaps(np.where(conf[..., None] > 0, xy, np.nan), conf, int(round(max_gap_s * fps)))
     out = np.concatenate([np.where(conf[..., None] > 0, xy, np.nan), conf[..., None]], -1).astype(kp.dtype)
     return out, {"rejected": int(bad.sum()), "filled": int(filled.sum()), "missing": int((conf <= 0).sum())}

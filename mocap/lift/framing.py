@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.camera import normalized
 from .clean import person_size
 from .joints import BONE_INDEX, bone_lengths
 
@@ -79,8 +80,7 @@ def anchor_in_picture(X: np.ndarray, kp: np.ndarray, K: np.ndarray, size: tuple[
     cut = seen & ~whole
     if not cut.any() or not whole.any():
         return X, cut
-    f = np.array([K[0, 0], K[1, 1]])
-    uv = (kp[..., :2] - K[:2, 2]) / f
+    uv = normalized(kp, K)
     rel = with_bone_lengths(X - X[:, :1], np.median(bone_lengths(X[whole]), 0))
     weight = np.where(inside, np.clip(kp[..., 2], 1e-3, None), 0.0)
     seen_root = root_translation(rel, uv, weight)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import MocapError
 from ..core.motion import resample_array
-from ..core.camera import toward_rays
+from ..core.camera import normalized, toward_rays
 from ..core.rotations import roll_matrices
 from .clean import clean_keypoints
 from .joints import FLIP, FPS, LIFT_JOINTS, constant_bones
@@ -287,7 +287,7 @@ def lift(kp_px: np.ndarray, K: np.ndarray, fps: float, model=None, *, clean: boo
     if clean:
         kp_px, _ = clean_keypoints(kp_px, fps)
     T = len(kp_px)
-    xy = (kp_px[..., :2] - K[:2, 2]) / np.array([K[0, 0], K[1, 1]])
+    xy = normalized(kp_px, K)
     conf = np.where(np.isfinite(xy).all(-1), kp_px[..., 2], 0.0)
     seq = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
     t_src = np.arange(T) / fps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.camera import normalized
 from ..core.motion import Motion3D
 
 
@@ -54,7 +55,7 @@ class PoseStream:
         else:
             seq = np.repeat(seq, self.window, 0)
         seq, _ = clean_keypoints(seq, self.fps)
-        xy = (seq[..., :2] - self.K[:2, 2]) / np.array([self.K[0, 0], self.K[1, 1]])
+        xy = normalized(seq, self.K)
         conf = np.where(np.isfinite(xy).all(-1), seq[..., 2], 0.0)
         inp = np.concatenate([np.where(conf[..., None] > 0, np.nan_to_num(xy), 0.0), conf[..., None]], -1)
         rel, depth = predict(self.model, inp[-self.window:], pad=False)  # one window: the last frame's answer

@@ -14,6 +14,20 @@ def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
+def linear_bridges(present: np.ndarray, max_gap: int):
+    """The gaps of at most ``max_gap`` frames along T that a straight line can bridge, vectorised over any leading
+    axes: ``present (..., T, J)`` bool -> ``fill (..., T, J)`` bool (the points bridged: missing, seen before and
+    after), ``prev`` / ``next (..., T, J)`` int (the frames seen either side, clipped to ``[0, T)``) and ``w (..., T,
+    J)`` (the weight of ``next``: ``(t - prev) / (next - prev)``)."""
+    T = present.shape[-2]
+    idx = np.broadcast_to(np.arange(T)[:, None], present.shape)
+    prev = np.maximum.accumulate(np.where(present, idx, -1), axis=-2)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(present, idx, T), -2), axis=-2), -2)
+    fill = ~present & (prev >= 0) & (nxt < T) & (nxt - prev - 1 <= max_gap)
+    w = (idx - prev) / np.maximum(nxt - prev, 1)
+    return fill, np.clip(prev, 0, T - 1), np.clip(nxt, 0, T - 1), w
+
+
 def fill_gaps(positions: np.ndarray, max_gap: int, kind: str = "cubic", extrapolate: bool = False):
     """Interpolate runs of NaN frames no longer than ``max_gap`` frames, per joint.
 

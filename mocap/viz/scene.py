@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.camera import normalized
 from ..core.rotations import swing
 from ..core.skeletons import Skeleton
 
@@ -115,7 +116,7 @@ def frustum(cam, depth: float = 0.4):
     """Line segments ``(8, 2, 3)`` of a camera's viewing pyramid (apex at its centre, ``depth`` m deep)."""
     w, h = cam.size
     uv = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
-    n = (uv - cam.K[:2, 2]) / np.diag(cam.K)[:2]
+    n = normalized(uv, cam.K)
     corners = (np.c_[n, np.ones(4)] * depth - cam.t) @ cam.R  # camera -> world: R^T (x - t)
     c = cam.center
     return np.array([[c, p] for p in corners] + [[corners[i], corners[(i + 1) % 4]] for i in range(4)])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import LIFT_VALIDATION, need
-from mocap.lift.clean import clean_keypoints, fill_gaps, person_size
+from mocap.lift.clean import clean_keypoints, fill_keypoint_gaps, person_size
 from mocap.lift.data import load_clips, split
 from mocap.lift.joints import head_input, lift_inputs
 from mocap.core.skeletons import get_skeleton
@@ -51,7 +51,7 @@ def test_gaps_are_filled_up_to_half_a_second_and_batches_match_sequences():
     conf = np.ones((T, 2))
     conf[10:25, 0] = 0  # 0.5 s at 30 fps: filled
     conf[40:70, 1] = 0  # 1 s: left empty
-    out, c, filled = fill_gaps(np.where(conf[..., None] > 0, xy, np.nan), conf, 15)
+    out, c, filled = fill_keypoint_gaps(np.where(conf[..., None] > 0, xy, np.nan), conf, 15)
     assert filled[10:25, 0].all() and not filled[40:70, 1].any()
     np.testing.assert_allclose(out[10:25, 0], xy[10:25, 0])
     assert np.allclose(c[10:25, 0], 0.5) and (c[40:70, 1] == 0).all()
