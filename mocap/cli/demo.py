@@ -19,7 +19,7 @@ def cmd_demo(args) -> int:
 
     console = _console(args)
     out = Path(args.output) / "demo.trc"
-    job = TriangulationJob(DEMO_DIR / "calib.toml", [DEMO_DIR / "pose"], out, "body_25b", 60.0, smooth=True)
+    job = TriangulationJob(DEMO_DIR / "calib.toml", [DEMO_DIR / "pose"], out, skeleton="body_25b", fps=60.0, smooth=True)
     with _progress(console) as prog:
         task = prog.add_task("triangulating", total=1)
         res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))

@@ -23,7 +23,7 @@ def _known_units(value) -> str | None:
     return None if value in UNIT_SCALE else f"must be one of {', '.join(UNIT_SCALE)}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConvertOptions:
     """``mocap convert``'s options (:func:`convert_file`)."""
 

@@ -17,7 +17,7 @@ from ..io.atomic import check_output
 KEYPOINT_SUFFIXES = (".npz", ".csv", "")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetectOptions:
     """How videos are read and people followed (:func:`mocap.detect.tracking.track_video`)."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import cv2
@@ -46,6 +46,7 @@ class LiveOptions:
     (:class:`mocap.smooth.anchor.FootLock`, causal)."""
 
     source: str | int
+    _: KW_ONLY
     vmc: tuple[str, int] | None = option(("127.0.0.1", DEFAULT_PORT),
                                          "where to send the VMC stream (default 127.0.0.1:39539; 'none': do not send)",
                                          kind=tuple, parse=parse_endpoint, metavar="HOST:PORT",

@@ -26,7 +26,7 @@ FOCAL = option(None, "camera focal length, px (default: larger image side)", kin
 METHODS = ("lifter", "world")  # our learned lifter; MediaPipe's hip-centred world landmarks
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LiftOptions:
     """``mocap lift``'s options (:func:`lift_keypoints`): the keypoints' layout and rate, the camera, the lifter."""
 
@@ -45,7 +45,7 @@ class LiftOptions:
         check_options(self)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VideoOptions:
     """``mocap video2bvh``'s options (:func:`video_to_bvh`)."""
 

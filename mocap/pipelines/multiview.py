@@ -1,7 +1,7 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ class TriangulationJob:
     calib: str | Path
     keypoints: list[str | Path]
     output: str | Path | None = None
+    _: KW_ONLY
     skeleton: str | None = SKELETON
     fps: float = FPS
     mode: str = option("robust", "robust (default) or Pose2Sim-compatible camera exclusion", choices=("robust", "pose2sim"))

@@ -11,7 +11,7 @@ from ..triangulate.sync import SYNC_METHODS
 from .multiview import FPS, SKELETON
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SyncOptions:
     """How the offsets are found (:func:`mocap.triangulate.sync.synchronise`)."""
 
