@@ -185,7 +185,8 @@ def test_each_option_default_is_stated_once():
     (generated, not copied), and the batch sections take the same defaults except batch's own, listed once."""
     from mocap.batch.config import DEFAULTS, JOB_SECTIONS
     from mocap.core.options import specs
-    from mocap.pipelines.convert import ConvertOptions
+    from mocap.pipelines.calibrate import CalibrationOptions
+    from mocap.pipelines.convert import ConvertOptions, SmoothOptions
     from mocap.pipelines.detect import DetectOptions
     from mocap.pipelines.live import LiveOptions
     from mocap.pipelines.monocular import LiftOptions, VideoOptions
@@ -193,7 +194,8 @@ def test_each_option_default_is_stated_once():
     from mocap.pipelines.sync import SyncOptions
 
     jobs = {"triangulate": TriangulationJob, "sync": SyncOptions, "detect": DetectOptions, "video2bvh": VideoOptions,
-            "lift": LiftOptions, "live": LiveOptions, "convert": ConvertOptions}
+            "lift": LiftOptions, "live": LiveOptions, "convert": ConvertOptions, "smooth": SmoothOptions,
+            "calibrate": CalibrationOptions}
     seen = 0
     for cmd, parser in _commands():
         if cmd not in jobs:
@@ -208,7 +210,7 @@ def test_each_option_default_is_stated_once():
                 else:
                     assert a.default is default, f"{cmd} {a.option_strings}: {a.default!r} is not the job's default"
                 seen += 1
-    assert seen >= 50, seen
+    assert seen >= 60, seen
     for sec, (cls, keys, own) in JOB_SECTIONS.items():
         for k in keys:
             assert k in own or DEFAULTS[sec][k] is specs(cls)[k][0], (sec, k)

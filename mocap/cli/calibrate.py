@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MocapError
+from .options import add_options, from_args
 
 
 def _board(args):
@@ -28,79 +29,54 @@ def cmd_board(args) -> int:
     return 0
 
 
-def _camera_name(src: str) -> str:
-    stem = Path(src).stem if Path(src).is_file() else Path(src).name
-    for junk in ("int_", "ext_", "_img", "_images"):
-        stem = stem.replace(junk, "")
-    return stem
-
-
-def _detect_all(board, sources, every, console, *, names=None):
+def _bars(console):
+    """A progress bar per camera for :func:`mocap.pipelines.calibrate.board_views` (shown from the first camera,
+    closed before a bundle adjustment's spinner: one live display at a time), and that spinner."""
     from .common import _progress
-    from ..calib.views import detect, list_images
 
-    out = []
-    with _progress(console) as bar:
-        for i, src in enumerate(sources):
-            name = names[i] if names else _camera_name(src)
-            n = len(list_images(src)) if Path(src).is_dir() else None  # counted without decoding
-            task = bar.add_task(f"board in {name}", total=n)
-            out.append(detect(board, [src], name, every, progress=lambda: bar.advance(task)))
-    return out
+    bar = _progress(console)
+
+    def progress(name, total):
+        bar.start()
+        task = bar.add_task(f"board in {name}", total=total)
+        return lambda: bar.advance(task)
+
+    def solving(what):
+        bar.stop()
+        return console.status(what)
+
+    return bar, progress, solving
 
 
 def cmd_calibrate(args) -> int:
     from .common import _console
-    from ..io.calibration import read_calibration, write_calibration
-    from ..core.camera import CameraRig
     from ..calib import report
+    from ..pipelines.calibrate import CalibrationOptions, calibrate_extrinsics, calibrate_intrinsics
 
     console = _console(args)
+    opts = from_args(CalibrationOptions, args)
+    bar, progress, solving = _bars(console)
     if args.action == "intrinsics":
-        from ..calib.intrinsics import calibrate_intrinsics
-
         board = _board(args)
         console.print(f"board: {board.describe()}", soft_wrap=True)
-        if not args.images:
-            raise MocapError("give --images: one folder of board photos (or a video) per camera")
-        dets = _detect_all(board, args.images, args.every, console, names=args.names)
-        results = [calibrate_intrinsics(board, d, fisheye=args.fisheye) for d in dets]  # raises before writing
+        try:
+            results = calibrate_intrinsics(board, args.images, args.output, opts, names=args.names, report=args.report,
+                                           progress=progress)
+        finally:
+            bar.stop()
         for r in results:
             for line in report.intrinsics_text(r):
                 console.print(line, soft_wrap=True, markup=False)
-        rig = CameraRig([r.camera for r in results], "intrinsics")
-        write_calibration(rig, args.output)
-        if args.report:
-            report.plot_intrinsics(results, args.report)
-        console.print(f"wrote {args.output}" + (f" and {args.report}" if args.report else ""), soft_wrap=True)
-        return 0
-
-    intr = read_calibration(args.intrinsics)
-    if args.keypoints:
-        from ..associate.follow import most_prominent
-        from ..io.keypoints import read_openpose_folders
-        from ..core.keypoints import Keypoints2D
-        from ..io.keypoints import keypoint_folders
-        from ..calib.people import people_extrinsics
-
-        mp = read_openpose_folders(keypoint_folders(args.keypoints), args.skeleton, 30.0)
-        kp = Keypoints2D(most_prominent(mp.data), mp.skeleton, mp.fps, mp.camera_names, mp.frames)
-        with console.status("bundle adjustment of cameras and the person's joints"):
-            res = people_extrinsics(kp, intr, height_m=args.height)
-    elif args.images:
-        from ..calib.extrinsics import board_extrinsics
-
-        board = _board(args)
-        dets = _detect_all(board, args.images, args.every, console, names=intr.names)
-        with console.status("bundle adjustment of cameras and board poses"):
-            res = board_extrinsics(board, intr, dets, origin_frame=args.origin_frame)
     else:
-        raise MocapError("give --images (one folder/video of board views per camera) or --keypoints (a person)")
-    for line in report.extrinsics_text(res):
-        console.print(line, soft_wrap=True, markup=False)
-    write_calibration(res.rig, args.output)
-    if args.report:
-        report.plot_extrinsics(res, args.report)
+        board = _board(args) if args.images and not args.keypoints else None
+        try:
+            res = calibrate_extrinsics(args.intrinsics, args.output, opts, board=board, images=args.images,
+                                       keypoints=args.keypoints, report=args.report, progress=progress,
+                                       solving=solving)
+        finally:
+            bar.stop()
+        for line in report.extrinsics_text(res):
+            console.print(line, soft_wrap=True, markup=False)
     console.print(f"wrote {args.output}" + (f" and {args.report}" if args.report else ""), soft_wrap=True)
     return 0
 
@@ -115,6 +91,8 @@ def _board_args(p) -> None:
 
 
 def add_commands(sub) -> None:
+    from ..pipelines.calibrate import CalibrationOptions
+
     b = sub.add_parser("board", help="render a printable calibration board (.png or .pdf at true size)")
     _board_args(b)
     b.add_argument("-o", "--output", required=True)
@@ -126,15 +104,13 @@ def add_commands(sub) -> None:
     c.add_argument("action", choices=["intrinsics", "extrinsics"])
     _board_args(c)
     c.add_argument("--names", nargs="*", help="camera names (default: from the folder names)")
-    c.add_argument("--fisheye", action="store_true", help="fisheye lens model (intrinsics)")
-    c.add_argument("--every", type=float, default=1.0, help="video: use a frame every N seconds (default 1)")
+    add_options(c, CalibrationOptions, "fisheye", "every")
     c.add_argument("--intrinsics", help="extrinsics: calibration file with every camera's intrinsics")
     c.add_argument("--images", nargs="*", help="board images: one folder or video per camera (for extrinsics, "
                                                "synchronised: the n-th image of every camera is the same moment)")
-    c.add_argument("--origin-frame", type=int, default=None, help="world = the board in this frame (default: first camera)")
+    add_options(c, CalibrationOptions, "origin_frame")
     c.add_argument("--keypoints", nargs="*", help="extrinsics from a person: OpenPose JSON folders, one per camera")
-    c.add_argument("--skeleton", default=None, help="keypoint layout (default: from the data)")
-    c.add_argument("--height", type=float, default=1.75, help="the person's height, m (metric scale; default 1.75)")
+    add_options(c, CalibrationOptions, "skeleton", "height")
     c.add_argument("-o", "--output", required=True, help="calibration to write (.toml Pose2Sim/anipose, .qca.txt, .yml)")
     c.add_argument("--report", help="write a report picture (.png)")
     c.add_argument("-q", "--quiet", action="store_true")

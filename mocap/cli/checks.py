@@ -33,9 +33,6 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "--squares": (2, 200, True, True),
     "--square-mm": (0, 10_000, False, True),
     "--marker-mm": (0, 10_000, False, True),
-    "--every": (0, 3600, False, True),
-    "--origin-frame": (0, 1e12, True, True),
-    "--height": (0.1, 10, False, True),          # a person's standing height, m (convert, calibrate)
 }
 
 

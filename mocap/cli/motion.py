@@ -26,16 +26,10 @@ def cmd_convert(args) -> int:
 
 
 def cmd_smooth(args) -> int:
-    from ..io.motion import load_motion
-    from ..pipelines.convert import write_any
-    from ..smooth.clean import clean_motion
+    from ..pipelines.convert import SmoothOptions, smooth_file
     from ..smooth.metrics import bone_length_cv, jitter
 
-    from ..io.atomic import check_output
-
     console = _console(args)
-    check_output(args.output, args.input)
-    m = load_motion(args.input)
     params = {}
     for kv in args.param or []:
         k, _, v = kv.partition("=")
@@ -43,9 +37,8 @@ def cmd_smooth(args) -> int:
             params[k.strip()] = float(v)
         except ValueError:
             raise MocapError(f"--param {kv!r}: expected NAME=NUMBER") from None
-    res = clean_motion(m, args.filter, params, args.max_gap, remove_spikes=not args.no_hampel)
+    m, res = smooth_file(args.input, args.output, from_args(SmoothOptions, args, params=params))
     pos, spikes, filled = res.motion.positions, res.spikes, res.filled
-    write_any(res.motion, args.output)
     b = m.skeleton.rigid_bone_indices
     t = Table(title=f"{args.filter} smoothing")
     for col in ("", "before", "after"):
@@ -83,14 +76,14 @@ def add_convert(sub) -> None:
 
 def add_commands(sub) -> None:
     """smooth, info (convert: :func:`add_convert`, listed earlier in the help)."""
+    from ..pipelines.convert import SmoothOptions
+
     sm = sub.add_parser("smooth", help="remove spikes, fill short gaps and filter a 3D motion")
     sm.add_argument("input")
     sm.add_argument("-o", "--output", required=True)
-    sm.add_argument("--filter", default="butterworth",
-                    help="butterworth (default), savgol, median, gaussian, one_euro, kalman")
+    add_options(sm, SmoothOptions, "filter")
     sm.add_argument("--param", action="append", help="filter parameter NAME=VALUE, e.g. cutoff=6 (Hz)")
-    sm.add_argument("--max-gap", type=float, default=0.5, help="fill gaps up to this many seconds (default 0.5)")
-    sm.add_argument("--no-hampel", action="store_true", help="keep spikes (no Hampel outlier removal)")
+    add_options(sm, SmoothOptions, "max_gap", "hampel")
     sm.add_argument("-q", "--quiet", action="store_true")
     sm.set_defaults(func=cmd_smooth)
 

@@ -80,3 +80,37 @@ def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: st
     kwargs = {"units": units} if units and out.suffix.lower() in (".trc", ".csv", ".c3d") else {}
     write_motion(motion, out, **kwargs)
     return motion
+
+
+@dataclass(kw_only=True)
+class SmoothOptions:
+    """``mocap smooth``'s options (:func:`smooth_file`; :func:`mocap.smooth.clean.clean_motion`)."""
+
+    filter: str = option("butterworth", "butterworth (default), savgol, median, gaussian, one_euro, kalman",
+                         check=lambda v: None if v in _filters() else f"must be one of {', '.join(_filters())}")
+    params: dict | None = option(None, "the filter's parameters by name, e.g. {'cutoff': 6.0} (Hz)", kind=dict,
+                                 check=lambda v: None if isinstance(v, dict) else "must be a table of NAME = NUMBER")
+    max_gap: float = option(0.5, "fill gaps up to this many seconds (default {default})", range=(0, 3600, True, True))
+    hampel: bool = option(True, "keep spikes (no Hampel outlier removal)", flag="--no-hampel")
+
+    def __post_init__(self):
+        check_options(self)
+
+
+def _filters() -> tuple:
+    from ..smooth.filters import FILTERS
+
+    return tuple(FILTERS)
+
+
+def smooth_file(inp: str | Path, out: str | Path, options: SmoothOptions | None = None):
+    """``mocap smooth``: ``inp`` (any 3D file) -> spikes removed, short gaps filled, filtered -> ``out`` (any 3D
+    format). Returns the motion read and the :class:`~mocap.smooth.clean.Cleaned` result written."""
+    from ..smooth.clean import clean_motion
+
+    o = options or SmoothOptions()
+    check_output(out, inp)
+    motion = load_motion(inp)
+    res = clean_motion(motion, o.filter, o.params, o.max_gap, remove_spikes=o.hampel)
+    write_any(res.motion, out)
+    return motion, res

@@ -137,7 +137,9 @@ def test_smooth_command(tmp_path, capsys):
     from mocap.smooth.metrics import jitter
     raw, smooth = read_trc(trc), read_trc(tmp_path / "s.trc")
     assert jitter(smooth.positions, 60) < 0.2 * jitter(raw.positions, 60)
-    assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--filter", "wavelet"]) == 2
+    with pytest.raises(SystemExit) as e:  # checked with the options: one line naming the known filters
+        main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--filter", "wavelet"])
+    assert e.value.code == 2 and "--filter: must be one of butterworth" in capsys.readouterr().err
     assert main(["smooth", str(trc), "-o", str(tmp_path / "x.trc"), "--param", "cutoff=40"]) == 2
     assert not (tmp_path / "x.trc").exists()
 
