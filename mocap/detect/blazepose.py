@@ -19,7 +19,7 @@ hip-centred, MediaPipe axes.
 """
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from dataclasses import dataclass
 
 import cv2
@@ -125,16 +125,15 @@ def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
+MODELS = Path(__file__).resolve().parents[1] / "models" / "blazepose"  # shipped with the package (README there)
+
+
 def _model_path(name: str) -> str:
-    try:
-        import mediapipe
-    except ImportError:
-        raise MocapError("the multi-person detector needs the models bundled with mediapipe==0.10.21 "
-                         "(pip install 'mocap-pipeline[video]')") from None
-    path = os.path.join(os.path.dirname(mediapipe.__file__), "modules", name)
-    if not os.path.exists(path):
-        raise MocapError("model not found in the installed mediapipe (0.10.21 bundles it)", path)
-    return path
+    """A BlazePose model shipped in ``mocap/models/blazepose`` (never downloaded, mediapipe not needed)."""
+    path = MODELS / name
+    if not path.is_file():
+        raise MocapError("model file missing from the installed package (reinstall mocap-pipeline)", path)
+    return str(path)
 
 
 def _interpreter(path: str, threads: int):
@@ -156,8 +155,8 @@ class BlazePose:
 
     def __init__(self, min_detection: float = 0.5, threads: int = 2):
         self.min_detection = min_detection
-        self._det = _interpreter(_model_path("pose_detection/pose_detection.tflite"), threads)
-        self._lmk = _interpreter(_model_path("pose_landmark/pose_landmark_full.tflite"), threads)
+        self._det = _interpreter(_model_path("pose_detection.tflite"), threads)
+        self._lmk = _interpreter(_model_path("pose_landmark_full.tflite"), threads)
         self._anchors = ssd_anchors()
         d_out = {o["name"]: o["index"] for o in self._det.get_output_details()}
         l_out = {o["name"]: o["index"] for o in self._lmk.get_output_details()}
