@@ -4,19 +4,35 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+LOCKVENV := .lockvenv
 
-.PHONY: test test-shared demo venv system clean bench fuzz
+.PHONY: test test-shared demo venv system clean bench fuzz lock
 
 system:
 	@bash tools/system-deps.sh
 
 venv: system $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exact versions from the lock file (what the suite was run with), then the package itself without resolving again.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# Regenerate the lock: a fresh virtualenv resolved from pyproject.toml's ranges (the test extra, so every extra),
+# frozen. torch first as its CPU build (the local wheel; PyPI's default Linux wheel brings GBs of CUDA libraries).
+lock:
+	rm -rf $(LOCKVENV) && $(PYTHON) -m venv $(LOCKVENV)
+	$(LOCKVENV)/bin/pip install -q --upgrade pip
+	$(LOCKVENV)/bin/pip install -q 'torch==2.13.0'
+	$(LOCKVENV)/bin/pip install -q '.[test]'
+	{ echo "# Exact versions make and CI install (pip install -r $(LOCK)); regenerate with: make lock"; \
+	  $(LOCKVENV)/bin/pip freeze --exclude-editable | grep -v '^mocap-pipeline'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf $(LOCKVENV)
 
 # Everything in the repository (tests/data); a one-line summary at the end.
 test: venv

@@ -7,7 +7,6 @@ from conftest import TRIAL, need
 from mocap.cli.main import main
 from mocap.errors import MocapError
 
-pytest.importorskip("mediapipe")
 pytest.importorskip("ai_edge_litert")
 pytestmark = [pytest.mark.video, pytest.mark.slow]
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
@@ -16,7 +15,9 @@ from mocap.testing.composite import NARROW_STRIPS, SUBJECT_STRIPS as STRIPS  # n
 
 @pytest.fixture(scope="module")
 def legacy():
-    """MediaPipe's legacy single-person solution on each camera: the reference for the subject."""
+    """MediaPipe's legacy single-person solution on each camera: the reference for the subject (the ``reference``
+    extra; the tests that compare with it skip without it)."""
+    pytest.importorskip("mediapipe")
     from mocap.detect.detector import MediaPipeDetector, detect_video
     return {i + 1: detect_video(need(v), detector=MediaPipeDetector()).keypoints.data[0] for i, v in enumerate(VIDEOS)}
 

@@ -14,7 +14,6 @@ import pytest
 from conftest import ROOT, TRIAL, need
 from mocap.cli.main import main
 
-pytest.importorskip("mediapipe")
 pytest.importorskip("ai_edge_litert")
 pytest.importorskip("torch")
 pytest.importorskip("pythonosc")

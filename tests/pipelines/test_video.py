@@ -9,7 +9,7 @@ from mocap.io.calibration import read_calibration
 from mocap.io.motion import read_trc
 from mocap.triangulate import triangulate
 
-pytest.importorskip("mediapipe")
+pytest.importorskip("ai_edge_litert")  # the detector (its models ship in the package)
 pytestmark = [pytest.mark.video, pytest.mark.slow]
 VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
 COMMON = {"right_hip": "RHip", "right_knee": "RKnee", "right_ankle": "RAnkle", "left_hip": "LHip",
