@@ -1,0 +1,1 @@
+"""Camera calibration: boards, intrinsics, extrinsics from boards or a person, bundle adjustment, reports."""

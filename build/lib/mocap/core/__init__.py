@@ -1,0 +1,1 @@
+"""Types and shared maths, no I/O: skeletons, keypoints, motion, camera, rotations, kinematics, posture."""

@@ -1,0 +1,1 @@
+"""End-to-end jobs that return results (no printing): multi-view, monocular, convert, lifter evaluation."""

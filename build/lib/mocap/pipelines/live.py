@@ -1,0 +1,255 @@
+"""Live: a camera, a video file or a stream -> a rig pose per frame, sent over VMC and recorded to BVH.
+
+Each frame as it comes: capture (a thread that keeps only the newest frame; older ones not yet taken are
+*dropped* and counted, so a slow machine never builds a backlog) -> the multi-person detector and tracker
+(:class:`mocap.detect.tracking.PeopleTracker`, one person followed) -> the causal lifter on the last 27 frames
+resampled to 30 fps (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood
+upright and on the floor (both fixed from the first second) -> retargeting to a rig (proportions measured
+over the first second, then fixed) -> a VMC bundle
+(:mod:`mocap.io.vmc`) -> sent. Latency is measured from the moment a frame is captured to the moment its
+packet is sent, and per stage. :func:`run_live` stops at the end of a file or stream, after ``max_frames``,
+or on Ctrl-C / SIGTERM (the caller turns SIGTERM into KeyboardInterrupt); the recording is written then,
+atomically, up to the last frame sent.
+
+This module is the orchestration only: capture is :class:`mocap.io.capture.FrameSource`, sending
+:class:`mocap.io.vmc.VMCSender`, the per-frame lift and retargeting :class:`mocap.lift.stream.PoseStream`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.options import check_options, option
+from ..errors import MocapError
+from ..io.capture import FrameSource
+from ..io.vmc import DEFAULT_PORT, VMCSender, parse_endpoint
+from ..lift.stream import PoseStream
+from ..retarget.rigs import rig_option
+from ..smooth.contacts import contacts_option
+from .monocular import FOCAL
+
+STAGES = ("detect", "lift", "retarget", "send")
+
+
+@dataclass
+class LiveOptions:
+    """What :func:`run_live` does: ``source`` a camera index (``0``), a video file or a stream URL; files play at
+    their own frame rate as a camera would deliver them unless ``realtime`` is off (then every frame is taken,
+    as fast as the machine goes); ``vmc`` ``(host, port)`` to send to (None: do not send); ``record`` a BVH
+    path; ``rig`` its naming; ``focal`` px (default: the larger image side); ``weights`` the causal lifter;
+    ``max_frames`` / ``max_seconds`` stop early; ``contacts``: planted feet held in depth as they come
+    (:class:`mocap.smooth.anchor.FootLock`, causal)."""
+
+    source: str | int
+    _: KW_ONLY
+    vmc: tuple[str, int] | None = option(("127.0.0.1", DEFAULT_PORT),
+                                         "where to send the VMC stream (default 127.0.0.1:39539; 'none': do not send)",
+                                         kind=tuple, parse=parse_endpoint, metavar="HOST:PORT",
+                                         check=lambda v: None if v is None or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2)
+                                         else "must be (host, port)")
+    record: Path | None = option(None, "also write what was sent as BVH when stopped (Ctrl-C included)", kind=Path,
+                                 parse=Path, check=lambda v: None if Path(v).suffix.lower() == ".bvh"
+                                 else "writes a .bvh file")
+    rig: str = rig_option("mixamo", "bone naming of the recording: generic, mixamo (default), cmu, smpl")
+    units: str = option("cm", "units of the recording (default {default})", choices=("m", "cm", "mm"))
+    focal: float | None = FOCAL
+    weights: Path | None = option(None, "causal lifter weights (default: the shipped ones)", kind=Path, parse=Path)
+    max_frames: int | None = option(None, "stop after this many processed frames", kind=int,
+                                    range=(1, 1e12, True, True), flag="--frames")
+    max_seconds: float | None = option(None, "stop after this many seconds", kind=float, range=(0, 1e9, False, True),
+                                       flag="--seconds")
+    realtime: bool = option(True, "a video file: take every frame as fast as the machine goes (default: at its own "
+                                  "frame rate)", flag="--as-fast")
+    contacts: str = contacts_option("causal, after the first second: ")
+
+    def __post_init__(self):
+        check_options(self, self.source)
+        self.vmc = parse_endpoint(self.vmc)
+
+
+@dataclass
+class LiveResult:
+    """What happened: frames captured, processed, dropped (never processed: the machine was behind), with
+    nobody in view, packets sent and refused (nothing listening); latency in ms per frame processed, end to
+    end (capture -> sent, ``"total"``) and per stage (:data:`STAGES`); why it stopped; the recording and notes."""
+
+    captured: int = 0
+    processed: int = 0
+    dropped: int = 0
+    nobody: int = 0
+    sent: int = 0
+    refused: int = 0
+    latency: dict = field(default_factory=lambda: {k: [] for k in ("total",) + STAGES})
+    stopped: str = ""
+    recording: Path | None = None
+    recorded_frames: int = 0
+    notes: list[str] = field(default_factory=list)
+    planted_pct: dict | None = None  # each ankle's share of the frames sent in which it was planted
+    planted: list = field(default_factory=list)  # (time s, planted (2,) bool: left, right ankle) per frame after the first second
+
+    def latency_summary(self) -> dict:
+        """``{stage: (median, p95)}`` ms."""
+        return {k: (float(np.median(v)), float(np.percentile(v, 95))) for k, v in self.latency.items() if v}
+
+
+def _follow(people, current: int | None) -> tuple[int | None, np.ndarray | None]:
+    """The person to follow among ``[(id, keypoints (33, 3), world)]``: the current one while seen, otherwise
+    the tallest in view."""
+    if not people:
+        return current, None
+    for pid, kp, _ in people:
+        if pid == current:
+            return pid, kp
+    pid, kp, _ = max(people, key=lambda p: float(np.ptp(p[1][:, 1])))
+    return pid, kp
+
+
+class _Chain:
+    """One live run's state after capture: the tracker, the person followed, the pose stream, the sender and what
+    was sent (for the recording)."""
+
+    def __init__(self, model, src: FrameSource, opts: LiveOptions, sender: VMCSender | None):
+        from ..detect.tracking import PeopleTracker
+        from ..retarget.rigs import ROLES
+        from ..runtime import native_quiet
+
+        from ..core.camera import pinhole
+
+        with native_quiet():
+            self.tracker = PeopleTracker(fps=src.fps, max_people=4)
+        self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts == "auto")
+        self.src, self.sender, self.fps = src, sender, src.fps
+        self.roles = [r for r, _ in ROLES]
+        self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)
+        self.offsets, self.person = None, None
+
+    def process(self, item, res: LiveResult) -> None:
+        """One captured frame ``(index, capture time, BGR image)``: detect, lift, retarget, send; latency noted."""
+        from ..io.vmc import encode_bundle, frame_messages
+        from ..runtime import native_quiet
+
+        i, t_cap, img = item
+        with native_quiet():
+            people = self.tracker.step(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), i)
+        t_det = time.perf_counter()
+        self.person, kp = _follow(people, self.person)
+        res.processed += 1
+        if kp is None:
+            res.nobody += 1
+            return
+        X = self.stream.lift(kp, i / self.fps)
+        t_lift = time.perf_counter()
+        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps)
+        t_ret = time.perf_counter()
+        self.sent.append((i, local, root))  # recorded before it goes out: a stop in between loses nothing sent
+        if self.sender is not None:
+            self.sender.send(encode_bundle(frame_messages(self.roles, local, root, self.offsets, t=i / self.fps)))
+        t_sent = time.perf_counter()
+        for k, (a, b) in zip(("total",) + STAGES, [(t_cap, t_sent), (t_cap, t_det), (t_det, t_lift),
+                                                    (t_lift, t_ret), (t_ret, t_sent)]):
+            res.latency[k].append(1000 * (b - a))
+
+
+def _why_stop(res: LiveResult, opts: LiveOptions, stop, t_start: float) -> str | None:
+    if opts.max_frames is not None and res.processed >= opts.max_frames:
+        return f"after {opts.max_frames} frames"
+    if opts.max_seconds is not None and time.perf_counter() - t_start >= opts.max_seconds:
+        return f"after {opts.max_seconds:g} s"
+    if stop is not None and stop.is_set():
+        return "stopped (interrupted)"
+    return None
+
+
+def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = None) -> LiveResult:
+    """Run the live chain (module docstring) until the source ends, a limit is reached, ``stop`` is set (checked
+    between frames: what was sent is what is recorded) or KeyboardInterrupt. ``on_frame(result)`` is called
+    after each processed frame (progress display). The recording, if asked for, is written at the end whatever
+    stopped the run (nothing when no frame was sent)."""
+    import torch
+
+    from ..io.vmc import encode_bundle
+    from ..lift.model import CAUSAL_WEIGHTS, load_model
+
+    model = load_model(opts.weights or CAUSAL_WEIGHTS)[0]  # a missing torch or weights fails before capture
+    if opts.vmc:
+        encode_bundle([])  # and so does a missing python-osc
+    src = FrameSource(opts.source, opts.realtime)
+    try:
+        sender = VMCSender(*opts.vmc) if opts.vmc else None
+    except MocapError:
+        src.close()
+        raise
+    res, chain = LiveResult(), _Chain(model, src, opts, sender)
+    threads, t_start = torch.get_num_threads(), time.perf_counter()
+    torch.set_num_threads(1)  # one 27-frame window per frame: a second thread only waits (6 ms instead of 30)
+    src.start()
+    try:
+        while (why := _why_stop(res, opts, stop, t_start)) is None:
+            item = src.get()
+            if item is None:
+                why = (f"the stream failed ({src.error})" if src.error else
+                       "the source ended" if src.ended else "no frame for 5 s")
+                break
+            chain.process(item, res)
+            if on_frame is not None:
+                res.captured, res.dropped = src.captured, src.dropped
+                on_frame(res)
+        res.stopped = why
+    except KeyboardInterrupt:
+        res.stopped = "stopped (interrupted)"
+    finally:
+        torch.set_num_threads(threads)
+        src.close()
+        res.captured, res.dropped = src.captured, src.dropped
+        if sender is not None:
+            res.sent, res.refused = sender.sent, sender.refused
+            sender.close()
+        if opts.record and chain.sent:
+            res.recording = Path(opts.record)
+            res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts=opts)
+    res.planted = chain.stream.flags
+    if chain.stream.lock is not None and len(chain.sent):
+        counts = np.sum([p for _, p in chain.stream.flags], axis=0) if chain.stream.flags else np.zeros(2)
+        res.planted_pct = {n: 100.0 * k / len(chain.sent) for n, k in zip(("left_ankle", "right_ankle"), counts)}
+        res.notes.append("planted feet held in depth: " + ", ".join(f"{n} {p:.0f} %" for n, p in res.planted_pct.items())
+                         + " of the frames sent")
+    res.notes += _notes(res, opts)
+    return res
+
+
+def _record(frames, offsets, stream: PoseStream, fps: float, *, opts: LiveOptions) -> int:
+    """The sent poses as a BVH at the source's frame rate (a frame not processed holds the pose before it),
+    written atomically. Returns the number of frames written."""
+    from ..io.bvh import write_bvh
+    from ..retarget.rigs import get_rig
+    from ..retarget.solve import Retargeted
+
+    idx = np.array([i for i, _, _ in frames])
+    take = np.searchsorted(idx, np.arange(idx[0], idx[-1] + 1), side="right") - 1
+    local = np.stack([l for _, l, _ in frames])[take]
+    root = np.stack([r for _, _, r in frames])[take]
+    anim = Retargeted(get_rig(opts.rig), local, root, offsets=offsets, fps=fps, proportions=stream.proportions,
+                      kept=np.zeros(local.shape[:2], bool))
+    write_bvh(anim.to_bvh(opts.units), opts.record)
+    return len(local)
+
+
+def _notes(res: LiveResult, opts: LiveOptions) -> list[str]:
+    notes = []
+    if res.processed == 0:
+        notes.append("no frame was processed")
+    if res.nobody:
+        notes.append(f"nobody in view in {res.nobody} of {res.processed} processed frames (nothing sent for them)")
+    if res.dropped:
+        notes.append(f"{res.dropped} of {res.captured} frames dropped: the machine was behind the source")
+    if res.refused:
+        notes.append(f"{res.refused} of {res.sent + res.refused} packets refused: nothing is listening at "
+                     f"{opts.vmc[0]}:{opts.vmc[1]}")
+    if opts.record and not res.recorded_frames:
+        notes.append(f"nothing recorded: no pose was made ({opts.record} not written)")
+    return notes

@@ -1,0 +1,1 @@
+"""Pictures: skeleton meshes, headless renders, the open3d viewer, preview videos, plots."""
