@@ -35,8 +35,11 @@ lock:
 	rm -rf $(LOCKVENV)
 
 # Everything in the repository (tests/data); a one-line summary at the end.
+# Two pytest-xdist workers (one per core here; WORKERS=1 for one process), each test file kept whole on one worker
+# so that module fixtures are computed once.
+WORKERS ?= 2
 test: venv
-	$(PY) -m pytest -q -p no:cacheprovider tests --nbmake notebooks
+	$(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile tests --nbmake notebooks
 
 # Opt-in: tests that read the training corpus in ../shared/data (corpus checks, a short training run).
 test-shared: venv
