@@ -15,23 +15,16 @@ from ..core.options import INF, describe_range, in_range
 # option -> (low, high, low included, high included); "cmd --opt" overrides "--opt". The options generated from a
 # job's typed options (mocap.cli.options) carry their ranges from there and are not listed here.
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "--fps": (0, 10_000, False, True),
-    "--jobs": (1, 1024, True, True),
-    "--cpus-per-task": (0, 1024, False, True),
-    "--minutes": (0, 100_000, False, True),
-    "--seed": (-INF, INF, False, False),
-    "--steps": (1, 1e9, True, True),
-    "--lr": (0, 1, False, True),
-    "--pose-aug": (0, 1, True, True),
-    "--batch": (1, 100_000, True, True),
-    "--outputs": (1, 10_000, True, True),
-    "--frames": (1, 1e12, True, True),
-    "--max-gap": (0, 3600, True, True),
-    "--frame": (0, 1e12, True, True),
-    "--size": (16, 16_384, True, True),
-    "--dpi": (1, 2400, True, True),
-    "--squares": (2, 200, True, True),
-    "--square-mm": (0, 10_000, False, True),
+    # view, render: the frame rate of a file that does not state its own; the frame shown; the picture's side, px
+    "--fps": (0, 10_000, False, True), "--frame": (0, 1e12, True, True), "--size": (16, 16_384, True, True),
+    # batch: worker processes and the CPUs a Ray task declares
+    "--jobs": (1, 1024, True, True), "--cpus-per-task": (0, 1024, False, True),
+    # lifter train: budget, seed, schedule, augmentation and batch shape
+    "--minutes": (0, 100_000, False, True), "--seed": (-INF, INF, False, False), "--steps": (1, 1e9, True, True),
+    "--lr": (0, 1, False, True), "--pose-aug": (0, 1, True, True), "--batch": (1, 100_000, True, True),
+    "--outputs": (1, 10_000, True, True), "--frames": (1, 1e12, True, True),
+    # board, calibrate: print resolution and the board's squares and markers
+    "--dpi": (1, 2400, True, True), "--squares": (2, 200, True, True), "--square-mm": (0, 10_000, False, True),
     "--marker-mm": (0, 10_000, False, True),
 }
 

@@ -1,1 +1,0 @@
-"""Camera calibration: boards, intrinsics, extrinsics from boards or a person, bundle adjustment, reports."""

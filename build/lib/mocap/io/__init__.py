@@ -1,1 +1,0 @@
-"""File formats only: calibration, keypoints, 3D motion, BVH, video, atomic writes, file descriptions."""

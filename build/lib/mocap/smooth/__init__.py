@@ -1,1 +1,0 @@
-"""Whole-sequence refinement (:mod:`.refine`), filters, gap filling, metrics and ``mocap smooth`` (:mod:`.clean`)."""

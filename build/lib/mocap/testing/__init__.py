@@ -1,1 +1,0 @@
-"""Synthetic scenes for tests and benchmarks (:mod:`.scenes`)."""

@@ -1,1 +1,0 @@
-"""Pictures: skeleton meshes, headless renders, the open3d viewer, preview videos, plots."""
