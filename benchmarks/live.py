@@ -43,7 +43,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=12.0)
     args = ap.parse_args()
     from mocap.detect.tracking import track_video
-    from mocap.pipelines.live import LiveOptions, run_live
+    from mocap.pipelines.options import LiveOptions
+    from mocap.pipelines.live import run_live
     from mocap.testing.composite import SUBJECT_STRIPS, Strip, make_clip
 
     n = int(args.seconds * 30)

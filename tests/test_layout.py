@@ -185,13 +185,13 @@ def test_each_option_default_is_stated_once():
     (generated, not copied), and the batch sections take the same defaults except batch's own, listed once."""
     from mocap.batch.config import DEFAULTS, JOB_SECTIONS
     from mocap.core.options import specs
-    from mocap.pipelines.calibrate import CalibrationOptions
-    from mocap.pipelines.convert import ConvertOptions, SmoothOptions
-    from mocap.pipelines.detect import DetectOptions
-    from mocap.pipelines.live import LiveOptions
-    from mocap.pipelines.monocular import LiftOptions, VideoOptions
-    from mocap.pipelines.multiview import TriangulationJob
-    from mocap.pipelines.sync import SyncOptions
+    from mocap.pipelines.options import CalibrationOptions
+    from mocap.pipelines.options import ConvertOptions, SmoothOptions
+    from mocap.pipelines.options import DetectOptions
+    from mocap.pipelines.options import LiveOptions
+    from mocap.pipelines.options import LiftOptions, VideoOptions
+    from mocap.pipelines.options import TriangulationJob
+    from mocap.pipelines.options import SyncOptions
 
     jobs = {"triangulate": TriangulationJob, "sync": SyncOptions, "detect": DetectOptions, "video2bvh": VideoOptions,
             "lift": LiftOptions, "live": LiveOptions, "convert": ConvertOptions, "smooth": SmoothOptions,
@@ -225,7 +225,7 @@ def argparse_store_bool():
 def test_option_text_is_not_restated_in_the_cli():
     """No parser default, choice list or range is written in cli/ or batch/ for an option a job declares."""
     from mocap.core.options import specs
-    from mocap.pipelines.multiview import TriangulationJob
+    from mocap.pipelines.options import TriangulationJob
 
     text = "".join(p.read_text() for p in (PKG / "cli").glob("*.py")) + (PKG / "batch" / "config.py").read_text()
     assert '"--min-confidence"' not in text and "0.3" not in text

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from ..core.options import check_value, defaults
 from ..errors import MocapError
-from ..pipelines.convert import ConvertOptions
-from ..pipelines.monocular import LiftOptions
-from ..pipelines.multiview import TriangulationJob
-from ..pipelines.sync import SyncOptions
+from ..pipelines.options import ConvertOptions
+from ..pipelines.options import LiftOptions
+from ..pipelines.options import TriangulationJob
+from ..pipelines.options import SyncOptions
 
 STAGES = ("detect", "sync", "triangulate", "lift", "retarget", "preview")
 

@@ -201,7 +201,8 @@ def _detect(spec: dict, out: Path) -> dict:
 
 def _sync(spec: dict, out: Path) -> dict:
     """The sync job (:func:`mocap.pipelines.sync.sync_cameras`) -> ``offsets.toml``."""
-    from ..pipelines.sync import SyncOptions, sync_cameras
+    from ..pipelines.options import SyncOptions
+    from ..pipelines.sync import sync_cameras
 
     o, inp = spec["options"], spec["inputs"]
     options = SyncOptions(fps=o["fps"], method=o["method"], max_offset=o["max_offset"], skeleton=o["skeleton"])
@@ -214,7 +215,8 @@ def _triangulate(spec: dict, out: Path) -> dict:
     """As ``mocap triangulate`` with the same options: one person -> ``<stem>.trc`` and a picture of its
     quality; ``people`` "all", N or an ID -> ``<stem>_p1.trc``, ..."""
     from .config import JOB_SECTIONS
-    from ..pipelines.multiview import TriangulationJob, run_people, run_triangulation
+    from ..pipelines.options import TriangulationJob
+    from ..pipelines.multiview import run_people, run_triangulation
     from ..viz.plots import plot_triangulation
 
     o, inp = spec["options"], spec["inputs"]
@@ -246,7 +248,8 @@ def triangulation_quality(res) -> dict:
 
 def _lift(spec: dict, out: Path) -> dict:
     """As ``mocap lift``: one camera's keypoints -> the learned lifter -> ``<stem>.trc``."""
-    from ..pipelines.monocular import LiftOptions, lift_keypoints
+    from ..pipelines.options import LiftOptions
+    from ..pipelines.monocular import lift_keypoints
 
     o, kp = spec["options"], spec["inputs"]["keypoints"][0]
     if not o["image_size"]:

@@ -1,8 +1,6 @@
 """``mocap board`` and ``mocap calibrate intrinsics|extrinsics``: argument parsing over :mod:`mocap.calib`."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import MocapError
 from .options import add_options, from_args
 
@@ -51,7 +49,8 @@ def _bars(console):
 def cmd_calibrate(args) -> int:
     from .common import _console
     from ..calib import report
-    from ..pipelines.calibrate import CalibrationOptions, calibrate_extrinsics, calibrate_intrinsics
+    from ..pipelines.options import CalibrationOptions
+    from ..pipelines.calibrate import calibrate_extrinsics, calibrate_intrinsics
 
     console = _console(args)
     opts = from_args(CalibrationOptions, args)
@@ -91,7 +90,7 @@ def _board_args(p) -> None:
 
 
 def add_commands(sub) -> None:
-    from ..pipelines.calibrate import CalibrationOptions
+    from ..pipelines.options import CalibrationOptions
 
     b = sub.add_parser("board", help="render a printable calibration board (.png or .pdf at true size)")
     _board_args(b)

@@ -14,8 +14,9 @@ def cmd_demo(args) -> int:
     """The bundled samples: 4 cameras' OpenPose keypoints -> refined demo.trc -> demo.bvh, and one
     video -> out.bvh + preview.mp4 (the main job); the same steps and output as the commands."""
     from ..pipelines.convert import convert_file
-    from ..pipelines.monocular import VideoOptions
-    from ..pipelines.multiview import TriangulationJob, run_triangulation
+    from ..pipelines.options import VideoOptions
+    from ..pipelines.options import TriangulationJob
+    from ..pipelines.multiview import run_triangulation
 
     console = _console(args)
     out = Path(args.output) / "demo.trc"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
-from ..pipelines.monocular import LiftOptions
+from ..pipelines.options import LiftOptions
 from .common import _console
 from .options import add_options, from_args
 

@@ -17,7 +17,8 @@ ADDON = Path(__file__).parents[1] / "data" / "blender" / "mocap_vmc"
 
 
 def cmd_live(args) -> int:
-    from ..pipelines.live import LiveOptions, run_live
+    from ..pipelines.options import LiveOptions
+    from ..pipelines.live import run_live
 
     console = _console(args)
     opts = from_args(LiveOptions, args, source=args.source)
@@ -88,7 +89,7 @@ def cmd_blender_addon(args) -> int:
 
 
 def add_commands(sub) -> None:
-    from ..pipelines.live import LiveOptions
+    from ..pipelines.options import LiveOptions
 
     lv = sub.add_parser("live", help="camera, video or stream -> skeleton sent over VMC (and recorded to BVH) as it happens")
     lv.add_argument("source", help="camera index (0), video file, or stream URL (rtsp://, http://)")

@@ -10,7 +10,8 @@ from .options import add_options, from_args
 
 
 def cmd_convert(args) -> int:
-    from ..pipelines.convert import ConvertOptions, convert_file
+    from ..pipelines.options import ConvertOptions
+    from ..pipelines.convert import convert_file
     from ..retarget.solve import Retargeted
 
     console = _console(args)
@@ -26,7 +27,8 @@ def cmd_convert(args) -> int:
 
 
 def cmd_smooth(args) -> int:
-    from ..pipelines.convert import SmoothOptions, smooth_file
+    from ..pipelines.options import SmoothOptions
+    from ..pipelines.convert import smooth_file
     from ..smooth.metrics import bone_length_cv, jitter
 
     console = _console(args)
@@ -64,7 +66,7 @@ def cmd_info(args) -> int:
 
 
 def add_convert(sub) -> None:
-    from ..pipelines.convert import ConvertOptions
+    from ..pipelines.options import ConvertOptions
 
     c = sub.add_parser("convert", help="convert between 3D formats (.trc .csv .npz .c3d .bvh); BVH output is retargeted")
     c.add_argument("input")
@@ -76,7 +78,7 @@ def add_convert(sub) -> None:
 
 def add_commands(sub) -> None:
     """smooth, info (convert: :func:`add_convert`, listed earlier in the help)."""
-    from ..pipelines.convert import SmoothOptions
+    from ..pipelines.options import SmoothOptions
 
     sm = sub.add_parser("smooth", help="remove spikes, fill short gaps and filter a 3D motion")
     sm.add_argument("input")

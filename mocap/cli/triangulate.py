@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import MocapError
-from ..pipelines.multiview import TriangulationJob
-from ..pipelines.sync import SyncOptions
+from ..pipelines.options import TriangulationJob
+from ..pipelines.options import SyncOptions
 from .common import _console, _progress
 from .options import add_options, from_args
 

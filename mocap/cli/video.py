@@ -7,8 +7,8 @@ import warnings
 from rich.console import Console
 
 from ..core.people import People
-from ..pipelines.detect import DetectOptions
-from ..pipelines.monocular import VideoOptions
+from ..pipelines.options import DetectOptions
+from ..pipelines.options import VideoOptions
 from .common import _console, _progress
 from .options import add_options, from_args
 

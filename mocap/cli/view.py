@@ -35,7 +35,8 @@ def _motions(args):
     if args.keypoints:
         if rig is None:
             raise MocapError("--keypoints need --calib (to triangulate them)")
-        from ..pipelines.multiview import TriangulationJob, run_triangulation
+        from ..pipelines.options import TriangulationJob
+        from ..pipelines.multiview import run_triangulation
 
         motions.append(run_triangulation(TriangulationJob(args.calib, args.keypoints, fps=args.fps, smooth=True)).motion)
         labels.append("triangulated")

@@ -23,13 +23,14 @@ class People:
         """``"all"``, ``N`` / ``"N"`` or ``"pID"`` (also a :class:`People`) -> :class:`People`."""
         if isinstance(value, People):
             return value
-        text = str(value).strip().lower() if not isinstance(value, bool) else ""
-        if text == "all":
-            return cls(None, None)
-        if text.isdigit() and int(text) >= 1 and (isinstance(value, (int, str)) and not isinstance(value, bool)):
-            return cls(int(text), None)
-        if text[:1] == "p" and text[1:].isdigit() and int(text[1:]) >= 1:
-            return cls(None, int(text[1:]))
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            text = str(value).strip().lower()
+            if text == "all":
+                return cls(None, None)
+            if text.isdigit() and int(text) >= 1:
+                return cls(int(text), None)
+            if text[:1] == "p" and text[1:].isdigit() and int(text[1:]) >= 1:
+                return cls(None, int(text[1:]))
         raise MocapError(f"people takes {WORDS}, not {value!r}")
 
     @classmethod

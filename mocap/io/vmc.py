@@ -19,7 +19,6 @@ from __future__ import annotations
 import socket
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..errors import MocapError
 
@@ -45,6 +44,8 @@ def to_unity_positions(p: np.ndarray) -> np.ndarray:
 
 def to_unity_quaternions(R: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` rotations in a rig's frame -> ``(..., 4)`` Unity quaternions (x, y, z, w)."""
+    from scipy.spatial.transform import Rotation  # here: importing the protocol's names stays light
+
     q = Rotation.from_matrix(np.asarray(R, float).reshape(-1, 3, 3)).as_quat()
     return (q * [1.0, -1.0, -1.0, 1.0]).reshape(np.shape(R)[:-2] + (4,))
 
@@ -52,6 +53,8 @@ def to_unity_quaternions(R: np.ndarray) -> np.ndarray:
 def from_unity_quaternions(q: np.ndarray) -> np.ndarray:
     """Inverse of :func:`to_unity_quaternions`: ``(..., 4)`` (x, y, z, w) -> ``(..., 3, 3)`` in a rig's frame."""
     q = np.asarray(q, float)
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_quat((q * [1.0, -1.0, -1.0, 1.0]).reshape(-1, 4)).as_matrix().reshape(q.shape[:-1] + (3, 3))
 
 

@@ -3,26 +3,10 @@ intrinsics, or every camera's pose from board views or from a person; the calibr
 picture)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.options import check_options, option
 from ..errors import MocapError
-
-
-@dataclass(kw_only=True)
-class CalibrationOptions:
-    """How the board views are taken and the cameras solved."""
-
-    every: float = option(1.0, "video: use a frame every N seconds (default {default})", range=(0, 3600, False, True))
-    fisheye: bool = option(False, "fisheye lens model (intrinsics)")
-    origin_frame: int | None = option(None, "world = the board in this frame (default: first camera)", kind=int,
-                                      range=(0, 1e12, True, True))
-    skeleton: str | None = option(None, "keypoint layout (default: from the data)")
-    height: float = option(1.75, "the person's height, m (metric scale; default {default})", range=(0.1, 10, False, True))
-
-    def __post_init__(self):
-        check_options(self)
+from .options import CalibrationOptions
 
 
 def camera_name(src: str | Path) -> str:

@@ -5,49 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dataclasses import asdict, dataclass
-
 from ..core.motion import UNIT_SCALE, Motion3D, resample
-from ..core.options import check_options, option
 from ..errors import MocapError
 from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..io.motion import load_motion, write_motion
-from ..retarget.rigs import rig_option
 from ..retarget.solve import Retargeted, retarget
-
-UNITS = tuple(UNIT_SCALE)
-
-
-def _known_units(value) -> str | None:
-    return None if value in UNIT_SCALE else f"must be one of {', '.join(UNIT_SCALE)}"
-
-
-@dataclass(kw_only=True)
-class ConvertOptions:
-    """``mocap convert``'s options (:func:`convert_file`)."""
-
-    rig: str = rig_option("generic", "BVH rig: generic, mixamo, cmu, smpl (default {default})")
-    units: str | None = option(None, "output units: m, cm, mm (default: cm for BVH, m for TRC/CSV, mm for C3D)",
-                               check=_known_units)
-    fps: float | None = option(None, "resample to this frame rate", kind=float, range=(0, 10_000, False, True))
-    in_units: str = option("auto", "units of a BVH input (default: guessed from the hips)",
-                           check=lambda v: None if v == "auto" else _known_units(v))
-    height: float | None = option(None, "size the rig to this standing height (m) instead of the subject's bones",
-                                  kind=float, range=(0.1, 10, False, True))
-    ground: bool = option(True, "do not put the lowest foot on the floor", flag="--no-ground")
-    face_forward: bool = option(False, "turn the character to face +Z at the first frame")
-
-    def __post_init__(self):
-        check_options(self)
-
-    def kwargs(self) -> dict:
-        """The keyword arguments of :func:`convert_file` (``height`` only when given)."""
-        kw = asdict(self)
-        if kw["height"] is None:
-            del kw["height"]
-        return kw
-
+from .options import SmoothOptions
 
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
                  *, fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
@@ -80,27 +44,6 @@ def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: st
     kwargs = {"units": units} if units and out.suffix.lower() in (".trc", ".csv", ".c3d") else {}
     write_motion(motion, out, **kwargs)
     return motion
-
-
-@dataclass(kw_only=True)
-class SmoothOptions:
-    """``mocap smooth``'s options (:func:`smooth_file`; :func:`mocap.smooth.clean.clean_motion`)."""
-
-    filter: str = option("butterworth", "butterworth (default), savgol, median, gaussian, one_euro, kalman",
-                         check=lambda v: None if v in _filters() else f"must be one of {', '.join(_filters())}")
-    params: dict | None = option(None, "the filter's parameters by name, e.g. {'cutoff': 6.0} (Hz)", kind=dict,
-                                 check=lambda v: None if isinstance(v, dict) else "must be a table of NAME = NUMBER")
-    max_gap: float = option(0.5, "fill gaps up to this many seconds (default {default})", range=(0, 3600, True, True))
-    hampel: bool = option(True, "keep spikes (no Hampel outlier removal)", flag="--no-hampel")
-
-    def __post_init__(self):
-        check_options(self)
-
-
-def _filters() -> tuple:
-    from ..smooth.filters import FILTERS
-
-    return tuple(FILTERS)
 
 
 def smooth_file(inp: str | Path, out: str | Path, options: SmoothOptions | None = None):

@@ -10,33 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from ..core.keypoints import Keypoints2D
-from ..core.options import check_options, option
+from .options import DetectOptions
 from ..errors import MocapError
 from ..io.atomic import check_output
 
 KEYPOINT_SUFFIXES = (".npz", ".csv", "")
-
-
-@dataclass(kw_only=True)
-class DetectOptions:
-    """How videos are read and people followed (:func:`mocap.detect.tracking.track_video`)."""
-
-    max_people: int = option(8, "people followed at once (default {default})", range=(1, 1000, True, True))
-    stride: int = option(1, "use every N-th frame", range=(1, 10_000, True, True))
-    resize: float | None = option(None, "scale frames so the longer side is this many px", kind=float,
-                                  range=(16, 100_000, True, True))
-    start: float = option(0.0, "start time, s", range=(0, float("inf"), True, False))
-    end: float | None = option(None, "end time, s", kind=float, range=(0, float("inf"), False, False))
-
-    def __post_init__(self):
-        check_options(self)
-
-    def track(self, video, progress=None):
-        """Everyone in ``video`` as these options say (:class:`~mocap.detect.tracking.VideoPeople`)."""
-        from ..detect.tracking import track_video
-
-        return track_video(video, stride=self.stride, resize=self.resize, start=self.start, end=self.end,
-                           progress=progress, max_people=self.max_people)
 
 
 @dataclass

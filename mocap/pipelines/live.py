@@ -18,58 +18,19 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..core.options import check_options, option
 from ..errors import MocapError
 from ..io.capture import FrameSource
-from ..io.vmc import DEFAULT_PORT, VMCSender, parse_endpoint
+from ..io.vmc import VMCSender
 from ..lift.stream import PoseStream
-from ..retarget.rigs import rig_option
-from ..smooth.contacts import contacts_option
-from .monocular import FOCAL
+from .options import LiveOptions
 
 STAGES = ("detect", "lift", "retarget", "send")
-
-
-@dataclass
-class LiveOptions:
-    """What :func:`run_live` does: ``source`` a camera index (``0``), a video file or a stream URL; files play at
-    their own frame rate as a camera would deliver them unless ``realtime`` is off (then every frame is taken,
-    as fast as the machine goes); ``vmc`` ``(host, port)`` to send to (None: do not send); ``record`` a BVH
-    path; ``rig`` its naming; ``focal`` px (default: the larger image side); ``weights`` the causal lifter;
-    ``max_frames`` / ``max_seconds`` stop early; ``contacts``: planted feet held in depth as they come
-    (:class:`mocap.smooth.anchor.FootLock`, causal)."""
-
-    source: str | int
-    _: KW_ONLY
-    vmc: tuple[str, int] | None = option(("127.0.0.1", DEFAULT_PORT),
-                                         "where to send the VMC stream (default 127.0.0.1:39539; 'none': do not send)",
-                                         kind=tuple, parse=parse_endpoint, metavar="HOST:PORT",
-                                         check=lambda v: None if v is None or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2)
-                                         else "must be (host, port)")
-    record: Path | None = option(None, "also write what was sent as BVH when stopped (Ctrl-C included)", kind=Path,
-                                 parse=Path, check=lambda v: None if Path(v).suffix.lower() == ".bvh"
-                                 else "writes a .bvh file")
-    rig: str = rig_option("mixamo", "bone naming of the recording: generic, mixamo (default), cmu, smpl")
-    units: str = option("cm", "units of the recording (default {default})", choices=("m", "cm", "mm"))
-    focal: float | None = FOCAL
-    weights: Path | None = option(None, "causal lifter weights (default: the shipped ones)", kind=Path, parse=Path)
-    max_frames: int | None = option(None, "stop after this many processed frames", kind=int,
-                                    range=(1, 1e12, True, True), flag="--frames")
-    max_seconds: float | None = option(None, "stop after this many seconds", kind=float, range=(0, 1e9, False, True),
-                                       flag="--seconds")
-    realtime: bool = option(True, "a video file: take every frame as fast as the machine goes (default: at its own "
-                                  "frame rate)", flag="--as-fast")
-    contacts: str = contacts_option("causal, after the first second: ")
-
-    def __post_init__(self):
-        check_options(self, self.source)
-        self.vmc = parse_endpoint(self.vmc)
 
 
 @dataclass

@@ -8,65 +8,14 @@ import numpy as np
 
 from ..io.atomic import check_output
 from ..io.bvh import write_bvh
-from ..detect.detector import Detection, detect_video
-from ..errors import MocapError
+from ..detect.detector import Detection
 from ..core.camera import pinhole
-from ..core.keypoints import Keypoints2D
 from ..core.motion import Motion3D
 from ..core.posture import root_track
 from ..smooth.refine import Planting, refine, refined_confidence
 from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
-from ..core.options import check_options, option
-from ..core.people import People, people_option
-from ..retarget.rigs import rig_option
-from ..smooth.contacts import contacts_option
 from .detect import tracking_notes
-
-FOCAL = option(None, "camera focal length, px (default: larger image side)", kind=float, range=(0, 1e6, False, True))
-METHODS = ("lifter", "world")  # our learned lifter; MediaPipe's hip-centred world landmarks
-
-
-@dataclass(kw_only=True)
-class LiftOptions:
-    """``mocap lift``'s options (:func:`lift_keypoints`): the keypoints' layout and rate, the camera, the lifter."""
-
-    skeleton: str | None = option(None, "keypoint layout (default: from the data)")
-    fps: float | None = option(None, "frame rate of the keypoints (default: from the file)", kind=float,
-                               range=(0, 10_000, False, True))
-    focal: float | None = FOCAL
-    width: int = option(1920, "image width, px (default {default})", range=(16, 100_000, True, True))
-    height: int = option(1080, "image height, px (default {default})", range=(16, 100_000, True, True))
-    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
-    live: bool = option(False, "the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
-    weights: str | None = option(None, "lifter weights file (default: the shipped ones)")
-    contacts: str = contacts_option()
-
-    def __post_init__(self):
-        check_options(self)
-
-
-@dataclass(kw_only=True)
-class VideoOptions:
-    """``mocap video2bvh``'s options (:func:`video_to_bvh`)."""
-
-    rig: str = rig_option("mixamo", "generic, mixamo (default), cmu, smpl")
-    people: People | int | str = people_option(
-        "1 (default): the most present person, to -o itself; N: the N most present, one BVH each (out_p1.bvh, ...); "
-        "'all': everyone, one BVH each; pID: that person (IDs as mocap detect's table shows them), to -o itself")
-    preview: str | None = option(None, "write a side-by-side preview MP4")
-    method: str = option("lifter", "3D from our learned lifter (default: pose and root trajectory) or MediaPipe's "
-                                   "hip-centred world landmarks", choices=METHODS)
-    focal: float | None = FOCAL
-    stride: int = option(1, "use every N-th frame", range=(1, 10_000, True, True))
-    resize: float | None = option(None, "scale frames so the longer side is this many px", kind=float,
-                                  range=(16, 100_000, True, True))
-    units: str = option("cm", "units of the BVH", choices=("m", "cm", "mm", "in"))
-    contacts: str = contacts_option()
-
-    def __post_init__(self):
-        check_options(self)
-        self.people = People.parse(self.people)
-
+from .options import LiftOptions, VideoOptions
 
 @dataclass
 class VideoResult:

@@ -1,70 +1,21 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
-from ..core.options import check_options, option
-from ..core.people import People, people_option
 from ..associate.tracks import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
 from ..io.calibration import read_calibration
 from ..io.keypoints import MultiPersonKeypoints, keypoint_folders, read_openpose_folders
 from ..io.motion import write_people_npz
-from ..retarget.rigs import rig_option
-from ..smooth.contacts import contacts_option
-from ..triangulate.sync import SYNC_METHODS
 from .convert import write_any
+from .options import TriangulationJob
 from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, triangulate, triangulate_pose2sim
-
-
-FPS = option(30.0, "frame rate of the keypoints (default {default})", range=(0, 10_000, False, True))
-SKELETON = option(None, "keypoint layout (default: from the data)")
-
-
-@dataclass
-class TriangulationJob:
-    """Inputs and options of ``mocap triangulate`` (see :func:`run_triangulation`); what happened
-    comes back in the :class:`~mocap.triangulate.result.TriangulationResult` (``notes``, ``quality``).
-    Every option is checked when the job is made (:mod:`mocap.core.options`)."""
-
-    calib: str | Path
-    keypoints: list[str | Path]
-    output: str | Path | None = None
-    _: KW_ONLY
-    skeleton: str | None = SKELETON
-    fps: float = FPS
-    mode: str = option("robust", "robust (default) or Pose2Sim-compatible camera exclusion", choices=("robust", "pose2sim"))
-    refine: bool = option(False, "nonlinear refinement of the distorted reprojection error")
-    threshold_px: float | None = option(None, "outlier threshold, px (default 1.5%% of image size)", kind=float,
-                                        range=(0, 10_000, False, True), flag="--threshold")
-    min_confidence: float = option(0.3, "ignore detections below this (default {default})", range=(0, 1, True, False))
-    smooth: bool = option(False, "refine all frames jointly: reprojection + smoothness + constant bone lengths, "
-                                 "fill gaps <= 0.5 s")
-    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
-    people: People | int | str = people_option(
-        "'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs by first appearance); N: the N most "
-        "present, one file each; pID: that person, to -o itself; default 1: the most present person, to -o itself")
-    one_file: bool = option(False, "with --people: all people in one .npz (positions K x T x J x 3)")
-    sync: str | None = option(None, "unsynchronised cameras: 'auto' finds each camera's time offset from the people in "
-                                    "view, or give the offsets file `mocap sync` wrote", metavar="auto|FILE")
-    sync_method: str = option(SYNC_METHODS[0], "with --sync auto: agreement of the views (default) or motion correlation "
-                                               "(no calibration needed)", choices=SYNC_METHODS)
-    contacts: str = contacts_option("with --smooth: ")
-
-    def __post_init__(self):
-        check_options(self, self.calib)
-        self.people = People.parse(self.people)
-
-    @property
-    def tracks_people(self) -> bool:
-        """Several people, one by ID, or one file for everyone: the multi-person path (:func:`triangulate_people`);
-        otherwise the most present person (:func:`run_triangulation`)."""
-        return self.people != People() or self.one_file
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:

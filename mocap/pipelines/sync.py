@@ -5,26 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.options import check_options, option
 from ..errors import MocapError
-from ..triangulate.sync import SYNC_METHODS
-from .multiview import FPS, SKELETON
-
-
-@dataclass(kw_only=True)
-class SyncOptions:
-    """How the offsets are found (:func:`mocap.triangulate.sync.synchronise`)."""
-
-    fps: float = FPS
-    method: str = option(SYNC_METHODS[0], "geometric: the offsets that make the views agree (default); motion: "
-                                          "correlate the main person's vertical speed (no calibration needed; one person)",
-                         choices=SYNC_METHODS)
-    reference: str | None = option(None, "camera whose clock the others follow (default: the first)")
-    max_offset: float = option(2.0, "largest offset searched, s (default {default})", range=(0, 3600, False, True))
-    skeleton: str | None = SKELETON
-
-    def __post_init__(self):
-        check_options(self)
+from .options import SyncOptions
 
 
 @dataclass

@@ -127,10 +127,3 @@ def rest_offsets(p: Proportions) -> np.ndarray:
             x, y, z = off[r]
             off["right_" + r[5:]] = (-x, y, z)
     return np.array([off[r] for r, _ in ROLES], dtype=float)
-
-
-def rig_option(default: str, help: str):
-    """A job's ``rig`` option: one of :data:`RIGS` (checked when the job is made, before any work)."""
-    from ..core.options import option
-
-    return option(default, help, check=lambda v: None if v in RIGS else f"must be one of {', '.join(RIGS)}")

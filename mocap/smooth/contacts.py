@@ -14,17 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.options import option
 from .gaps import gap_runs
-
-CONTACTS = ("auto", "off")
-
-
-def contacts_option(what: str = ""):
-    """``contacts``: ``auto`` (find planted feet and hold them) or ``off``, the same on every job making motion;
-    ``what`` starts the help (e.g. "with --smooth: ")."""
-    return option("auto", f"{what}find where each foot is planted, hold it still on the floor there and (one camera) "
-                          "anchor the root to it (auto, default), or not (off)", choices=CONTACTS)
 
 ONE_CAMERA_HEIGHTS = (0.10, 0.14)  # m: contact start / hold heights of feet lifted from one camera
 SPEEDS = (0.3, 0.5)  # m/s: contact start / hold speeds of a foot

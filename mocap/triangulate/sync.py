@@ -33,8 +33,6 @@ from ..core.epipolar import epipolar_px, essential_matrices, signed_epipolar
 from ..core.robust import nan_median
 from ..errors import MocapError
 
-SYNC_METHODS = ("geometric", "motion")  # agreement of the calibrated views; correlated vertical speed (no calibration)
-
 
 @dataclass
 class SyncResult:

@@ -89,7 +89,8 @@ def test_ghosts_short_tracks_and_thin_detections_are_reported():
     assert not tracks.present[0, 80:90].any() and tracks.present[0, 91:].all()
     with pytest.raises(MocapError, match="nobody was seen"):
         from mocap.io.keypoints import MultiPersonKeypoints
-        from mocap.pipelines.multiview import TriangulationJob, triangulate_people
+        from mocap.pipelines.options import TriangulationJob
+        from mocap.pipelines.multiview import triangulate_people
 
         ghost = MultiPersonKeypoints(data[:, :12], SKELETON, 60.0, rig.names, np.arange(12), ["x"])
         triangulate_people(ghost, rig, TriangulationJob("calib.toml", [], people="all"))

@@ -7,9 +7,9 @@ from mocap.cli.main import main
 from mocap.core.options import check_value, defaults, from_mapping
 from mocap.core.people import People
 from mocap.errors import MocapError
-from mocap.pipelines.convert import ConvertOptions
-from mocap.pipelines.monocular import LiftOptions, VideoOptions
-from mocap.pipelines.multiview import TriangulationJob
+from mocap.pipelines.options import ConvertOptions
+from mocap.pipelines.options import LiftOptions, VideoOptions
+from mocap.pipelines.options import TriangulationJob
 
 TRC = "tests/data/pose2sim/trial/pose-3d/S00_P00_T01_BalancingTrial_0-100_filt_butterworth.trc"
 

@@ -144,7 +144,8 @@ def test_sigterm_mid_stream_keeps_the_recording_up_to_the_last_frame_sent(receiv
 def test_realtime_source_drops_rather_than_lags(long_clip, tmp_path, capsys):
     """At the clip's own 30 fps nothing piles up: frames the machine cannot take are dropped and counted, and
     captured = processed + dropped (+ at most the one in hand when the source ended)."""
-    from mocap.pipelines.live import LiveOptions, run_live
+    from mocap.pipelines.options import LiveOptions
+    from mocap.pipelines.live import run_live
 
     res = run_live(LiveOptions(long_clip, vmc=None, max_seconds=6.0))
     s = res.latency_summary()
@@ -198,7 +199,8 @@ def test_live_into_the_blender_addon(tmp_path):
     from conftest import FILE_TO_BLENDER
     from mocap.cli.live import ADDON
     from mocap.io.bvh import read_bvh
-    from mocap.pipelines.live import LiveOptions, run_live
+    from mocap.pipelines.options import LiveOptions
+    from mocap.pipelines.live import run_live
 
     spec = importlib.util.spec_from_file_location("mocap_vmc_live", ADDON / "__init__.py")
     addon = importlib.util.module_from_spec(spec)
@@ -239,7 +241,8 @@ def test_live_holds_planted_feet(long_clip, tmp_path):
     from mocap.io.motion import load_motion
     from mocap.io.bvh import read_bvh
     from mocap.lift.joints import joints_from_motion
-    from mocap.pipelines.live import LiveOptions, run_live
+    from mocap.pipelines.options import LiveOptions
+    from mocap.pipelines.live import run_live
     from mocap.smooth.contacts import foot_slide
 
     runs = {}

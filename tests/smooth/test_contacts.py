@@ -71,7 +71,8 @@ def test_triangulate_smooth_holds_planted_feet(clip):
     """4 cameras, the detector-like errors of the tail scenes: `--smooth` with contacts (the default) brings the
     planted feet's slide within 1.5 x the truth's + 0.5 mm, costs no accuracy, and plants no foot in the air."""
     from mocap.associate.tracks import select_person
-    from mocap.pipelines.multiview import TriangulationJob, triangulate_job
+    from mocap.pipelines.options import TriangulationJob
+    from mocap.pipelines.multiview import triangulate_job
     from mocap.testing.scenes import tail_scene
 
     X = real_motion(need(MOCAP / CLIPS[clip]), 600, start=4)

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 from mocap.core.keypoints import Keypoints2D
 from mocap.associate.tracks import select_person
-from mocap.pipelines.multiview import TriangulationJob, triangulate_job
+from mocap.pipelines.options import TriangulationJob
+from mocap.pipelines.multiview import triangulate_job
 from mocap.smooth.refine import refine
 from mocap.testing.scenes import SKELETON, real_motion, tail_scene, world_motion
 from mocap.triangulate import triangulate

@@ -156,7 +156,8 @@ def test_triangulate_says_when_a_camera_looks_out_of_step(trial, tmp_path):
     """Triangulating with one camera 4 frames late: a note names that camera and suggests `mocap sync`; the
     trial as recorded gets no such note."""
     from mocap.core.keypoints import Keypoints2D
-    from mocap.pipelines.multiview import TriangulationJob, triangulate_job
+    from mocap.pipelines.options import TriangulationJob
+    from mocap.pipelines.multiview import triangulate_job
 
     rig, single, _ = trial
     job = TriangulationJob(CALIB, [], None, fps=60)
