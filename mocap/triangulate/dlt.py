@@ -4,8 +4,10 @@
   camera subset with one matrix product;
 - :func:`solve_normal` / :func:`solve_homogeneous`: 3D points from summed normal matrices or stacked rows;
 - :func:`normalized_errors`: each view's approximate pixel error of a point on undistorted coordinates;
-- :func:`errors_function`, :func:`pair_masks` / :func:`pair_search`: the best of every camera pair by truncated
-  quadratic cost.
+- :func:`errors_function`, :func:`pair_masks` / :func:`pair_search`: the best camera pair by truncated quadratic
+  cost: every pair for a few cameras, else the pairs among each point's :func:`ranked_views` (a constant number of
+  hypotheses per point, so the cost grows linearly with the cameras), every pair again for the few points whose
+  seeds leave most of their views out.
 """
 from __future__ import annotations
 
@@ -90,11 +92,12 @@ def normalized_errors(Rt: np.ndarray, X: np.ndarray, xy: np.ndarray, focals: np.
 
 
 def errors_function(Rt: np.ndarray, xy: np.ndarray, valid: np.ndarray, focals: np.ndarray):
-    """``errors_of(X (N, 3)) -> (C, N)``: :func:`normalized_errors` of ``N`` points against ``xy (C, N, 2)``, inf
-    where ``valid (C, N)`` is False (the form :func:`pair_search` scores)."""
-    def errors_of(X):
+    """``errors_of(X (n, 3), idx=None) -> (C, n)``: :func:`normalized_errors` of the points ``idx`` (all ``N`` when
+    None) against ``xy (C, N, 2)``, inf where ``valid (C, N)`` is False (the form :func:`pair_search` scores)."""
+    def errors_of(X, idx=None):
+        v, p = (valid, xy) if idx is None else (valid[:, idx], xy[:, idx])
         with np.errstate(invalid="ignore"):
-            return np.where(valid, normalized_errors(Rt, X, xy, focals), np.inf)
+            return np.where(v, normalized_errors(Rt, X, p, focals), np.inf)
     return errors_of
 
 
@@ -108,14 +111,67 @@ def pair_masks(n_cams: int) -> np.ndarray:
     return np.array(masks)
 
 
-def pair_search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penalty=None):
-    """Best of the initial answer and every camera pair, then inlier refits.
+#: Views ranked per point for the seed pairs (``SEEDS * (SEEDS - 1) / 2`` hypotheses): with ``C`` cameras every
+#: pair is tried only while ``C * (C - 1) / 2 <= 2 *`` that (6 cameras or fewer).
+SEEDS = 5
+
+
+def exhaustive(n_cams: int, seeds: int = SEEDS) -> bool:
+    """Whether :func:`pair_search` tries every camera pair for ``n_cams`` cameras (no more than twice the seed pairs)."""
+    return n_cams * (n_cams - 1) <= seeds * (seeds - 1) * 2
+
+
+def ranked_views(e: np.ndarray, valid: np.ndarray, m: int = SEEDS) -> np.ndarray:
+    """``(m, N)`` each point's ``m`` views with the smallest errors ``e (C, N)`` among ``valid (C, N)`` (best first).
+
+    Against an all-view estimate the inlier views agree best: an outlier pulls the estimate less than it is off.
+    """
+    key = np.where(valid, np.nan_to_num(e, nan=np.inf), np.inf)
+    part = np.argpartition(key, m - 1, axis=0)[:m] if m < len(e) else np.broadcast_to(np.arange(len(e))[:, None], key.shape)
+    order = np.argsort(np.take_along_axis(key, part, 0), axis=0)
+    return np.take_along_axis(part, order, 0)
+
+
+def pair_points(coef: np.ndarray, basis: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N, 3)``: each point triangulated from its own two views ``a (N,)``, ``b (N,)`` (camera indices)."""
+    n = np.arange(coef.shape[1])
+    M = np.einsum("nk,nkl->nl", coef[a, n], basis[a]) + np.einsum("nk,nkl->nl", coef[b, n], basis[b])
+    return solve_normal(M.reshape(-1, 4, 4))
+
+
+def pair_search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penalty=None, seeds: int = SEEDS):
+    """Best of the initial answer and camera pairs, then inlier refits.
 
     coef/basis: :func:`view_coefficients` of ``N`` points in ``C`` views; valid ``(C, N)``; ``errors_of(X (N, 3))
     -> (C, N)`` px (inf where not valid); thr ``(C, 1)`` px; ``X0 (N, 3)`` with errors ``e0 (C, N)``. Each
     hypothesis costs the truncated quadratic ``sum_c min(e_c, thr_c)^2`` (plus ``penalty(X) -> (N,)`` if given);
     the best one's inliers (error below threshold) are refit ``iterations`` times. Returns ``X (N, 3)``,
-    ``inliers (C, N)``, ``errors (C, N)``."""
+    ``inliers (C, N)``, ``errors (C, N)``. ``errors_of`` and ``penalty`` also take ``idx``, the points a subset of
+    ``X`` stands for (:func:`errors_function`).
+
+    The pairs: every one while ``C (C - 1) / 2 <= seeds (seeds - 1)``; otherwise those among each point's ``seeds``
+    :func:`ranked_views` by ``e0`` (a constant number per point), and every pair for the points whose result then
+    keeps fewer than half their views (a first estimate that the outliers outvoted).
+    """
+    C, N, _ = coef.shape
+    if exhaustive(C, seeds):
+        return _search(coef, basis, valid, errors_of, thr=thr, iterations=iterations, X0=X0, e0=e0, penalty=penalty)
+    top = ranked_views(e0, valid, seeds)
+    pairs = [(top[i], top[j]) for i, j in combinations(range(seeds), 2)]
+    X, inl, e = _search(coef, basis, valid, errors_of, thr=thr, iterations=iterations, X0=X0, e0=e0, penalty=penalty,
+                        pairs=pairs)
+    n_valid = valid.sum(0)
+    redo = np.flatnonzero((2 * inl.sum(0) < n_valid) & (n_valid >= 3))
+    if redo.size:
+        sub = lambda P: errors_of(P, redo)  # noqa: E731
+        pen = None if penalty is None else (lambda P: penalty(P, redo))
+        X[redo], inl[:, redo], e[:, redo] = _search(coef[:, redo], basis, valid[:, redo], sub, thr=thr,
+                                                    iterations=iterations, X0=X[redo], e0=e[:, redo], penalty=pen)
+    return X, inl, e
+
+
+def _search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penalty=None, pairs=None):
+    """:func:`pair_search` over every camera pair (``pairs=None``) or the given per-point pairs ``[(a (N,), b (N,))]``."""
     C, N, _ = coef.shape
 
     def cost_of(Xs, e, usable):
@@ -127,9 +183,13 @@ def pair_search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penal
 
     X = X0.copy()
     best_cost = cost_of(X0, e0, valid.sum(axis=0) >= 2)
-    for m in pair_masks(C)[1:]:
-        Xs = solve_normal(summed_normal(coef[m], basis[m]))
-        cost = cost_of(Xs, errors_of(Xs), valid[m].all(axis=0))
+    n = np.arange(N)
+    hypotheses = ((lambda m=m: (solve_normal(summed_normal(coef[m], basis[m])), valid[m].all(axis=0)))
+                  for m in pair_masks(C)[1:]) if pairs is None else \
+        ((lambda a=a, b=b: (pair_points(coef, basis, a, b), valid[a, n] & valid[b, n])) for a, b in pairs)
+    for hypothesis in hypotheses:
+        Xs, usable = hypothesis()
+        cost = cost_of(Xs, errors_of(Xs), usable)
         better = cost < best_cost
         best_cost[better] = cost[better]
         X[better] = Xs[better]

@@ -74,8 +74,9 @@ def suspects(X: np.ndarray, views: np.ndarray, bones: np.ndarray, L: np.ndarray,
 
 def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.ndarray, *, tol: np.ndarray,
                      trusted: np.ndarray, scale: float):
-    """``penalty(P (N, 3)) -> (N,)`` for the flagged points ``flag`` (indices into ``T * J``): ``scale`` times the
-    sum over their bones to ``trusted (T, J)`` neighbours of ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
+    """``penalty(P (n, 3), idx=None) -> (n,)`` for the flagged points ``flag`` (indices into ``T * J``; ``idx`` a subset
+    of them): ``scale`` times the sum over their bones to ``trusted (T, J)`` neighbours of
+    ``(max(0, | |P - X_k| - L | / tol - 1))^2``."""
     T, J, _ = X.shape
     joint, bone = bone_neighbours(bones, J)
     t, j = np.divmod(flag, J)
@@ -86,10 +87,10 @@ def skeleton_penalty(X: np.ndarray, flag: np.ndarray, bones: np.ndarray, L: np.n
     ok &= np.isfinite(Lk) & np.isfinite(Xn).all(-1)
     Xn, Lk, tk = np.nan_to_num(Xn), np.nan_to_num(Lk), np.where(ok, tk, 1.0)
 
-    def penalty(P):
-        d = np.linalg.norm(P[:, None] - Xn, axis=-1)
-        ex = np.maximum(0.0, np.abs(d - Lk) / tk - 1.0)
-        return scale * np.nan_to_num(np.where(ok, ex * ex, 0.0).sum(-1), nan=np.inf)
+    def penalty(P, idx=slice(None)):
+        d = np.linalg.norm(P[:, None] - Xn[idx], axis=-1)
+        ex = np.maximum(0.0, np.abs(d - Lk[idx]) / tk[idx] - 1.0)
+        return scale * np.nan_to_num(np.where(ok[idx], ex * ex, 0.0).sum(-1), nan=np.inf)
     return penalty, ok.sum(-1)
 
 
@@ -159,7 +160,8 @@ def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temp
     by_time_loose = time_penalty(pred.reshape(-1, 3)[flag], 2 * tau, scale)
     # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
     by_bones, anchors = skeleton_penalty(X, flag, bones, L=L, tol=tol, trusted=trusted, scale=scale)
-    penalty = lambda P: by_bones(P) + np.where(anchors >= 2, by_time_loose(P), by_time(P))  # noqa: E731
+    penalty = lambda P, idx=slice(None): (by_bones(P, idx)  # noqa: E731
+                                          + np.where(anchors[idx] >= 2, by_time_loose(P, idx), by_time(P, idx)))
     X0, Xf, inl_f = resolve(flag, X, xy, conf, Rt=Rt, focals=focals, thr=thr, penalty=penalty, iterations=iterations)
     witnessed = corroborated.ravel()[flag]
     stays = np.isfinite(X0).all(-1) & (penalty(X0) <= 0.0) & (witnessed | (views.ravel()[flag] >= 3))
@@ -200,12 +202,13 @@ def witnesses(X, views, bones, L, *, tol, tau: float | None, window: int = 3):
 
 
 def time_penalty(pred: np.ndarray, tau: float, scale: float):
-    """``penalty(P (N, 3)) -> (N,)``: ``scale * (max(0, |P - pred| - tau) / tau)^2`` (0 where ``pred (N, 3)`` is NaN)."""
+    """``penalty(P (n, 3), idx=None) -> (n,)``: ``scale * (max(0, |P - pred| - tau) / tau)^2`` (0 where ``pred (N, 3)``
+    is NaN; ``idx`` the rows of ``pred`` that ``P`` stands for)."""
     predicted = np.isfinite(pred).all(-1)
 
-    def penalty(P):
-        excess = np.maximum(0.0, np.linalg.norm(P - pred, axis=-1) - tau) / tau
-        return scale * np.where(predicted, np.nan_to_num(excess, nan=np.inf) ** 2, 0.0)
+    def penalty(P, idx=slice(None)):
+        excess = np.maximum(0.0, np.linalg.norm(P - pred[idx], axis=-1) - tau) / tau
+        return scale * np.where(predicted[idx], np.nan_to_num(excess, nan=np.inf) ** 2, 0.0)
     return penalty
 
 

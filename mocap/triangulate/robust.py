@@ -19,20 +19,24 @@ import numpy as np
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
 from .plausible import recheck
-from .dlt import errors_function, pair_search, solve_normal, summed_normal, view_coefficients
+from .dlt import errors_function, exhaustive, pair_search, solve_normal, summed_normal, view_coefficients
 from .result import TriangulationResult, _check, _result
 
-CHUNK = 32768  # points per batch: bounds memory to ~100 MB with 8 cameras
+CHUNK = 131072  # views per batch (32768 points of 4 cameras): bounds a batch's memory to ~50 MB whatever the cameras
 
 
 def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals: np.ndarray,
-                       *, threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 1):
+                       *, threshold_px: float | np.ndarray = 15.0, min_views: int = 2, iterations: int = 1,
+                       refits: int = 3):
     """Robust weighted DLT for ``N`` points seen by ``C`` cameras.
 
     xy: ``(C, N, 2)`` undistorted normalised coordinates; conf: ``(C, N)`` weights (0 = missing).
     Rt: ``(C, 3, 4)`` world->camera; focals: ``(C,)`` px (to express errors in pixels).
-    The all-view DLT is kept where every view agrees with it within ``threshold_px``; elsewhere every
-    camera pair is a hypothesis, scored on all views with the truncated quadratic
+    The all-view DLT is kept where every view agrees with it within ``threshold_px``. With more than six cameras,
+    the views that agree are refit up to ``refits`` times, and kept where they stay the same majority of views and
+    their summed squared error stays below one ``threshold^2``.
+    Elsewhere camera pairs are hypotheses (:func:`~mocap.triangulate.dlt.pair_search`: every pair for a few cameras,
+    seed pairs among the best views for many), scored on all views with the truncated quadratic
     ``sum_c min(e_c^2, threshold^2)``, and the best one's inliers are refit ``iterations`` times.
     ``threshold_px`` may be one value per camera ``(C,)``. Returns ``X (N, 3)``, ``inliers (C, N)``
     and ``errors (C, N)`` px (pinhole, undistorted). Points with < ``min_views`` inliers are NaN.
@@ -51,6 +55,23 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     inl = np.nan_to_num(e, nan=np.inf) < thr
     sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
+    if sus.size and C > 2 and not exhaustive(C):
+        # Many views: the views that agree with the all-view answer are mostly the inliers, and refits on them converge
+        # to the inlier set in a few rounds. Where a refit keeps exactly the views it was fit on, they are most of the
+        # point's views (3 at least) and their summed squared error is below one threshold^2 (as for hypothesis 0,
+        # rejecting one of them cannot score better), the pair search could only pick the same views: done.
+        for _ in range(refits):
+            X1 = solve_normal(summed_normal(coef[:, sus], basis, inl[:, sus]))
+            e1 = errors_function(Rt, xy[:, sus], valid[:, sus], focals)(X1)
+            inl1 = np.nan_to_num(e1, nan=np.inf) < thr
+            n1, sq1 = inl1.sum(0), np.where(inl1, e1, 0.0) ** 2
+            done = ((inl1 == inl[:, sus]).all(0) & (n1 >= 3) & (2 * n1 > valid[:, sus].sum(0))
+                    & (sq1.sum(0) < thr.min() ** 2) & np.isfinite(X1).all(1))
+            ok = np.isfinite(X1).all(1)  # the last refit is where the pair search starts (or the all-view answer)
+            X[sus[ok]], e[:, sus[ok]], inl[:, sus[ok]] = X1[ok], e1[:, ok], inl1[:, ok]
+            sus = sus[~done]
+            if not sus.size:
+                break
     if sus.size and C > 2:
         X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus],
                                                      errors_of=errors_function(Rt, xy[:, sus], valid[:, sus], focals),
@@ -132,7 +153,8 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
         return sl.stop - sl.start
 
     # numpy releases the GIL in its kernels: chunks run in parallel threads, one per core.
-    chunks = [slice(s, min(N, s + CHUNK)) for s in range(0, N, CHUNK)]
+    step = max(1024, CHUNK // C)
+    chunks = [slice(s, min(N, s + step)) for s in range(0, N, step)]
     done = 0
     with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
         for n in pool.map(work, chunks):
