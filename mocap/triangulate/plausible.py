@@ -156,8 +156,7 @@ def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temp
         return X, inl, report
     thr = np.broadcast_to(np.asarray(threshold_px, dtype=float), (C,))[:, None]
     scale = thr.min() ** 2
-    by_time = time_penalty(pred.reshape(-1, 3)[flag], tau, scale)
-    by_time_loose = time_penalty(pred.reshape(-1, 3)[flag], 2 * tau, scale)
+    by_time, by_time_loose = (time_penalty(pred.reshape(-1, 3)[flag], k * tau, scale) for k in (1, 2))
     # two bones to trusted neighbours fix a point (a person may move fast); one bone leaves a sphere
     by_bones, anchors = skeleton_penalty(X, flag, bones, L=L, tol=tol, trusted=trusted, scale=scale)
     penalty = lambda P, idx=slice(None): (by_bones(P, idx)  # noqa: E731

@@ -56,28 +56,39 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
     if sus.size and C > 2 and not exhaustive(C):
-        # Many views: the views that agree with the all-view answer are mostly the inliers, and refits on them converge
-        # to the inlier set in a few rounds. Where a refit keeps exactly the views it was fit on, they are most of the
-        # point's views (3 at least) and their summed squared error is below one threshold^2 (as for hypothesis 0,
-        # rejecting one of them cannot score better), the pair search could only pick the same views: done.
-        for _ in range(refits):
-            X1 = solve_normal(summed_normal(coef[:, sus], basis, inl[:, sus]))
-            e1 = errors_function(Rt, xy[:, sus], valid[:, sus], focals)(X1)
-            inl1 = np.nan_to_num(e1, nan=np.inf) < thr
-            n1, sq1 = inl1.sum(0), np.where(inl1, e1, 0.0) ** 2
-            done = ((inl1 == inl[:, sus]).all(0) & (n1 >= 3) & (2 * n1 > valid[:, sus].sum(0))
-                    & (sq1.sum(0) < thr.min() ** 2) & np.isfinite(X1).all(1))
-            ok = np.isfinite(X1).all(1)  # the last refit is where the pair search starts (or the all-view answer)
-            X[sus[ok]], e[:, sus[ok]], inl[:, sus[ok]] = X1[ok], e1[:, ok], inl1[:, ok]
-            sus = sus[~done]
-            if not sus.size:
-                break
+        sus = settle_by_refits(sus, X, inl, e, coef=coef, basis=basis, xy=xy, valid=valid, Rt=Rt, focals=focals,
+                               thr=thr, refits=refits)
     if sus.size and C > 2:
         X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus],
                                                      errors_of=errors_function(Rt, xy[:, sus], valid[:, sus], focals),
                                                      thr=thr, iterations=iterations, X0=X[sus], e0=e[:, sus])
     X[inl.sum(axis=0) < min_views] = np.nan
     return X, inl, e
+
+
+def settle_by_refits(sus, X, inl, e, *, coef, basis, xy, valid, Rt, focals, thr, refits: int = 3) -> np.ndarray:
+    """In place on ``X (N, 3)``, ``inl (C, N)``, ``e (C, N)`` for the points ``sus``: refits on the views that agree.
+
+    With many views an outlier moves the all-view answer by a share of its error, so the views that agree with it are
+    mostly the inliers, and refits on them converge to the inlier set in a few rounds. Where a refit keeps exactly
+    the views it was fit on, they are most of the point's views (3 at least) and their summed squared error is below
+    one ``thr^2`` (as for the all-view answer: rejecting one of them cannot score better), the pair search could only
+    pick the same views: settled. Returns the points still to search; they keep their last refit (the search starts
+    there, and ranks their views by its errors).
+    """
+    for _ in range(refits):
+        X1 = solve_normal(summed_normal(coef[:, sus], basis, inl[:, sus]))
+        e1 = errors_function(Rt, xy[:, sus], valid[:, sus], focals)(X1)
+        inl1 = np.nan_to_num(e1, nan=np.inf) < thr
+        n1, sq1 = inl1.sum(0), np.where(inl1, e1, 0.0) ** 2
+        done = ((inl1 == inl[:, sus]).all(0) & (n1 >= 3) & (2 * n1 > valid[:, sus].sum(0))
+                & (sq1.sum(0) < thr.min() ** 2) & np.isfinite(X1).all(1))
+        ok = np.isfinite(X1).all(1)
+        X[sus[ok]], e[:, sus[ok]], inl[:, sus[ok]] = X1[ok], e1[:, ok], inl1[:, ok]
+        sus = sus[~done]
+        if not sus.size:
+            break
+    return sus
 
 
 def refine_points(X: np.ndarray, uv: np.ndarray, w: np.ndarray, rig: CameraRig, *, iterations: int = 5) -> np.ndarray:
