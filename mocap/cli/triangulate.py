@@ -11,13 +11,16 @@ from ..pipelines.options import SyncOptions
 from .common import _console, _progress
 from .options import add_options, from_args
 
+KEYPOINTS_HELP = ("every camera's 2D keypoints: OpenPose JSON folders (or their parent folder), one .npz/.csv holding "
+                  "every camera, or one file per camera (.npz of mocap detect, COCO .json) in the calibration's order")
+
 
 def cmd_triangulate(args) -> int:
     from ..pipelines.multiview import run_people, run_triangulation, triangulate_videos
 
     console = _console(args)
     if not args.keypoints and not args.videos:
-        raise MocapError("give --keypoints (OpenPose JSON folders) or --videos")
+        raise MocapError("give --keypoints (OpenPose JSON folders or keypoint files) or --videos")
     job = from_args(TriangulationJob, args, calib=args.calib, keypoints=args.keypoints or [], output=args.output)
     with _progress(console) as prog:
         task = prog.add_task("detecting people" if job.tracks_people else "detecting", total=1) if args.videos else \
@@ -129,7 +132,7 @@ def cmd_sync(args) -> int:
 def add_commands(sub) -> None:
     t = sub.add_parser("triangulate", help="multi-camera 2D keypoints + calibration -> 3D (TRC/CSV/NPZ)")
     t.add_argument("--calib", required=True, help="calibration: Pose2Sim/anipose .toml, Qualisys .qca.txt, intri.yml")
-    t.add_argument("--keypoints", nargs="+", help="OpenPose JSON folders, one per camera (or their parent folder)")
+    t.add_argument("--keypoints", nargs="+", help=KEYPOINTS_HELP)
     t.add_argument("--videos", nargs="+", help="synchronised videos, one per camera, in calibration order "
                                                "(detected with the built-in detector)")
     add_options(t, TriangulationJob, "rig")
@@ -143,7 +146,7 @@ def add_commands(sub) -> None:
 
     sy = sub.add_parser("sync", help="each camera's time offset (sub-frame) to a reference camera, from the people in view")
     sy.add_argument("--calib", required=True, help="calibration (the geometric method uses it; names the cameras)")
-    sy.add_argument("--keypoints", nargs="+", help="OpenPose JSON folders, one per camera (or their parent)")
+    sy.add_argument("--keypoints", nargs="+", help=KEYPOINTS_HELP)
     sy.add_argument("--videos", nargs="+", help="or the videos, one per camera (everyone detected; frame rates and "
                                                 "dropped frames from the files)")
     sy.add_argument("-o", "--output", default=None, help="offsets .toml (default: <calibration>_offsets.toml beside it)")

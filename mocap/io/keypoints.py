@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -268,31 +268,117 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
     path = Path(path)
     if not path.exists():
         raise MocapError("keypoint file not found", path)
+    if path.suffix.lower() in (".npz", ".csv") and not path.is_dir():
+        multi = read_any(path, skeleton, fps)
+        if multi.ids is None:  # one person per camera by construction
+            return replace(multi.single(), source=str(path))
+        return pick(multi)
+    return pick(read_any(path, skeleton, fps))
+
+
+def read_any(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None) -> MultiPersonKeypoints:
+    """Everyone in one keypoint source, whatever its layout: an OpenPose JSON folder (one camera), COCO results
+    ``.json`` (one camera), ``.npz``/``.csv`` of :func:`write_keypoints` (any number of cameras, one person) or the
+    ``.npz`` of :func:`write_people_npz` (``mocap detect``: one camera, everyone with an ID). ``fps`` overrides the
+    file's own (JSON has none: 30 by default)."""
+    path = Path(path)
+    if not path.exists():
+        raise MocapError("keypoint file not found", path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        return pick(read_openpose_folders([path], skeleton, fps or 30.0))
+        return read_openpose_folders([path], skeleton, fps or 30.0)
     if suffix == ".npz":
-        try:
-            z = np.load(path, allow_pickle=False)
-            if "people" in z.files:
-                multi = MultiPersonKeypoints(sanitize(np.asarray(z["people"], float)[None]),
-                                             get_skeleton(str(z["skeleton"])), float(fps or z["fps"]),
-                                             camera_names=[str(n) for n in z["camera_names"]], frames=z["frames"],
-                                             sources=[str(path)], ids=np.asarray(z["person_ids"]))
-                if multi.data.ndim != 5 or multi.data.shape[-1] != 3 or len(multi.ids) != multi.data.shape[2]:
-                    raise ValueError(f"people array of shape {multi.data.shape[1:]}, expected (T, P, J, 3)")
-                return pick(multi)
-            return Keypoints2D(z["data"], str(z["skeleton"]), float(fps or z["fps"]), [str(n) for n in z["camera_names"]],
-                               z["frames"], str(path))
-        except MocapError as e:
-            raise MocapError(e.cause, path) from None
-        except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file
-            raise MocapError(f"not a mocap keypoint .npz ({type(e).__name__}: {e})", path) from None
+        return _read_npz(path, fps)
     if suffix == ".csv":
-        return _read_keypoints_csv(path, skeleton, fps or 30.0)
+        return _as_multi(_read_keypoints_csv(path, skeleton, fps or 30.0))
     if suffix == ".json":
-        return pick(read_coco_results(path, fps or 30.0, skeleton or "coco_17"))
+        return read_coco_results(path, fps or 30.0, skeleton or "coco_17")
     raise MocapError("unknown keypoint format (expected OpenPose folder, COCO .json, .npz or .csv)", path)
+
+
+def _as_multi(kp: Keypoints2D) -> MultiPersonKeypoints:
+    return MultiPersonKeypoints(kp.data[:, :, None], kp.skeleton, kp.fps, list(kp.camera_names), kp.frames, [kp.source])
+
+
+def _read_npz(path: Path, fps: float | None) -> MultiPersonKeypoints:
+    try:
+        z = np.load(path, allow_pickle=False)
+        if "people" in z.files:
+            multi = MultiPersonKeypoints(sanitize(np.asarray(z["people"], float)[None]),
+                                         get_skeleton(str(z["skeleton"])), float(fps or z["fps"]),
+                                         camera_names=[str(n) for n in z["camera_names"]], frames=z["frames"],
+                                         sources=[str(path)], ids=np.asarray(z["person_ids"]))
+            if multi.data.ndim != 5 or multi.data.shape[-1] != 3 or len(multi.ids) != multi.data.shape[2]:
+                raise ValueError(f"people array of shape {multi.data.shape[1:]}, expected (T, P, J, 3)")
+            return multi
+        return _as_multi(Keypoints2D(z["data"], str(z["skeleton"]), float(fps or z["fps"]),
+                                     [str(n) for n in z["camera_names"]], z["frames"], str(path)))
+    except MocapError as e:
+        raise MocapError(e.cause, path) from None
+    except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file
+        raise MocapError(f"not a mocap keypoint .npz ({type(e).__name__}: {e})", path) from None
+
+
+@reader("set of keypoint files")
+def read_views(paths: list[str | Path], skeleton: str | Skeleton | None = None, fps: float | None = None,
+               *, unequal: bool = False) -> MultiPersonKeypoints:
+    """Every camera's keypoints for triangulation, ``(C, T, P, J, 3)``, from any layout the package reads:
+
+    - OpenPose JSON: a parent folder of ``*_json`` camera folders, or the camera folders themselves;
+    - one ``.npz``/``.csv`` holding every camera (:func:`write_keypoints`);
+    - one file per camera, in camera order: ``.npz`` of ``mocap detect`` (everyone seen), ``.npz``/``.csv`` of one
+      camera, COCO results ``.json``.
+
+    Frames are matched by number; cameras with different frame counts are an error unless ``unequal``
+    (unsynchronised cameras: the missing frames are empty). The per-camera IDs of ``mocap detect`` are dropped
+    (people are matched across cameras by the triangulation). ``fps`` overrides the files' own rate (JSON: 30).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise MocapError("no keypoints given")
+    for p in paths:
+        if not p.exists():
+            raise MocapError("keypoints not found", p)
+    if all(p.is_dir() for p in paths):
+        return read_openpose_folders(keypoint_folders(paths), skeleton, fps or 30.0, unequal=unequal)
+    if any(p.is_dir() for p in paths):
+        raise MocapError("give either OpenPose JSON folders or keypoint files, not both",
+                         next(p for p in paths if p.is_dir()))
+    return stack_views([read_any(p, skeleton, fps) for p in paths], unequal=unequal)
+
+
+def stack_views(views: list[MultiPersonKeypoints], *, unequal: bool = False) -> MultiPersonKeypoints:
+    """Cameras of several sources side by side: frames matched by number, people slots padded. Raises
+    :class:`MocapError` (naming the file) on different layouts, rates, or frame counts (unless ``unequal``)."""
+    if len(views) == 1:
+        return replace(views[0], ids=None) if views[0].data.shape[0] > 1 else views[0]
+    first = views[0]
+    for v in views[1:]:
+        if v.skeleton.name != first.skeleton.name or v.data.shape[3] != first.data.shape[3]:
+            raise MocapError(f"keypoint layout {v.skeleton.name} differs from {first.skeleton.name} in "
+                             f"{first.sources[0]}", v.sources[0])
+        if abs(v.fps - first.fps) > 1e-6:
+            raise MocapError(f"{v.fps:g} fps, but {first.sources[0]} has {first.fps:g} fps (resample or pass --fps)",
+                             v.sources[0])
+    counts = [len(v.frames) for v in views]
+    if len(set(counts)) > 1 and not unequal:
+        detail = ", ".join(f"{Path(v.sources[0]).name}: {n}" for v, n in zip(views, counts))
+        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames, or "
+                         "synchronise them (mocap sync, triangulate --sync)", views[counts.index(min(counts))].sources[0])
+    numbers = np.array(sorted(set().union(*[np.asarray(v.frames).tolist() for v in views])))
+    C, P = sum(v.data.shape[0] for v in views), max(v.data.shape[2] for v in views)
+    data = np.full((C, len(numbers), P) + first.data.shape[3:], np.nan)
+    data[..., 2] = 0
+    c = 0
+    for v in views:
+        rows = np.searchsorted(numbers, np.asarray(v.frames))
+        data[c:c + v.data.shape[0], rows, :v.data.shape[2]] = v.data
+        c += v.data.shape[0]
+    names = [n for v in views for n in v.camera_names]
+    if len(set(names)) < len(names):  # e.g. every detect NPZ names its camera "video": the file names instead
+        names = [f"{Path(v.sources[0]).stem}" + (f"_{k}" if v.data.shape[0] > 1 else "")
+                 for v in views for k in range(v.data.shape[0])]
+    return MultiPersonKeypoints(data, first.skeleton, first.fps, names, numbers, [s for v in views for s in v.sources])
 
 
 def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:

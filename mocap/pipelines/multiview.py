@@ -1,6 +1,7 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ..core.keypoints import Keypoints2D
 from ..associate.tracks import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
 from ..io.calibration import read_calibration
-from ..io.keypoints import MultiPersonKeypoints, keypoint_folders, read_openpose_folders
+from ..io.keypoints import MultiPersonKeypoints, read_views
 from ..io.motion import write_people_npz
 from .convert import write_any
 from .options import TriangulationJob
@@ -20,12 +21,11 @@ from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
     rig = read_calibration(job.calib)
-    folders = keypoint_folders(job.keypoints)
-    multi = read_openpose_folders(folders, job.skeleton, job.fps, unequal=bool(job.sync))
-    if len(folders) != len(rig):
-        raise MocapError(f"{len(folders)} keypoint folders ({', '.join(f.name for f in folders)}) but "
+    multi = read_views(job.keypoints, job.skeleton, job.fps, unequal=bool(job.sync))
+    if len(multi.data) != len(rig):
+        raise MocapError(f"{len(multi.data)} cameras of keypoints ({', '.join(multi.camera_names)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)
-    notes = []
+    multi, notes = in_calibration_order(multi, rig)
     if job.sync:
         multi, res = synchronised(multi, rig, job.sync, job.sync_method)
         notes.append("time offsets (" + ("found from the people in view" if job.sync == "auto" else job.sync) + "): "
@@ -33,6 +33,19 @@ def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, lis
                                  for n, o in zip(res.cameras, res.offsets_frames)))
         notes += res.warnings
     return rig, multi, notes
+
+
+def in_calibration_order(multi: MultiPersonKeypoints, rig: CameraRig) -> tuple[MultiPersonKeypoints, list[str]]:
+    """``multi``'s cameras in the calibration's order when they carry the calibration's names in another order (a
+    file holding every camera; names compared without case and punctuation: ``cam01`` is ``cam_01``); otherwise as
+    given (folders and files are taken in the calibration's order)."""
+    key = lambda n: re.sub(r"[^0-9a-z]", "", str(n).lower())  # noqa: E731
+    names, want = [key(n) for n in multi.camera_names], [key(n) for n in rig.names]
+    if sorted(names) != sorted(want) or names == want or len(set(names)) < len(names):
+        return multi, []
+    order = [names.index(n) for n in want]
+    return replace(multi, data=multi.data[order], camera_names=[multi.camera_names[c] for c in order]), \
+        ["the keypoints' cameras put in the calibration's order by name: " + ", ".join(rig.names)]
 
 
 def synchronised(multi: MultiPersonKeypoints, rig: CameraRig, sync: str, method: str = "geometric"):

@@ -17,7 +17,8 @@ METHODS = ("lifter", "world")  # one camera's 3D: our learned lifter; MediaPipe'
 CONTACTS = ("auto", "off")
 
 # Options several jobs share, declared once.
-FPS = option(30.0, "frame rate of the keypoints (default {default})", range=(0, 10_000, False, True))
+FPS = option(None, "frame rate of the keypoints (default: the files' own; 30 for JSON)", kind=float,
+             range=(0, 10_000, False, True))
 SKELETON = option(None, "keypoint layout (default: from the data)")
 FOCAL = option(None, "camera focal length, px (default: larger image side)", kind=float, range=(0, 1e6, False, True))
 STRIDE = option(1, "use every N-th frame", range=(1, 10_000, True, True))
@@ -53,7 +54,7 @@ class TriangulationJob:
     output: str | Path | None = None
     _: KW_ONLY
     skeleton: str | None = SKELETON
-    fps: float = FPS
+    fps: float | None = FPS
     mode: str = option("robust", "robust (default) or Pose2Sim-compatible camera exclusion", choices=("robust", "pose2sim"))
     refine: bool = option(False, "nonlinear refinement of the distorted reprojection error")
     threshold_px: float | None = option(None, "outlier threshold, px (default 1.5%% of image size)", kind=float,
@@ -87,7 +88,7 @@ class TriangulationJob:
 class SyncOptions:
     """How the offsets are found (:func:`mocap.triangulate.sync.synchronise`)."""
 
-    fps: float = FPS
+    fps: float | None = FPS
     method: str = option(SYNC_METHODS[0], "geometric: the offsets that make the views agree (default); motion: "
                                           "correlate the main person's vertical speed (no calibration needed; one person)",
                          choices=SYNC_METHODS)
@@ -125,8 +126,7 @@ class LiftOptions:
     """``mocap lift``'s options (:func:`lift_keypoints`): the keypoints' layout and rate, the camera, the lifter."""
 
     skeleton: str | None = SKELETON
-    fps: float | None = option(None, "frame rate of the keypoints (default: from the file)", kind=float,
-                               range=(0, 10_000, False, True))
+    fps: float | None = FPS
     focal: float | None = FOCAL
     width: int = option(1920, "image width, px (default {default})", range=(16, 100_000, True, True))
     height: int = option(1080, "image height, px (default {default})", range=(16, 100_000, True, True))

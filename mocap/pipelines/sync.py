@@ -30,7 +30,7 @@ def sync_cameras(calib: str | Path, keypoints=None, videos=None, output: str | P
     options = options or SyncOptions()
     rig = read_calibration(calib)
     if bool(keypoints) == bool(videos):
-        raise MocapError("give --keypoints (OpenPose JSON folders) or --videos, one per camera")
+        raise MocapError("give --keypoints (OpenPose JSON folders or keypoint files) or --videos, one per camera")
     if options.reference and options.reference not in rig.names:
         raise MocapError(f"no camera {options.reference!r} in the calibration ({', '.join(rig.names)})", calib)
     ref = rig.names.index(options.reference) if options.reference else 0
@@ -44,12 +44,13 @@ def sync_cameras(calib: str | Path, keypoints=None, videos=None, output: str | P
 def _views(rig, calib, keypoints, videos, *, options: SyncOptions, progress):
     """Per camera ``(T_c, P, J, 3)`` detections, frame rates and notes."""
     if keypoints:
-        from ..io.keypoints import keypoint_folders, read_openpose_folders
+        from ..io.keypoints import read_views
+        from .multiview import in_calibration_order
 
-        folders = keypoint_folders(keypoints)
-        rig.require_views(len(folders), "keypoint folders", calib)
-        multi = read_openpose_folders(folders, options.skeleton, options.fps, unequal=True)
-        return list(multi.data), [options.fps] * len(rig), []
+        multi = read_views(keypoints, options.skeleton, options.fps, unequal=True)
+        rig.require_views(len(multi.data), "cameras of keypoints", calib)
+        multi, notes = in_calibration_order(multi, rig)
+        return list(multi.data), [multi.fps] * len(rig), notes
     from ..detect.tracking import track_video
     from ..io.video import dropped_frames, frame_times
 

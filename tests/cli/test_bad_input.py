@@ -71,7 +71,7 @@ def test_garbage_json(demo, capsys):
 
 def test_camera_count_mismatch(demo, capsys):
     shutil.rmtree(demo / "pose" / "cam04_json")
-    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "calib.toml", "3 keypoint folders", "4 cameras")
+    check_fails(demo, capsys, tri(demo, demo / "out.trc"), "calib.toml", "3 cameras of keypoints", "4 cameras")
 
 
 def test_different_frame_counts(demo, capsys):

@@ -47,7 +47,7 @@ def test_every_value_checked_where_declared():
     with pytest.raises(MocapError, match="unknown option lift.zoom"):
         from_mapping(LiftOptions, {"zoom": 2}, "mocap.toml", "lift")
     assert from_mapping(LiftOptions, {"focal": 1000}).focal == 1000
-    assert defaults(TriangulationJob, ["fps", "people"]) == {"fps": 30.0, "people": 1}
+    assert defaults(TriangulationJob, ["fps", "people"]) == {"fps": None, "people": 1}  # fps: the files' own
 
 
 def test_batch_checks_with_the_jobs_checks():
