@@ -5,11 +5,19 @@ views 50-300 px off, the scene of ``benchmarks/triangulation.py``): us per point
 16 cameras <= 4x), MPJPE and p99.9 against the truth, here and at ``--baseline`` (default: the revision before the
 triangulation was made linear in cameras).
 
+``--memory``: peak resident memory of ``mocap triangulate`` on one NPZ holding every camera (``--lengths`` frames of
+``--memory-cams`` cameras, 17 joints, written by a separate process), less its peak on 100 frames (the interpreter,
+the libraries and the fixed cost), against the size of the keypoints and of the result arrays (target: <= 2x).
+
 Run: python benchmarks/scaling.py [--frames N] [--cams 4 8 16 32] [--baseline REV | --baseline none]
+     python benchmarks/scaling.py --memory [--lengths 1000 10000 50000] [--memory-cams 4]
 """
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,13 +56,59 @@ def table(name: str, m: dict) -> None:
               f"{100 * r['valid']:.2f} % of points")
 
 
+def write_scene(frames: int, cams: int, folder: Path) -> None:
+    """``folder/kp.npz`` and ``folder/calib.toml``, written by a child process (the parent stays small: a child's
+    peak memory counts the pages it was forked with)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from triangulation import make; "
+            "from mocap.io.keypoints import write_keypoints; from mocap.io.calibration import write_calibration; "
+            "rig, kp, X = make(int(sys.argv[2]), cams=int(sys.argv[3])); "
+            "write_keypoints(kp, sys.argv[4] + '/kp.npz'); write_calibration(rig, sys.argv[4] + '/calib.toml')")
+    subprocess.run([sys.executable, "-c", code, str(Path(__file__).resolve().parent), str(frames), str(cams), str(folder)],
+                   check=True)
+
+
+def peak_mb(args: list[str]) -> tuple[float, float]:
+    """Peak resident memory (MB) and seconds of ``python -m mocap.cli <args>``."""
+    t = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-m", "mocap.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    if status:
+        raise SystemExit(f"mocap {' '.join(args)} failed: {p.stderr.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - t
+
+
+def memory(lengths: list[int], cams: int, J: int = 17) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = {}
+        for T in [100, *lengths]:
+            d = Path(tmp) / str(T)
+            d.mkdir()
+            write_scene(T, cams, d)
+            rows[T] = peak_mb(["triangulate", "--calib", str(d / "calib.toml"), "--keypoints", str(d / "kp.npz"),
+                               "-o", str(d / "out.npz"), "-q"])
+            (d / "kp.npz").unlink()
+        print(f"mocap triangulate, one NPZ of {cams} cameras x 17 joints; fixed cost (100 frames): {rows[100][0]:.0f} MB")
+        for T in lengths:
+            kp, result = T * cams * J * 3 * 8 / 2 ** 20, T * J * (3 + 1 + 1 + cams) * 8 / 2 ** 20
+            grown = rows[T][0] - rows[100][0]
+            print(f"  {T:7d} frames: peak {rows[T][0]:6.0f} MB, {grown:6.0f} MB over the fixed cost = "
+                  f"{grown / (kp + result):.2f}x the keypoints ({kp:.0f} MB) + result arrays ({result:.0f} MB: positions, "
+                  f"confidence, error, per-view errors); {rows[T][1]:.1f} s")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=1000)
     ap.add_argument("--cams", type=int, nargs="+", default=[4, 8, 16, 32])
     ap.add_argument("--baseline", default=BASELINE, help="git revision to measure in the same run, or 'none'")
     ap.add_argument("--json", action="store_true", help="print the measurement as JSON only")
+    ap.add_argument("--memory", action="store_true", help="peak memory against the recording's length instead")
+    ap.add_argument("--lengths", type=int, nargs="+", default=[1000, 10000, 50000])
+    ap.add_argument("--memory-cams", type=int, default=4)
     a = ap.parse_args()
+    if a.memory:
+        memory(a.lengths, a.memory_cams)
+        return
     m = measure(a.frames, a.cams)
     if a.json:
         print(json.dumps(m))

@@ -1,7 +1,7 @@
 """2D keypoints from one or several cameras."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
@@ -28,7 +28,9 @@ class Keypoints2D:
     frames: np.ndarray | None = None
     source: str = ""
 
-    def __post_init__(self):
+    copy: InitVar[bool] = True  # False: ``data`` (a float array) is cleaned in place and kept, not copied
+
+    def __post_init__(self, copy: bool = True):
         self.skeleton = get_skeleton(self.skeleton)
         self.data = np.asarray(self.data, dtype=float)
         if self.data.ndim == 3:
@@ -42,7 +44,7 @@ class Keypoints2D:
             self.camera_names = [f"cam{i + 1:02d}" for i in range(self.data.shape[0])]
         if self.frames is None:
             self.frames = np.arange(self.data.shape[1])
-        self.data = sanitize(self.data)
+        self.data = sanitize(self.data, copy=copy)
 
     @property
     def n_cameras(self) -> int:

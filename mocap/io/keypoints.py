@@ -42,7 +42,8 @@ class MultiPersonKeypoints:
         if self.data.shape[2] > 1 and np.isfinite(self.data[:, :, 1:, :, 0]).any():
             raise MocapError("several people detected; select one with mocap.associate.tracks.select_person",
                              self.sources[0] if self.sources else None)
-        return Keypoints2D(self.data[:, :, 0], self.skeleton, self.fps, self.camera_names, self.frames)
+        return Keypoints2D(self.data[:, :, 0], self.skeleton, self.fps, self.camera_names, self.frames,
+                           copy=False)  # the readers cleaned it: a view, not a copy
 
 
 def _frame_number(name: str) -> int | None:
@@ -312,7 +313,7 @@ def _read_npz(path: Path, fps: float | None) -> MultiPersonKeypoints:
                 raise ValueError(f"people array of shape {multi.data.shape[1:]}, expected (T, P, J, 3)")
             return multi
         return _as_multi(Keypoints2D(z["data"], str(z["skeleton"]), float(fps or z["fps"]),
-                                     [str(n) for n in z["camera_names"]], z["frames"], str(path)))
+                                     [str(n) for n in z["camera_names"]], z["frames"], str(path), copy=False))
     except MocapError as e:
         raise MocapError(e.cause, path) from None
     except Exception as e:  # zip, zlib, numpy format and field errors of a damaged or foreign file

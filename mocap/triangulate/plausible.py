@@ -116,11 +116,11 @@ def temporal_prediction(X: np.ndarray, strong: np.ndarray, window: int = 3) -> n
 
 
 def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temporal: bool = True, window: int = 3,
-            speed: float = 3.0, min_jump: float = 0.1, iterations: int = 2):
+            speed: float = 3.0, min_jump: float = 0.1, iterations: int = 2, model=None):
     """Re-decide the points that the body (``bones``) or time (``temporal``) says are wrong.
 
-    X: ``(T, J, 3)``; inl: ``(C, T, J)``; xy/conf: ``(C, T, J, 2)``/``(C, T, J)`` undistorted views; threshold_px
-    scalar or ``(C,)``; bones ``(B, 2)`` or None.
+    X: ``(T, J, 3)``; inl: ``(C, T, J)``; xy/conf: ``(C, T, J, 2)`` (or ``xy(flag) -> (C, n, 2)`` for points ``flag``
+    into ``T * J``)/``(C, T, J)`` undistorted views; threshold_px scalar or ``(C,)``; bones ``(B, 2)`` or None.
 
     - *skeleton*: :func:`suspects` against the :func:`~mocap.core.kinematics.robust_bone_lengths` of the points
       with >= 3 views;
@@ -128,7 +128,7 @@ def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temp
       trusted neighbours (not suspected by the skeleton) within +-``window`` frames (empty points too: a
       consistent answer may exist).
 
-    Each suspect's current answer and every camera pair are scored with the truncated quadratic reprojection
+    Each suspect's current answer and camera pairs (:func:`~mocap.triangulate.dlt.pair_search`) are scored with the truncated quadratic reprojection
     cost plus ``threshold^2`` times the squared excess of its bones to trusted neighbours (in tolerances) and of
     its distance to the prediction (in ``tau``, or ``2 tau`` when two such bones fix it: the frame's own body
     is the surer witness of a fast movement; one bone leaves a sphere that a wrong ray can cross). A current answer without excess stays; else the best is taken when it has
@@ -138,16 +138,16 @@ def recheck(X, inl, xy, conf, *, Rt, focals, threshold_px, fps, bones=None, temp
     breaks every bone to two or more trusted neighbours by twice their tolerance and lies far (``2 tau``) from its
     prediction (wrong views that agreed by chance, or another body's joints).
 
-    Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support and
-    ``tolerance (B,)`` m,
-    ``retriangulated (J,)`` (moved to another view subset) and ``rejected (J,)`` (left empty) counts per joint.
+    ``model``: the :func:`bone_model` to judge by (default: of ``X``; a block passes the whole recording's).
+    Returns ``X``, ``inl`` and a report: ``lengths (B,)`` m with their ``frames (B,)`` of support and ``tolerance
+    (B,)`` m, ``retriangulated (J,)`` (moved to another view subset) and ``rejected (J,)`` (left empty) counts per joint.
     """
     C, T, J = conf.shape
     views = inl.sum(0)
     bones = np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)
     report = {"lengths": np.zeros(0), "frames": np.zeros(0, int), "tolerance": np.zeros(0),
               "retriangulated": np.zeros(J, int), "rejected": np.zeros(J, int)}
-    L, frames, tol = bone_model(X, bones, views >= 3)
+    L, frames, tol = bone_model(X, bones, views >= 3) if model is None else model
     report.update(lengths=L, frames=frames, tolerance=tol)
     tau = min_jump + speed * window / fps
     sus, trusted, pred, corroborated = witnesses(X, views, bones, L, tol=tol, tau=tau if temporal else None, window=window)
@@ -213,9 +213,11 @@ def time_penalty(pred: np.ndarray, tau: float, scale: float):
 
 def resolve(flag, X, xy, conf, *, Rt, focals, thr, penalty, iterations: int = 2):
     """:func:`~mocap.triangulate.dlt.pair_search` for the points ``flag`` (indices into ``T * J``) of ``X (T, J, 3)``
+    (``xy`` an array or a function of ``flag``, as :func:`recheck` takes it)
     with ``penalty``: returns their current ``X0 (N, 3)``, the best ``X (N, 3)`` and its ``inliers (C, N)``."""
     C = conf.shape[0]
-    xy_f, conf_f = xy.reshape(C, -1, 2)[:, flag], conf.reshape(C, -1)[:, flag]
+    xy_f = xy(flag) if callable(xy) else xy.reshape(C, -1, 2)[:, flag]
+    conf_f = conf.reshape(C, -1)[:, flag]
     valid = conf_f > 0
     coef, basis = view_coefficients(Rt, xy_f, conf_f)
     errors_of = errors_function(Rt, xy_f, valid, focals)

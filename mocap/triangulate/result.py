@@ -91,9 +91,13 @@ def pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
 
 
 def mean_inlier_error(view_errors: np.ndarray, inliers: np.ndarray) -> np.ndarray:
-    """``(C, ...)`` per-view px errors and inlier flags -> ``(...)`` mean over inlier views (NaN if none)."""
+    """``(C, ...)`` per-view px errors and inlier flags -> ``(...)`` mean over inlier views (NaN if none); summed one
+    camera at a time (no ``(C, ...)`` temporary)."""
+    total = np.zeros(view_errors.shape[1:])
+    for e, i in zip(view_errors, inliers):
+        total += np.where(i, e, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(inliers, view_errors, 0).sum(axis=0) / inliers.sum(axis=0)
+        return total / inliers.sum(axis=0)
 
 
 def _check(kp: Keypoints2D, rig: CameraRig):
@@ -105,14 +109,15 @@ def _check(kp: Keypoints2D, rig: CameraRig):
 # ------------------------------------------------------------------ API
 
 
-def _result(kp, rig, X, inl, *, observed, method, filled=None) -> TriangulationResult:
+def _result(kp, rig, X, inl, *, observed, method, filled=None, view_errors=None) -> TriangulationResult:
     C, T, J, _ = kp.data.shape
-    uv = kp.xy.reshape(C, T * J, 2)
-    verr = pixel_errors(rig, X, uv)
+    verr = pixel_errors(rig, X, kp.xy.reshape(C, T * J, 2)) if view_errors is None else view_errors
     inl = inl & np.isfinite(X).all(axis=1)[None]
     err = mean_inlier_error(verr, inl)
-    motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=np.where(
-        inl, kp.confidence.reshape(C, -1), 0).max(axis=0).reshape(T, J) if C else None, up="z")
+    conf = np.zeros(T * J)
+    for c in range(C):  # the best inlier view's confidence, one camera at a time
+        np.maximum(conf, np.where(inl[c], kp.confidence[c].reshape(-1), 0.0), out=conf)
+    motion = Motion3D(X.reshape(T, J, 3), kp.skeleton, kp.fps, confidence=conf.reshape(T, J) if C else None, up="z")
     return TriangulationResult(motion, err.reshape(T, J), verr.reshape(C, T, J), inliers=inl.reshape(C, T, J),
                                observed=observed.reshape(C, T, J), camera_names=list(rig.names), method=method,
                                filled=filled)

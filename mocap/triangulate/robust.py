@@ -12,17 +12,18 @@ Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
-from .plausible import recheck
+from .plausible import bone_model, recheck
 from .dlt import errors_function, exhaustive, pair_search, solve_normal, summed_normal, view_coefficients
-from .result import TriangulationResult, _check, _result
+from .result import TriangulationResult, _check, _result, pixel_errors
 
-CHUNK = 131072  # views per batch (32768 points of 4 cameras): bounds a batch's memory to ~50 MB whatever the cameras
+CHUNK = 65536  # views per block (16384 points of 4 cameras): a block's temporaries stay near 25 MB whatever the cameras
 
 
 def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals: np.ndarray,
@@ -141,44 +142,116 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
     and ``temporal`` those that jump away from their well-supported neighbours in time, both in one pass
     (:func:`~mocap.triangulate.plausible.recheck`; what it did is in ``result.checks``). ``refine`` adds a batched nonlinear refinement
     of the distorted pixel error.
-    ``progress(done, total)`` is called after each batch.
+
+    Frames are processed in blocks of about :data:`CHUNK` views (threads, one per core), so memory beyond the
+    keypoints and the result does not grow with the length: the checks see each block with ``WINDOW`` frames of
+    the first pass on either side and the whole recording's bone lengths, which gives the answer of one pass
+    over everything. ``progress(done, total)`` is called after each block of each pass (total: twice the points).
     """
     _check(keypoints, rig)
     C, T, J, _ = keypoints.data.shape
-    uv = keypoints.xy.reshape(C, T * J, 2)
-    conf = keypoints.confidence.reshape(C, T * J)
-    conf = np.where(conf >= min_confidence, conf, 0.0)
-    xy = rig.undistort(uv)
-    conf = np.where(np.isfinite(xy).all(axis=-1), conf, 0.0)
-    Rt, focals = rig.extrinsics, rig.focals
-    if threshold_px is None:
-        threshold_px = default_threshold(rig)
-    N = T * J
-    X = np.full((N, 3), np.nan)
-    inl = np.zeros((C, N), bool)
-
-    def work(sl):
-        X[sl], inl[:, sl], _ = triangulate_robust(xy[:, sl], conf[:, sl], Rt, focals, threshold_px=threshold_px, min_views=min_views)
-        if refine:
-            X[sl] = refine_points(X[sl], uv[:, sl], np.where(inl[:, sl], conf[:, sl], 0.0), rig)
-        return sl.stop - sl.start
-
-    # numpy releases the GIL in its kernels: chunks run in parallel threads, one per core.
-    step = max(1024, CHUNK // C)
-    chunks = [slice(s, min(N, s + step)) for s in range(0, N, step)]
-    done = 0
-    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
-        for n in pool.map(work, chunks):
-            done += n
-            if progress:
-                progress(done, N)
-    checks = {}
-    if temporal or skeleton:
-        X, inl, checks = recheck(X.reshape(T, J, 3), inl.reshape(C, T, J), xy.reshape(C, T, J, 2),
-                                 conf=conf.reshape(C, T, J), Rt=Rt, focals=focals, threshold_px=threshold_px,
-                                 fps=keypoints.fps, bones=keypoints.skeleton.bone_indices if skeleton else None,
-                                 temporal=temporal)
-        X, inl = X.reshape(N, 3), inl.reshape(C, N)
-    res = _result(keypoints, rig, X, inl, observed=conf > 0, method="robust+refine" if refine else "robust")
+    thr = default_threshold(rig) if threshold_px is None else threshold_px
+    step = max(1, CHUNK // max(1, C * J))
+    blocks = [slice(s, min(T, s + step)) for s in range(0, T, step)]
+    tick = counter(progress, 2 * T * J)
+    X, inl, observed = first_pass(keypoints, rig, blocks, tick, min_confidence=min_confidence, thr=thr,
+                                  min_views=min_views, refine=refine)
+    bones = keypoints.skeleton.bone_indices if skeleton else None
+    out, out_inl, verr, checks = second_pass(keypoints, rig, blocks, tick, X=X, inl=inl, observed=observed, thr=thr,
+                                             bones=bones, temporal=temporal, check=temporal or skeleton)
+    res = _result(keypoints, rig, out.reshape(T * J, 3), out_inl.reshape(C, T * J), observed=observed,
+                  method="robust+refine" if refine else "robust", view_errors=verr.reshape(C, T * J))
     res.checks = checks
     return res
+
+
+def first_pass(keypoints: Keypoints2D, rig: CameraRig, blocks: list[slice], tick, *, min_confidence, thr, min_views,
+               refine):
+    """Each block of frames undistorted and triangulated (:func:`triangulate_robust`, then :func:`refine_points`):
+    ``X (T, J, 3)``, ``inliers (C, T, J)`` and ``observed (C, T, J)`` (used detections)."""
+    C, T, J, _ = keypoints.data.shape
+    X, inl, observed = np.full((T, J, 3), np.nan), np.zeros((C, T, J), bool), np.zeros((C, T, J), bool)
+
+    def work(frames: slice):
+        conf = keypoints.confidence[:, frames]
+        xy = rig.undistort(keypoints.xy[:, frames])
+        conf = np.where((conf >= min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
+        n = conf[0].size
+        Xb, ib, _ = triangulate_robust(xy.reshape(C, n, 2), conf.reshape(C, n), rig.extrinsics, rig.focals,
+                                       threshold_px=thr, min_views=min_views)
+        if refine:
+            Xb = refine_points(Xb, keypoints.xy[:, frames].reshape(C, n, 2), np.where(ib, conf.reshape(C, n), 0.0), rig)
+        X[frames], inl[:, frames], observed[:, frames] = Xb.reshape(-1, J, 3), ib.reshape(C, -1, J), conf > 0
+        return n
+
+    run_blocks(work, blocks, tick)
+    return X, inl, observed
+
+
+def second_pass(keypoints: Keypoints2D, rig: CameraRig, blocks: list[slice], tick, *, X, inl, observed, thr, bones,
+                temporal: bool, check: bool):
+    """The plausibility checks (:func:`~mocap.triangulate.plausible.recheck`, when ``check``) on each block with the
+    first pass's answers ``WINDOW`` frames around it and the whole recording's bone model (the answer of one pass
+    over everything), and the per-view px errors. Returns ``X``, ``inliers``, ``view_errors (C, T, J)`` and the
+    checks' report (counts per joint of the block's own frames)."""
+    C, T, J, _ = keypoints.data.shape
+    out, out_inl = (X.copy(), inl.copy()) if check else (X, inl)
+    verr = np.full((C, T, J), np.nan)
+    checks = bone_report(X, inl, bones) if check else {}
+
+    def work(frames: slice):
+        if check:
+            ext = slice(max(0, frames.start - WINDOW), min(T, frames.stop + WINDOW))
+            inner = slice(frames.start - ext.start, frames.stop - ext.start)
+            conf = np.where(observed[:, ext], keypoints.confidence[:, ext], 0.0)
+            xy = lambda flag: rig.undistort(keypoints.xy[:, ext].reshape(C, -1, 2)[:, flag])  # noqa: E731 (suspects only)
+            Xe, ie, _ = recheck(X[ext], inl[:, ext], xy, conf=conf, Rt=rig.extrinsics, focals=rig.focals,
+                                threshold_px=thr, fps=keypoints.fps, bones=bones, temporal=temporal, window=WINDOW,
+                                model=(checks["lengths"], checks["frames"], checks["tolerance"]))
+            out[frames], out_inl[:, frames] = Xe[inner], ie[:, inner]
+            old, new = np.isfinite(X[frames]).all(-1), np.isfinite(out[frames]).all(-1)
+            moved = new & ~(np.linalg.norm(out[frames] - X[frames], axis=-1) < 1e-9)
+            with LOCK:
+                checks["retriangulated"] += moved.sum(0)
+                checks["rejected"] += (old & ~new).sum(0)
+        n = out[frames].shape[0] * J
+        verr[:, frames] = pixel_errors(rig, out[frames].reshape(n, 3),
+                                       keypoints.xy[:, frames].reshape(C, n, 2)).reshape(C, -1, J)
+        return n
+
+    run_blocks(work, blocks, tick)
+    return out, out_inl, verr, checks
+
+
+WINDOW = 3  # frames on either side that the time check looks at (:func:`~mocap.triangulate.plausible.recheck`)
+LOCK = threading.Lock()
+
+
+def bone_report(X: np.ndarray, inl: np.ndarray, bones) -> dict:
+    """The checks' report before any point is re-decided: the whole recording's bone model
+    (:func:`~mocap.triangulate.plausible.bone_model` on the points with 3 or more views) and zero counts per joint."""
+    J = X.shape[1]
+    bones = np.zeros((0, 2), int) if bones is None else np.asarray(bones, int).reshape(-1, 2)
+    L, frames, tol = bone_model(X, bones, inl.sum(0) >= 3)
+    return {"lengths": L, "frames": frames, "tolerance": tol, "retriangulated": np.zeros(J, int),
+            "rejected": np.zeros(J, int)}
+
+
+def counter(progress, total: int):
+    """``tick(n)``: ``n`` more points done, reported as ``progress(done, total)`` (thread-safe; None: silent)."""
+    done = [0]
+
+    def tick(n: int) -> None:
+        with LOCK:
+            done[0] += n
+            if progress:
+                progress(done[0], total)
+    return tick
+
+
+def run_blocks(work, blocks: list[slice], tick) -> None:
+    """``work(block) -> points done`` over ``blocks`` on one thread per core (numpy releases the GIL in its kernels),
+    ``tick(points)`` after each."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(blocks), os.cpu_count() or 1))) as pool:
+        for n in pool.map(work, blocks):
+            tick(n)
