@@ -1,4 +1,4 @@
-"""Association + tracking speed: frames/s of ``track_people`` for 1, 2, 5 and 10 people x 4 and 8 cameras.
+"""Association + tracking speed: frames/s of ``track_people`` for 1, 2, 5 and 10 people x 4, 8 and 16 cameras.
 
 Each person is a real CMU motion (salsa, walks) in place on a circle 1.5 m round (10 people: 0.9 m apart),
 seen by ring cameras with detector-like errors (sigma 2 px, 10 % outlier joints at normal confidence,
@@ -7,7 +7,7 @@ per configuration: frames/s, ms per frame, ms per frame *per person* and its rat
 measured in the same process (time per person growing no faster than linearly = ratio <= 1 as people
 are added, at a fixed camera count), the share of person-frames associated correctly, the number of tracks
 kept and the identity switches (a person handed to another track counts once per change).
-Run: python benchmarks/association.py [--frames N]
+Run: python benchmarks/association.py [--frames N] [--cams 4 8 16] [--people 1 2 5 10]
 """
 import argparse
 import time
@@ -36,14 +36,16 @@ def people(n, frames):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=600)
+    ap.add_argument("--cams", type=int, nargs="+", default=[4, 8, 16])
+    ap.add_argument("--people", type=int, nargs="+", default=[1, 2, 5, 10])
     args = ap.parse_args()
     print(f"{args.frames} frames at 60 fps; association + tracking (track_people), one process")
     print(f"{'cams':>4} {'people':>6} {'frames/s':>9} {'ms/frame':>9} {'ms/frame/person':>16} {'ratio to 1':>10} "
           f"{'right %':>8} {'tracks':>6} {'switches':>8}")
-    for cams in (4, 8):
+    for cams in args.cams:
         rig = ring_rig(cams)
         base = None
-        for n in (1, 2, 5, 10):
+        for n in args.people:
             X = people(n, args.frames)
             data, labels = detections(rig, X, seed=n)
             track_people(data[:, :30], rig, SKELETON, 60.0)  # warm-up

@@ -47,17 +47,18 @@ UNSEEN = np.inf
 BIG = 1e4  # px: cost of a pair with nothing in common
 
 
-def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarray:
+def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig, *, E: np.ndarray | None = None) -> np.ndarray:
     """Epipolar disagreement between every pair of people in every pair of views.
 
-    xy: ``(C, T, P, J, 2)`` undistorted normalised coordinates; conf: ``(C, T, P, J)``.
+    xy: ``(C, T, P, J, 2)`` undistorted normalised coordinates; conf: ``(C, T, P, J)``; ``E (C, C, 3, 3)``: the
+    rig's :func:`~mocap.core.epipolar.essential_matrices` when already known (computed once per rig, not per call).
     Returns ``(C, C, T, P, P)`` px: the confidence-weighted *median* symmetric epipolar distance over
     the joints both detections share (``BIG`` when none, 0 on the diagonal): a few outlier joints
     (up to half the weight) do not move it, so a correct view is not lost to them.
     """
     C, T, P, J, _ = xy.shape
     Rt = rig.extrinsics
-    E = essential_matrices(Rt[:, :, :3], Rt[:, :, 3])
+    E = essential_matrices(Rt[:, :, :3], Rt[:, :, 3]) if E is None else E
     f = rig.focals
     xy = np.nan_to_num(xy)
     cost = np.zeros((C, C, T, P, P))
@@ -70,6 +71,20 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig) -> np.ndarr
             cost[a, b] = c
             cost[b, a] = c.transpose(0, 2, 1)
     return cost
+
+
+def free_pair_costs(xy: np.ndarray, w: np.ndarray, rig: CameraRig, E: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """:func:`pairwise_costs` of one frame (``xy (C, P, J, 2)``, ``w (C, P, J)``) computed only between the views
+    holding a ``free (C, P)`` detection (a new person can only be born there): ``(C, C, P, P)`` px, ``BIG`` elsewhere.
+    The cost follows the views with something left to explain, not the camera pairs."""
+    C, P = free.shape
+    cams = np.flatnonzero(free.any(-1))
+    epi = np.full((C, C, P, P), BIG)
+    if cams.size >= 2:
+        cost = pairwise_costs(xy[cams][:, None], w[cams][:, None], CameraRig([rig[c] for c in cams]),
+                              E=E[np.ix_(cams, cams)])[:, :, 0]
+        epi[np.ix_(cams, cams)] = cost
+    return epi
 
 
 BIRTH_PAIRS = 5  # epipolar partners per detection and view pair tried as a new person (see _Tracker._births)
@@ -190,6 +205,7 @@ class _Tracker:
         self.xy, self.conf, self.rig, self.bones, self.fps, self.o = xy, conf, rig, bones, fps, opts
         self.C, self.T, self.P, self.J = conf.shape
         self.Rt, self.focals = rig.extrinsics, rig.focals
+        self.E = essential_matrices(self.Rt[:, :, :3], self.Rt[:, :, 3])  # once per rig
         self.thr = default_threshold(rig)
         self.epi = opts.epipolar_px if opts.epipolar_px is not None else 0.02 * max(max(c.size) for c in rig)
         self.pose = np.zeros((0, self.J, 3))
@@ -301,7 +317,7 @@ class _Tracker:
     # -- new people and people coming back
     def _births(self, t, xy, w, free, *, updated) -> None:
         C, J = self.C, self.J
-        epi = pairwise_costs(xy[:, None], w[:, None], self.rig)[:, :, 0]  # (C, C, P, P) px
+        epi = free_pair_costs(xy, w, self.rig, self.E, free)  # (C, C, P, P) px
         # each detection pairs with its BIRTH_PAIRS best epipolar partners in another view at most: a crowd in
         # one frame costs O(C^2 P) hypotheses, not O(C^2 P^2) (no change up to BIRTH_PAIRS people)
         best = (np.argsort(np.argsort(epi, axis=-1), axis=-1) < BIRTH_PAIRS) \

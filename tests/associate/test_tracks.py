@@ -29,7 +29,7 @@ def oracle_keypoints(data, labels, i):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("n_cams,walkers,seed", [(4, 3, 0), (4, 4, 1), (8, 4, 2)])
+@pytest.mark.parametrize("n_cams,walkers,seed", [(4, 3, 0), (4, 4, 1), (8, 4, 2), (16, 4, 3)])
 def test_crowd_identities_and_accuracy(n_cams, walkers, seed):
     X = crowd(walkers=walkers)
     rig = ring_rig(n_cams, seed=seed)
@@ -151,3 +151,27 @@ def test_cli_people_bad_values(crowd_files, capsys):
 def test_options_are_plain_data():
     o = TrackingOptions(gate_m=0.3)
     assert o.gate_m == 0.3 and o.min_views == 2
+
+
+def test_birth_costs_only_between_views_with_free_detections():
+    """New people are looked for only between the views that still hold an unexplained detection: the costs there
+    are the all-pairs costs, and nothing is computed for the other views."""
+    from mocap.associate.tracks import BIG, free_pair_costs, pairwise_costs
+    from mocap.core.epipolar import essential_matrices
+
+    X = crowd(walkers=2)
+    rig = ring_rig(8, seed=4)
+    data, _ = detections(rig, X, seed=4)
+    t = 150
+    xy = rig.undistort(data[:, t, ..., :2].reshape(8, -1, 2)).reshape(data.shape[0], -1, data.shape[3], 2)
+    w = data[:, t, ..., 2]
+    free = (w > 0).sum(-1) >= 3
+    free[[1, 4, 6]] = False  # everyone in these views already claimed
+    Rt = rig.extrinsics
+    got = free_pair_costs(xy, w, rig, essential_matrices(Rt[:, :, :3], Rt[:, :, 3]), free)
+    ref = pairwise_costs(xy[:, None], w[:, None], rig)[:, :, 0]
+    cams = np.flatnonzero(free.any(-1))
+    assert 2 <= len(cams) <= 5
+    np.testing.assert_allclose(got[np.ix_(cams, cams)], ref[np.ix_(cams, cams)])
+    others = np.setdiff1d(np.arange(8), cams)
+    assert (got[others] == BIG).all() and (got[:, others] == BIG).all()
