@@ -73,7 +73,7 @@ def pairwise_costs(xy: np.ndarray, conf: np.ndarray, rig: CameraRig, *, E: np.nd
     return cost
 
 
-def free_pair_costs(xy: np.ndarray, w: np.ndarray, rig: CameraRig, E: np.ndarray, free: np.ndarray) -> np.ndarray:
+def free_pair_costs(xy: np.ndarray, w: np.ndarray, rig: CameraRig, *, E: np.ndarray, free: np.ndarray) -> np.ndarray:
     """:func:`pairwise_costs` of one frame (``xy (C, P, J, 2)``, ``w (C, P, J)``) computed only between the views
     holding a ``free (C, P)`` detection (a new person can only be born there): ``(C, C, P, P)`` px, ``BIG`` elsewhere.
     The cost follows the views with something left to explain, not the camera pairs."""
@@ -317,7 +317,7 @@ class _Tracker:
     # -- new people and people coming back
     def _births(self, t, xy, w, free, *, updated) -> None:
         C, J = self.C, self.J
-        epi = free_pair_costs(xy, w, self.rig, self.E, free)  # (C, C, P, P) px
+        epi = free_pair_costs(xy, w, self.rig, E=self.E, free=free)  # (C, C, P, P) px
         # each detection pairs with its BIRTH_PAIRS best epipolar partners in another view at most: a crowd in
         # one frame costs O(C^2 P) hypotheses, not O(C^2 P^2) (no change up to BIRTH_PAIRS people)
         best = (np.argsort(np.argsort(epi, axis=-1), axis=-1) < BIRTH_PAIRS) \

@@ -168,7 +168,7 @@ def test_birth_costs_only_between_views_with_free_detections():
     free = (w > 0).sum(-1) >= 3
     free[[1, 4, 6]] = False  # everyone in these views already claimed
     Rt = rig.extrinsics
-    got = free_pair_costs(xy, w, rig, essential_matrices(Rt[:, :, :3], Rt[:, :, 3]), free)
+    got = free_pair_costs(xy, w, rig, E=essential_matrices(Rt[:, :, :3], Rt[:, :, 3]), free=free)
     ref = pairwise_costs(xy[:, None], w[:, None], rig)[:, :, 0]
     cams = np.flatnonzero(free.any(-1))
     assert 2 <= len(cams) <= 5
