@@ -5,9 +5,10 @@ views 50-300 px off, the scene of ``benchmarks/triangulation.py``): us per point
 16 cameras <= 4x), MPJPE and p99.9 against the truth, here and at ``--baseline`` (default: the revision before the
 triangulation was made linear in cameras).
 
-``--memory``: peak resident memory of ``mocap triangulate`` on one NPZ holding every camera (``--lengths`` frames of
-``--memory-cams`` cameras, 17 joints, written by a separate process), less its peak on 100 frames (the interpreter,
-the libraries and the fixed cost), against the size of the keypoints and of the result arrays (target: <= 2x).
+``--memory``: peak resident memory of triangulating one NPZ holding every camera (``--lengths`` frames of
+``--memory-cams`` cameras, 17 joints, written by a separate process; read, triangulate, write as ``mocap triangulate``
+does), less its peak on 100 frames (the interpreter, the libraries and the fixed cost), against the size of the
+keypoints and of the result arrays (target at 50 000 frames: <= 2x), here and at ``--baseline``.
 
 Run: python benchmarks/scaling.py [--frames N] [--cams 4 8 16 32] [--baseline REV | --baseline none]
      python benchmarks/scaling.py --memory [--lengths 1000 10000 50000] [--memory-cams 4]
@@ -67,33 +68,47 @@ def write_scene(frames: int, cams: int, folder: Path) -> None:
                    check=True)
 
 
-def peak_mb(args: list[str]) -> tuple[float, float]:
-    """Peak resident memory (MB) and seconds of ``python -m mocap.cli <args>``."""
+#: What ``mocap triangulate -o out.npz`` does with one NPZ holding every camera, through the API that the baseline
+#: revision has too (its command line read OpenPose folders only).
+DRIVER = ("import sys; from mocap.io.keypoints import read_keypoints; from mocap.io.calibration import read_calibration; "
+          "from mocap.pipelines.options import TriangulationJob; from mocap.pipelines.multiview import triangulate_job; "
+          "d = sys.argv[1]; kp = read_keypoints(d + '/kp.npz'); "
+          "triangulate_job(kp, read_calibration(d + '/calib.toml'), "
+          "TriangulationJob(d + '/calib.toml', [d + '/kp.npz'], d + '/out.npz'))")
+
+
+def peak_mb(folder: Path) -> tuple[float, float]:
+    """Peak resident memory (MB) and seconds of :data:`DRIVER` on ``folder`` in a fresh process."""
     t = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-m", "mocap.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen([sys.executable, "-c", DRIVER, str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
     if status:
-        raise SystemExit(f"mocap {' '.join(args)} failed: {p.stderr.read().decode()[-500:]}")
+        raise SystemExit(f"triangulating {folder} failed: {p.stderr.read().decode()[-500:]}")
     return usage.ru_maxrss / 1024, time.perf_counter() - t
 
 
-def memory(lengths: list[int], cams: int, J: int = 17) -> None:
+def memory(lengths: list[int], cams: int) -> dict:
+    """``{frames: [peak MB, seconds]}`` for 100 frames (the fixed cost) and each of ``lengths``."""
+    rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = {}
         for T in [100, *lengths]:
             d = Path(tmp) / str(T)
             d.mkdir()
             write_scene(T, cams, d)
-            rows[T] = peak_mb(["triangulate", "--calib", str(d / "calib.toml"), "--keypoints", str(d / "kp.npz"),
-                               "-o", str(d / "out.npz"), "-q"])
+            rows[str(T)] = peak_mb(d)
             (d / "kp.npz").unlink()
-        print(f"mocap triangulate, one NPZ of {cams} cameras x 17 joints; fixed cost (100 frames): {rows[100][0]:.0f} MB")
-        for T in lengths:
-            kp, result = T * cams * J * 3 * 8 / 2 ** 20, T * J * (3 + 1 + 1 + cams) * 8 / 2 ** 20
-            grown = rows[T][0] - rows[100][0]
-            print(f"  {T:7d} frames: peak {rows[T][0]:6.0f} MB, {grown:6.0f} MB over the fixed cost = "
-                  f"{grown / (kp + result):.2f}x the keypoints ({kp:.0f} MB) + result arrays ({result:.0f} MB: positions, "
-                  f"confidence, error, per-view errors); {rows[T][1]:.1f} s")
+    return rows
+
+
+def memory_table(name: str, rows: dict, cams: int, J: int = 17) -> None:
+    fixed = rows["100"][0]
+    print(f"{name}: fixed cost (100 frames) {fixed:.0f} MB")
+    for T in (int(k) for k in rows if k != "100"):
+        kp, result = T * cams * J * 3 * 8 / 2 ** 20, T * J * (3 + 1 + 1 + cams) * 8 / 2 ** 20
+        peak, seconds = rows[str(T)]
+        print(f"  {T:7d} frames: peak {peak:6.0f} MB, {peak - fixed:6.0f} MB over the fixed cost = "
+              f"{(peak - fixed) / (kp + result):.2f}x the keypoints ({kp:.0f} MB) + result arrays ({result:.0f} MB); "
+              f"{seconds:.1f} s")
 
 
 def main():
@@ -107,7 +122,16 @@ def main():
     ap.add_argument("--memory-cams", type=int, default=4)
     a = ap.parse_args()
     if a.memory:
-        memory(a.lengths, a.memory_cams)
+        rows = memory(a.lengths, a.memory_cams)
+        if a.json:
+            print(json.dumps(rows))
+            return
+        print(f"triangulating one NPZ of {a.memory_cams} cameras x 17 joints (read, triangulate, write .npz), peak memory")
+        memory_table("this revision", rows, a.memory_cams)
+        if a.baseline != "none":
+            b = measure_at(a.baseline, Path(__file__).resolve(), ["--memory", "--lengths", *map(str, a.lengths),
+                                                                   "--memory-cams", str(a.memory_cams), "--baseline", "none"])
+            memory_table(f"at {a.baseline} (same run)", b, a.memory_cams)
         return
     m = measure(a.frames, a.cams)
     if a.json:
