@@ -179,20 +179,22 @@ def check_views(rig: CameraRig, where=None) -> None:
 
 
 def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig, contacts: bool = True) -> TriangulationResult:
-    """A new result: ``res`` refined over the whole sequence (reprojection of the inlier views +
+    """A new result: ``res`` refined over the whole sequence, in overlapping windows when long
+    (:func:`~mocap.smooth.windows.refine_in_windows`; reprojection of the inlier views +
     smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`; with ``contacts``, planted feet held
     along the floor), with its errors recomputed, the before/after quality and notes on filled gaps and contacts.
     ``res`` is left as it was."""
     from ..smooth.metrics import bone_length_cv, jitter
-    from ..smooth.refine import Planting, refine, refined_confidence
+    from ..smooth.refine import Planting, refined_confidence
+    from ..smooth.windows import refine_in_windows
 
     bones = res.motion.skeleton.rigid_bone_indices
     before = res.motion.positions
     xy = rig.undistort(kp.xy)
     w = np.where(res.inliers, kp.confidence, 0.0)
     feet = res.motion.foot_joints if contacts else None
-    r = refine(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals),
-               plant=Planting(tuple(feet), (0.0, 0.0, 1.0)) if feet else None)
+    r = refine_in_windows(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals),
+                          plant=Planting(tuple(feet), (0.0, 0.0, 1.0)) if feet else None)
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
                            float(np.nanmean(bone_length_cv(r.positions, bones)))),
