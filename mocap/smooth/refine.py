@@ -225,6 +225,15 @@ class Planting:
     floor_tilt_deg: float = 15.0
     planted: tuple | None = None
 
+    def contacts_and_floor(self, F: np.ndarray, fps: float) -> tuple[np.ndarray, tuple]:
+        """``contacts (T, F)`` and ``floor`` of the feet ``F (T, F, 3)``: :attr:`planted` when given, else the floor
+        (:func:`~mocap.smooth.contacts.estimate_floor`) and the contacts on it
+        (:func:`~mocap.smooth.contacts.detect_contacts`)."""
+        if self.planted is not None:
+            return np.asarray(self.planted[0], bool), self.planted[1]
+        floor = estimate_floor(F, fps, self.up, max_tilt_deg=self.floor_tilt_deg)
+        return detect_contacts(F, fps, floor, camera=self.camera), floor
+
 
 def refine(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, target_weight=None,
            sigma_px: float = 3.0, sigma_mm: float = 10.0, accel_sigma: float = 30.0, bone_sigma_mm: float = 2.0,
@@ -309,11 +318,7 @@ def _plant(prob, data, X, L, *, plant: Planting, dropped, fps, iterations):
     solved)."""
     feet = np.asarray(plant.feet, int)
     F = np.where(dropped[:, feet, None], np.nan, X[:, feet])
-    if plant.planted is not None:
-        contacts, floor = np.asarray(plant.planted[0], bool), plant.planted[1]
-    else:
-        floor = estimate_floor(F, fps, plant.up, max_tilt_deg=plant.floor_tilt_deg)
-        contacts = detect_contacts(F, fps, floor, camera=plant.camera)
+    contacts, floor = plant.contacts_and_floor(F, fps)
     if not contacts.any():
         return X, contacts, floor, 0, None
     target, weight = contact_targets(F, contacts, floor, fps)

@@ -22,7 +22,6 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.kinematics import robust_bone_lengths
-from .contacts import detect_contacts, estimate_floor
 from .refine import Planting, RefineResult, refine
 
 WINDOW = 4096  # frames per window (68 s at 60 fps): a window's solve stays near 100 MB with 4 cameras
@@ -89,13 +88,7 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
     first = solve(lambda p: None)
     if plant is None or not len(plant.feet):
         return replace(first, bone_lengths=given, bone_frames=frames)
-    feet = np.asarray(plant.feet, int)
-    F = first.positions[:, feet]
-    if plant.planted is not None:
-        contacts, floor = np.asarray(plant.planted[0], bool), plant.planted[1]
-    else:
-        floor = estimate_floor(F, fps, plant.up, max_tilt_deg=plant.floor_tilt_deg)
-        contacts = detect_contacts(F, fps, floor, camera=plant.camera)
+    contacts, floor = plant.contacts_and_floor(first.positions[:, np.asarray(plant.feet, int)], fps)
     if not contacts.any():
         return replace(first, bone_lengths=given, bone_frames=frames, contacts=contacts, floor=floor)
     del first
