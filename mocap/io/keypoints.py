@@ -89,12 +89,8 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
             frames[i if num is None else num] = _openpose_people(f, n_joints)
         per_cam.append(frames)
     n_joints = n_joints[0]
-    counts = [len(f) for f in per_cam]
-    if len(set(counts)) > 1 and not unequal:
-        detail = ", ".join(f"{fo.name}: {n}" for fo, n in zip(folders, counts))
-        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames, or "
-                         "synchronise them (mocap sync, triangulate --sync)",
-                         folders[counts.index(min(counts))])
+    if not unequal:
+        same_frame_counts([len(f) for f in per_cam], folders)
     if n_joints is None:
         raise MocapError("no person detected in any file", folders[0])
     numbers = sorted(set().union(*[f.keys() for f in per_cam]))
@@ -267,14 +263,12 @@ def read_keypoints(path: str | Path, skeleton: str | Skeleton | None = None, fps
     else:
         raise MocapError(f"several must be 'error' or a function, got {several!r}")
     path = Path(path)
-    if not path.exists():
-        raise MocapError("keypoint file not found", path)
-    if path.suffix.lower() in (".npz", ".csv") and not path.is_dir():
-        multi = read_any(path, skeleton, fps)
-        if multi.ids is None:  # one person per camera by construction
-            return replace(multi.single(), source=str(path))
-        return pick(multi)
-    return pick(read_any(path, skeleton, fps))
+    multi = read_any(path, skeleton, fps)
+    if path.suffix.lower() in (".npz", ".csv") and not path.is_dir() and multi.ids is None:  # one person per camera
+        kp = multi.single()  # a view of what was read, not a copy
+        kp.source = str(path)
+        return kp
+    return pick(multi)
 
 
 def read_any(path: str | Path, skeleton: str | Skeleton | None = None, fps: float | None = None) -> MultiPersonKeypoints:
@@ -361,11 +355,8 @@ def stack_views(views: list[MultiPersonKeypoints], *, unequal: bool = False) -> 
         if abs(v.fps - first.fps) > 1e-6:
             raise MocapError(f"{v.fps:g} fps, but {first.sources[0]} has {first.fps:g} fps (resample or pass --fps)",
                              v.sources[0])
-    counts = [len(v.frames) for v in views]
-    if len(set(counts)) > 1 and not unequal:
-        detail = ", ".join(f"{Path(v.sources[0]).name}: {n}" for v, n in zip(views, counts))
-        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames, or "
-                         "synchronise them (mocap sync, triangulate --sync)", views[counts.index(min(counts))].sources[0])
+    if not unequal:
+        same_frame_counts([len(v.frames) for v in views], [v.sources[0] for v in views])
     numbers = np.array(sorted(set().union(*[np.asarray(v.frames).tolist() for v in views])))
     C, P = sum(v.data.shape[0] for v in views), max(v.data.shape[2] for v in views)
     data = np.full((C, len(numbers), P) + first.data.shape[3:], np.nan)
@@ -380,6 +371,15 @@ def stack_views(views: list[MultiPersonKeypoints], *, unequal: bool = False) -> 
         names = [f"{Path(v.sources[0]).stem}" + (f"_{k}" if v.data.shape[0] > 1 else "")
                  for v in views for k in range(v.data.shape[0])]
     return MultiPersonKeypoints(data, first.skeleton, first.fps, names, numbers, [s for v in views for s in v.sources])
+
+
+def same_frame_counts(counts: list[int], sources: list) -> None:
+    """One error naming the shortest of ``sources`` (folders or files, one per camera or group of cameras) when their
+    frame ``counts`` differ: unsynchronised cameras are trimmed or synchronised first."""
+    if len(set(counts)) > 1:
+        detail = ", ".join(f"{Path(s).name}: {n}" for s, n in zip(sources, counts))
+        raise MocapError(f"cameras have different frame counts ({detail}); trim them to the same frames, or "
+                         "synchronise them (mocap sync, triangulate --sync)", sources[counts.index(min(counts))])
 
 
 def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:

@@ -13,6 +13,7 @@ from ..io.motion import load_motion, write_motion
 from ..retarget.solve import Retargeted, retarget
 from .options import SmoothOptions
 
+
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
                  *, fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
     """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``

@@ -67,7 +67,7 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
     """:func:`~mocap.smooth.refine.refine` of ``X0`` over overlapping windows (one call when ``T <= window``); the bone
     lengths, floor and contacts decided for the whole recording (see the module). ``options`` go to ``refine``."""
     X0 = np.asarray(X0, float)
-    T, J, _ = X0.shape
+    T = len(X0)
     pieces = windows(T, window, overlap)
     if len(pieces) == 1:
         return refine(X0, bones, fps, views=views, plant=plant, **options)

@@ -183,12 +183,16 @@ def _search(coef, basis, valid, errors_of, *, thr, iterations, X0, e0, penalty=N
 
     X = X0.copy()
     best_cost = cost_of(X0, e0, valid.sum(axis=0) >= 2)
-    n = np.arange(N)
-    hypotheses = ((lambda m=m: (solve_normal(summed_normal(coef[m], basis[m])), valid[m].all(axis=0)))
-                  for m in pair_masks(C)[1:]) if pairs is None else \
-        ((lambda a=a, b=b: (pair_points(coef, basis, a, b), valid[a, n] & valid[b, n])) for a, b in pairs)
-    for hypothesis in hypotheses:
-        Xs, usable = hypothesis()
+    def hypotheses():  # (X (N, 3), usable (N,)) of each camera pair, one pair at a time
+        if pairs is None:
+            for m in pair_masks(C)[1:]:
+                yield solve_normal(summed_normal(coef[m], basis[m])), valid[m].all(axis=0)
+        else:
+            n = np.arange(N)
+            for a, b in pairs:
+                yield pair_points(coef, basis, a, b), valid[a, n] & valid[b, n]
+
+    for Xs, usable in hypotheses():
         cost = cost_of(Xs, errors_of(Xs), usable)
         better = cost < best_cost
         best_cost[better] = cost[better]

@@ -57,8 +57,8 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     sq = np.where(valid, np.minimum(np.nan_to_num(e, nan=1e6), 1e6) ** 2, 0.0).sum(axis=0)
     sus = np.flatnonzero(~(sq < thr.min() ** 2) | ~np.isfinite(X).all(axis=1))
     if sus.size and C > 2 and not exhaustive(C):
-        sus = settle_by_refits(sus, X, inl, e, coef=coef, basis=basis, xy=xy, valid=valid, Rt=Rt, focals=focals,
-                               thr=thr, refits=refits)
+        sus = settle_by_refits(sus, X, inl, e, coef=coef, basis=basis, valid=valid, errors_of=errors_of, thr=thr,
+                               refits=refits)
     if sus.size and C > 2:
         X[sus], inl[:, sus], e[:, sus] = pair_search(coef[:, sus], basis, valid[:, sus],
                                                      errors_of=errors_function(Rt, xy[:, sus], valid[:, sus], focals),
@@ -67,8 +67,9 @@ def triangulate_robust(xy: np.ndarray, conf: np.ndarray, Rt: np.ndarray, focals:
     return X, inl, e
 
 
-def settle_by_refits(sus, X, inl, e, *, coef, basis, xy, valid, Rt, focals, thr, refits: int = 3) -> np.ndarray:
-    """In place on ``X (N, 3)``, ``inl (C, N)``, ``e (C, N)`` for the points ``sus``: refits on the views that agree.
+def settle_by_refits(sus, X, inl, e, *, coef, basis, valid, errors_of, thr, refits: int = 3) -> np.ndarray:
+    """In place on ``X (N, 3)``, ``inl (C, N)``, ``e (C, N)`` for the points ``sus``: refits on the views that agree
+    (``errors_of`` of :func:`~mocap.triangulate.dlt.errors_function` over all ``N`` points).
 
     With many views an outlier moves the all-view answer by a share of its error, so the views that agree with it are
     mostly the inliers, and refits on them converge to the inlier set in a few rounds. Where a refit keeps exactly
@@ -79,7 +80,7 @@ def settle_by_refits(sus, X, inl, e, *, coef, basis, xy, valid, Rt, focals, thr,
     """
     for _ in range(refits):
         X1 = solve_normal(summed_normal(coef[:, sus], basis, inl[:, sus]))
-        e1 = errors_function(Rt, xy[:, sus], valid[:, sus], focals)(X1)
+        e1 = errors_of(X1, sus)
         inl1 = np.nan_to_num(e1, nan=np.inf) < thr
         n1, sq1 = inl1.sum(0), np.where(inl1, e1, 0.0) ** 2
         done = ((inl1 == inl[:, sus]).all(0) & (n1 >= 3) & (2 * n1 > valid[:, sus].sum(0))
