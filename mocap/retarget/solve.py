@@ -12,6 +12,7 @@ rotation. Everything is vectorised over frames.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -431,21 +432,52 @@ def transport_roll(G: np.ndarray, rest_dir: np.ndarray, fps: float, roll_time: f
     about that direction is only a preference (a foot's roll is not observable from ankle and toe).
     Each frame takes the previous rotation turned by the smallest swing onto the new direction (so
     it never turns more than the bone does), then moves its roll towards ``G`` with time constant
-    ``roll_time`` seconds. Sequential in time by nature; one small step per frame.
+    ``roll_time`` seconds; after a frame without a rotation it starts again from ``G``.
+
+    Computed as the bone's parallel transport (:func:`transport`: the product of the swings between
+    consecutive directions) and the roll angle about it, low-passed in time (:func:`follow_angle`): the
+    answer of stepping frame by frame, without the round-off that stepping compounds over a long recording.
     """
+    G = np.asarray(G, float)
     out = G.copy()
-    alpha = 1.0 - np.exp(-1.0 / (fps * roll_time))
-    d = np.einsum("tij,j->ti", G, rest_dir)
+    if len(G) < 2:
+        return out
     ok = np.isfinite(G).all(axis=(1, 2))
-    for t in range(1, len(G)):
-        if not (ok[t] and ok[t - 1]):
-            continue
-        prev = out[t - 1]
-        moved = swing(prev @ rest_dir, d[t]) @ prev
-        diff = G[t] @ moved.T  # a rotation about d[t]
-        vee = np.array([diff[2, 1] - diff[1, 2], diff[0, 2] - diff[2, 0], diff[1, 0] - diff[0, 1]])
-        angle = np.arctan2(0.5 * vee @ d[t], 0.5 * (np.trace(diff) - 1.0))
-        out[t] = axis_angle(d[t], alpha * angle) @ moved
+    d = unit(np.einsum("tij,j->ti", G, rest_dir))
+    link = np.r_[False, ok[1:] & ok[:-1]]  # (T,) frame t carries on from frame t-1
+    P = transport(d, link, G)
+    diff = G @ np.swapaxes(P, -1, -2)  # rotations about d: the roll G asks for
+    vee = np.stack([diff[:, 2, 1] - diff[:, 1, 2], diff[:, 0, 2] - diff[:, 2, 0], diff[:, 1, 0] - diff[:, 0, 1]], -1)
+    theta = np.arctan2(0.5 * (vee * d).sum(-1), 0.5 * (np.trace(diff, axis1=1, axis2=2) - 1.0))
+    phi = follow_angle(np.nan_to_num(theta), link, 1.0 - np.exp(-1.0 / (fps * roll_time)))
+    out[ok] = axis_angle(d[ok], phi[ok]) @ P[ok]
+    return out
+
+
+def transport(d: np.ndarray, link: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """``(T, 3, 3)``: each run of linked frames starts at its first frame's ``G`` and is carried on by the smallest
+    swing from one direction ``d (T, 3)`` (unit) to the next (``link (T,)``: frame t follows frame t-1). The
+    products of the swings are a prefix scan in log2(T) batched steps; rotations, so a run's transport is the
+    product up to a frame times the transpose of the product up to the run's start."""
+    T = len(d)
+    S = np.broadcast_to(np.eye(3), (T, 3, 3)).copy()
+    S[link] = swing(d[np.flatnonzero(link) - 1], d[link])
+    Q, k = S, 1
+    while k < T:  # Q[t] = S[t] @ S[t-1] @ ... @ S[0]
+        Q = np.concatenate([Q[:k], Q[k:] @ Q[:-k]])
+        k *= 2
+    start = np.maximum.accumulate(np.where(~link, np.arange(T), 0))  # (T,) first frame of each frame's run
+    return Q @ np.swapaxes(Q[start], -1, -2) @ G[start]
+
+
+def follow_angle(target: np.ndarray, link: np.ndarray, alpha: float) -> np.ndarray:
+    """``(T,)`` angle (rad) that moves a share ``alpha`` of the way (the shorter way round) towards ``target (T,)``
+    each frame, from 0 at the first frame of each run of linked frames (``link (T,)``). A scalar recursion."""
+    out = np.zeros(len(target))
+    phi = 0.0
+    for t, (a, on) in enumerate(zip(target.tolist(), link.tolist())):
+        phi = phi + alpha * math.remainder(a - phi, 2 * math.pi) if on else 0.0
+        out[t] = phi
     return out
 
 
