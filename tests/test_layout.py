@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 PKG = ROOT / "mocap"
-CORE = {"mocap.core", "mocap.errors", "mocap.runtime"}
+CORE = {"mocap.core", "mocap.errors", "mocap.runtime", "mocap.workers"}
 STAGES = {"mocap.calib", "mocap.detect", "mocap.associate", "mocap.triangulate", "mocap.lift", "mocap.smooth", "mocap.retarget",
           "mocap.viz"}
 

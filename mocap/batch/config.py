@@ -33,9 +33,10 @@ JOB_SECTIONS = {
 DEFAULTS: dict = {
     # stages run where they apply: detect (trials with videos only), sync, triangulate (calibrated, >= 2 cameras),
     # lift (one camera), retarget (3D -> BVH), preview (an MP4 of the 3D); `output`: folder made in each trial;
-    # `fps`, `skeleton`: of keypoint inputs (videos give their own)
+    # `fps`, `skeleton`: of keypoint inputs (videos give their own); `split_frames`: a trial at least this long
+    # triangulates on every worker at once, in pieces of time (mocap.batch.split; 0: never)
     "batch": {"stages": ["detect", "triangulate", "lift", "retarget"], "output": "mocap", "exclude": [],
-              "fps": defaults(TriangulationJob)["fps"], "skeleton": None},
+              "fps": defaults(TriangulationJob)["fps"], "skeleton": None, "split_frames": 10000},
     **{sec: {**defaults(cls, keys), **own} for sec, (cls, keys, own) in JOB_SECTIONS.items()},
     "preview": {"width": 640, "height": 480},
 }
@@ -119,6 +120,9 @@ def resolve(opts: dict, where) -> dict:
         for key in keys:
             check_value(cls, key, out[sec][key], where, f"{sec}.{key}")
     _positive(out, where, ("batch", "fps"), ("preview", "width"), ("preview", "height"))
+    split = out["batch"]["split_frames"]
+    if not (isinstance(split, int) and not isinstance(split, bool) and split >= 0):
+        raise MocapError(f"batch.split_frames must be a whole number of frames >= 0 (0: never split), not {split!r}", where)
     size = out["lift"]["image_size"]
     if size is not None and not (isinstance(size, list) and len(size) == 2 and all(_number(v) and v > 0 for v in size)):
         raise MocapError(f"lift.image_size must be [width, height] in pixels, not {size!r}", where)

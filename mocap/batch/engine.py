@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from .. import runtime
 from ..errors import MocapError
 from .session import Session
+from .split import split_workers
 from .tasks import Task, plan, read_record, run_task, sweep_temporaries, task_spec, up_to_date
 
 ATTEMPTS = 3  # a task whose worker dies is run again, up to this many times in all
@@ -101,6 +102,7 @@ class LocalPool:
     def __init__(self, jobs: int, cpus_per_task: float = 1.0):
         self.jobs = jobs
         self.capacity = jobs
+        self.cpus_per_task = cpus_per_task
         self._env = worker_env(cpus_per_task)
         self._pool = self._new()
 
@@ -151,6 +153,7 @@ class RayPool:
             with runtime.native_quiet():
                 ray.init(**kwargs, log_to_driver=verbose, configure_logging=verbose, logging_level="ERROR")
         self.capacity = max(1, int(ray.cluster_resources().get("CPU", jobs) // cpus_per_task))
+        self.cpus_per_task = cpus_per_task
         self._remote = ray.remote(num_cpus=cpus_per_task, max_retries=ATTEMPTS - 1,
                                   runtime_env={"env_vars": worker_env(cpus_per_task)})(run_task)
         self._live: set = set()
@@ -232,16 +235,17 @@ def _dry_run(tasks: list[Task], result: BatchResult, force: bool) -> None:
 
 
 def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_event) -> None:
-    """The scheduling loop: start every task whose dependencies are done (at most the pool's capacity at once),
+    """The scheduling loop: start every task whose dependencies are done (at most the pool's capacity of workers
+    at once; a long trial's triangulation takes every worker, :mod:`.split`, and waits for them in plan order),
     collect what finishes, retry a task whose worker died, skip the rest of a trial after a failure."""
     by_id = {r.id: r for r in result.tasks}
     task_of = {t.id: t for t in tasks}
     upstream: dict[str, dict] = {}
-    running: dict = {}  # handle -> (task id, spec)
+    running: dict = {}  # handle -> (task id, spec, workers it takes)
     while True:
         for task in tasks:
             r = by_id[task.id]
-            if r.status != "pending" or len(running) >= pool.capacity:
+            if r.status != "pending":
                 continue
             deps = [by_id[d] for d in task.deps]
             if any(d.status in ("failed", "not run") for d in deps):
@@ -256,21 +260,26 @@ def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_even
                 upstream[task.trial.name][task.stage] = record
                 on_event("end", r)
                 continue
+            workers = split_workers(spec, upstream[task.trial.name], capacity=pool.capacity,
+                                    split_frames=task.trial.options["batch"]["split_frames"])
+            if sum(w for _, _, w in running.values()) + workers > pool.capacity:
+                break  # no free worker (or not enough for a long trial: nothing after it starts first)
+            if workers > 1:
+                spec["split"] = {"workers": workers, "ray": isinstance(pool, RayPool), "cpus": pool.cpus_per_task}
             r.status, r.attempts = "running", r.attempts + 1
-            running[pool.submit(spec)] = (task.id, spec)
+            running[pool.submit(spec)] = (task.id, spec, workers)
             on_event("start", r)
         if not running:
             break
         for handle, record in pool.wait(list(running), timeout=0.5):
-            tid, spec = running.pop(handle)
+            tid, spec, workers = running.pop(handle)
             r = by_id[tid]
             if record is None and r.attempts < ATTEMPTS:  # the worker died: run it again
                 r.attempts += 1
-                running[pool.submit(spec)] = (tid, spec)
+                running[pool.submit(spec)] = (tid, spec, workers)
                 continue
             record = record or {"status": "failed", "error": "worker died"}
             r.record, r.status, r.error = record, record["status"], record.get("error")
             if r.status == "done":
                 upstream[task_of[tid].trial.name][r.stage] = record
             on_event("end", r)
-

@@ -43,6 +43,11 @@ class Trial:
 
     @property
     def cameras(self) -> int:
+        """One per video or keypoint folder/file; as many as it holds for one keypoints file of every camera."""
+        if len(self.keypoints) == 1 and self.keypoints[0].is_file():
+            from ..io.keypoints import keypoints_extent
+
+            return max(keypoints_extent(self.keypoints)[0] or 1, len(self.videos))
         return max(len(self.keypoints), len(self.videos))
 
     @property

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import MocapError
 from ..io.atomic import atomic_open
 from .session import Session, Trial
+from .split import executor_for
 
 RECORDS = ".mocap"
 
@@ -163,8 +164,8 @@ def run_task(spec: dict) -> dict:
         if missing:
             raise MocapError("input not found", missing[0])
         out.mkdir(parents=True, exist_ok=True)
-        with runtime.native_quiet():
-            result = STAGES[spec["stage"]](spec, out)
+        with runtime.native_quiet(), executor_for(spec.get("split")) as executor:
+            result = STAGES[spec["stage"]](spec, out, **({"executor": executor} if executor else {}))
     except MocapError as e:
         return {"id": spec["id"], "status": "failed", "error": str(e), "seconds": time.perf_counter() - t0}
     except Exception as e:  # one trial's bug or bad data never stops the session: report it with its place
@@ -174,7 +175,8 @@ def run_task(spec: dict) -> dict:
     record = {"id": spec["id"], "status": "done", "hash": spec["hash"], "stage": spec["stage"],
               "outputs": [Path(p).relative_to(out).as_posix() for p in result["outputs"]], "quality": result.get("quality", {}),
               "notes": result.get("notes", []), "seconds": round(time.perf_counter() - t0, 3),
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "worker": os.getpid()}
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "worker": os.getpid(),
+              "workers": (spec.get("split") or {}).get("workers", 1)}
     with atomic_open(out / RECORDS / f"{spec['stage']}.json") as f:
         json.dump(record, f, indent=1)
     return dict(record, outputs=[str(out / p) for p in record["outputs"]])
@@ -211,9 +213,10 @@ def _sync(spec: dict, out: Path) -> dict:
             "quality": {"offsets_frames": [None if x is None else round(x, 3) for x in res.result.offsets_frames]}}
 
 
-def _triangulate(spec: dict, out: Path) -> dict:
+def _triangulate(spec: dict, out: Path, executor=None) -> dict:
     """As ``mocap triangulate`` with the same options: one person -> ``<stem>.trc`` and a picture of its
-    quality; ``people`` "all", N or an ID -> ``<stem>_p1.trc``, ..."""
+    quality; ``people`` "all", N or an ID -> ``<stem>_p1.trc``, ... ``executor``: where one person's pieces of time
+    run (:mod:`mocap.batch.split`)."""
     from .config import JOB_SECTIONS
     from ..pipelines.options import TriangulationJob
     from ..pipelines.multiview import run_people, run_triangulation
@@ -224,11 +227,11 @@ def _triangulate(spec: dict, out: Path) -> dict:
                            fps=o["fps"], sync=inp["offsets"][0] if "offsets" in inp else None,
                            **{k: o[k] for k in JOB_SECTIONS["triangulate"][1]})
     if job.tracks_people:
-        res = run_people(job)
+        res = run_people(job, executor=executor)
         return {"outputs": [p.output for p in res.people], "notes": res.notes,
                 "quality": {"people": len(res.people), "frames": int(res.people[0].result.motion.n_frames),
                             "valid_pct": [round(100 * float(p.result.motion.valid.mean()), 2) for p in res.people]}}
-    res = run_triangulation(job)
+    res = run_triangulation(job, executor=executor)
     return {"outputs": [job.output, plot_triangulation(res, out / f"{spec['stem']}_quality.png")],
             "notes": res.notes, "quality": triangulation_quality(res)}
 

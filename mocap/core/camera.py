@@ -6,14 +6,13 @@ metres. Distortion: OpenCV ``k1 k2 p1 p2 [k3 [k4 k5 k6]]`` or, with ``fisheye``,
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from ..errors import MocapError
+from ..workers import ordered_map
 
 _UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-10)
 
@@ -201,9 +200,8 @@ class CameraRig:
     def undistort(self, uv: np.ndarray) -> np.ndarray:
         """``(C, ..., 2)`` pixels -> ``(C, ..., 2)`` normalised undistorted coordinates."""
         self.require_views(len(uv))
-        # cv2 releases the GIL: undistort the cameras in parallel threads.
-        with ThreadPoolExecutor(max_workers=min(len(self.cameras), os.cpu_count() or 1)) as pool:
-            return np.stack(list(pool.map(lambda cu: cu[0].undistort(cu[1]), zip(self.cameras, uv))))
+        # cv2 releases the GIL: undistort the cameras in parallel threads (when this process may use several CPUs).
+        return np.stack(list(ordered_map(lambda cu: cu[0].undistort(cu[1]), zip(self.cameras, uv))))
 
 def pinhole(size: tuple[int, int], focal: float | None = None) -> np.ndarray:
     """``(3, 3)`` intrinsics of a camera known only by its image ``size`` (width, height px): the principal point at

@@ -415,6 +415,24 @@ def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:
     return Keypoints2D(data, skeleton, fps, cams, np.array(frames), str(path))
 
 
+def keypoints_extent(paths: list[str | Path]) -> tuple[int | None, int | None]:
+    """``(cameras, frames)`` of a keypoint input (as :func:`read_views` takes it) without reading the keypoints: the
+    camera names and frame numbers of an ``.npz`` (a ``mocap detect`` file is one camera), the number of folders and
+    of JSON files in the first of OpenPose folders; None for what is not known this way (CSV, COCO JSON, a damaged
+    file: the reader says what is wrong when it runs)."""
+    paths = [Path(p) for p in paths]
+    try:
+        if paths and all(p.is_dir() for p in paths):
+            folders = keypoint_folders(paths)
+            return len(folders), sum(1 for _ in folders[0].glob("*.json"))
+        if len(paths) == 1 and paths[0].suffix.lower() == ".npz":
+            with np.load(paths[0], allow_pickle=False) as z:
+                return (1 if "people" in z.files else len(z["camera_names"])), len(z["frames"])
+    except (OSError, ValueError, KeyError, MocapError):
+        pass
+    return (len(paths), None) if len(paths) > 1 and all(p.is_file() for p in paths) else (None, None)  # one per camera
+
+
 def keypoint_folders(paths: list[str | Path]) -> list[Path]:
     """Expand ``paths``: a parent folder holding ``*_json`` camera folders, or the camera folders themselves."""
     out: list[Path] = []

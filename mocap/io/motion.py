@@ -40,11 +40,12 @@ def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m
              f"{m.fps:g}\t{m.fps:g}\t{T}\t{len(names)}\t{units}\t{m.fps:g}\t1\t{T}",
              "Frame#\tTime\t" + "\t\t\t".join(names) + "\t\t",
              "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(len(names)))]
-    pos = m.positions * s
+    pos = (m.positions * s).reshape(T, -1)
+    pos[~np.isfinite(pos)] = np.nan  # blank cells: repr(nan) is the only text of a number holding "nan"
     with atomic_open(path) as f:
         f.write("\n".join(lines) + "\n")
-        for t in range(T):
-            f.write(f"{t + 1}\t{t / m.fps!r}\t" + "\t".join(_num(v) for v in pos[t].ravel()) + "\n")
+        for t, row in enumerate(pos.tolist()):
+            f.write(f"{t + 1}\t{t / m.fps!r}\t" + "\t".join(map(repr, row)).replace("nan", "") + "\n")
 
 
 @reader("TRC file")
@@ -78,7 +79,7 @@ def read_trc(path: str | Path, up: str = "y") -> Motion3D:
         cells = line.split("\t")[2:2 + 3 * n_markers]
         cells += [""] * (3 * n_markers - len(cells))
         try:
-            rows.append([float(c) if c.strip() and c.strip().lower() != "nan" else np.nan for c in cells])
+            rows.append([float(c) if c and not c.isspace() else np.nan for c in cells])  # float() reads "nan" too
         except ValueError:
             raise MocapError(f"line {lineno}: non-numeric value", path) from None
     if not rows:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ from ..io.keypoints import MultiPersonKeypoints, read_views
 from ..io.motion import write_people_npz
 from .convert import write_any
 from .options import TriangulationJob
-from ..triangulate import TriangulationResult, mean_inlier_error, pixel_errors, triangulate, triangulate_pose2sim
+from ..triangulate import TriangulationResult, mean_inlier_error, triangulate, triangulate_pose2sim
+from ..triangulate.result import block_errors
+from ..workers import blocks, ordered_map
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -63,8 +66,9 @@ def synchronised(multi: MultiPersonKeypoints, rig: CameraRig, sync: str, method:
     return replace(multi, data=apply_offsets(data, res)), res
 
 
-def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResult:
-    """Read calibration + OpenPose folders, pick one person, then :func:`triangulate_job`."""
+def run_triangulation(job: TriangulationJob, progress=None, executor=None) -> TriangulationResult:
+    """Read calibration + keypoints, pick one person, then :func:`triangulate_job` (``executor``: where its pieces
+    of time run, see :mod:`mocap.workers`)."""
     rig, multi, notes = _inputs(job)
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, camera_names=multi.camera_names, frames=multi.frames)
@@ -72,15 +76,16 @@ def run_triangulation(job: TriangulationJob, progress=None) -> TriangulationResu
                      f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
         kp = multi.single()
-    res = triangulate_job(kp, rig, job, progress)
+    res = triangulate_job(kp, rig, job, progress, executor=executor)
     return replace(res, notes=notes + res.notes)
 
 
 def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None,
-                    *, span: slice = slice(None), who: str = "the person") -> TriangulationResult:
+                    *, span: slice = slice(None), who: str = "the person", executor=None) -> TriangulationResult:
     """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
     frames of ``span``: a person's time in view) and what the plausibility checks found (naming ``who``), and
-    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``)."""
+    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``). The blocks of frames and the
+    windows of smoothing go to ``executor`` (:mod:`mocap.workers`: threads by default; the same answer)."""
     rig.require_views(kp.n_cameras, "cameras of keypoints", job.calib)
     check_views(rig, job.calib)
     if job.mode == "pose2sim":
@@ -88,7 +93,7 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
                                    reproj_threshold=job.threshold_px or 15.0)
     elif job.mode == "robust":
         res = triangulate(kp, rig, min_confidence=job.min_confidence, threshold_px=job.threshold_px,
-                          refine=job.refine, progress=progress)
+                          refine=job.refine, progress=progress, executor=executor)
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
     res.notes += plausibility_notes(res, who)
@@ -96,7 +101,7 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
         from ..triangulate.sync import timing_notes
         res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
     if job.smooth:
-        res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto")
+        res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto", executor=executor)
     if not res.motion.valid.any():
         seen = ((kp.confidence >= job.min_confidence) & (kp.confidence > 0)).any(-1)  # (C, T)
         usable = int((seen.sum(0) >= 2).sum())
@@ -178,11 +183,12 @@ def check_views(rig: CameraRig, where=None) -> None:
                          "for every view?", where)
 
 
-def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig, contacts: bool = True) -> TriangulationResult:
+def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraRig, contacts: bool = True,
+                         *, executor=None) -> TriangulationResult:
     """A new result: ``res`` refined over the whole sequence, in overlapping windows when long
     (:func:`~mocap.smooth.windows.refine_in_windows`; reprojection of the inlier views +
     smoothness + constant rigid bones, :func:`mocap.smooth.refine.refine`; with ``contacts``, planted feet held
-    along the floor), with its errors recomputed, the before/after quality and notes on filled gaps and contacts.
+    along the floor; the windows on ``executor``), with its errors recomputed, the before/after quality and notes on filled gaps and contacts.
     ``res`` is left as it was."""
     from ..smooth.metrics import bone_length_cv, jitter
     from ..smooth.refine import Planting, refined_confidence
@@ -190,11 +196,12 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
 
     bones = res.motion.skeleton.rigid_bone_indices
     before = res.motion.positions
-    xy = rig.undistort(kp.xy)
+    pieces = blocks(kp.n_frames, 4096)
+    xy = np.concatenate(list(ordered_map(rig.undistort, (kp.xy[:, b] for b in pieces), executor)), axis=1)
     w = np.where(res.inliers, kp.confidence, 0.0)
     feet = res.motion.foot_joints if contacts else None
     r = refine_in_windows(before, bones, kp.fps, views=(xy, w, rig.extrinsics, rig.focals),
-                          plant=Planting(tuple(feet), (0.0, 0.0, 1.0)) if feet else None)
+                          plant=Planting(tuple(feet), (0.0, 0.0, 1.0)) if feet else None, executor=executor)
     quality = {"jitter": (jitter(before, kp.fps), jitter(r.positions, kp.fps)),
                "bone_cv": (float(np.nanmean(bone_length_cv(before, bones))),
                            float(np.nanmean(bone_length_cv(r.positions, bones)))),
@@ -209,10 +216,10 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     if r.contacts is not None:
         quality["contacts"] = contact_report(before, r.positions, feet, r.contacts, floor=r.floor, names=res.motion.names)
         notes.append(quality["contacts"]["note"])
-    C, T, J = res.inliers.shape
-    view_errors = pixel_errors(rig, r.positions.reshape(-1, 3), kp.xy.reshape(C, -1, 2)).reshape(C, T, J)
+    view_errors = np.concatenate(list(ordered_map(partial(block_errors, rig=rig),
+                                                  ((r.positions[b], kp.xy[:, b]) for b in pieces), executor)), axis=1)
     motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence),
-                     contacts=joint_contacts(r.contacts, feet, J))
+                     contacts=joint_contacts(r.contacts, feet, res.inliers.shape[2]))
     return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
                    method=res.method + "+refined", notes=notes, quality=quality)
 
@@ -273,16 +280,17 @@ def person_path(output: str | Path, pid: int) -> Path:
     return output.with_name(f"{output.stem}_p{pid}{output.suffix}")
 
 
-def run_people(job: TriangulationJob, progress=None) -> PeopleResult:
-    """Read calibration + OpenPose folders, then :func:`triangulate_people`."""
+def run_people(job: TriangulationJob, progress=None, executor=None) -> PeopleResult:
+    """Read calibration + keypoints, then :func:`triangulate_people`."""
     rig, multi, notes = _inputs(job)
-    res = triangulate_people(multi, rig, job, progress)
+    res = triangulate_people(multi, rig, job, progress, executor=executor)
     return replace(res, notes=notes + res.notes)
 
 
-def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: TriangulationJob, progress=None) -> PeopleResult:
+def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: TriangulationJob, progress=None,
+                       *, executor=None) -> PeopleResult:
     """The people ``job.people`` keeps (:class:`~mocap.core.people.People`: everyone, the N most present or one
-    ID), each triangulated (and refined) as ``job`` says. Outputs are written only once everyone is done: one file
+    ID), each triangulated (and refined) as ``job`` says (their pieces of time on ``executor``). Outputs are written only once everyone is done: one file
     per person (:func:`person_path`; one person by ID: ``job.output`` itself), or with ``job.one_file`` one
     multi-person NPZ. Raises :class:`MocapError`
     when nobody is seen in two views for long enough (nothing is written then)."""
@@ -299,7 +307,8 @@ def triangulate_people(multi: MultiPersonKeypoints, rig: CameraRig, job: Triangu
     for k in wanted:
         kp = Keypoints2D(tracks.keypoints(multi.data, k), multi.skeleton, multi.fps, multi.camera_names, multi.frames)
         seen = np.flatnonzero(tracks.present[k])
-        res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1), who=f"person {int(tracks.ids[k])}")
+        res = triangulate_job(kp, rig, single, span=slice(seen[0], seen[-1] + 1), who=f"person {int(tracks.ids[k])}",
+                              executor=executor)
         out = None if not job.output or job.one_file else Path(job.output) if job.people.id is not None else \
             person_path(job.output, int(tracks.ids[k]))
         people.append(PersonResult(int(tracks.ids[k]), res, out, len(seen), int(seen[0]), int(seen[-1])))

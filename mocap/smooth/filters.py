@@ -8,7 +8,7 @@ frames as named.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 from ..errors import MocapError
 
@@ -39,6 +39,8 @@ def butterworth(x: np.ndarray, fps: float, cutoff: float = 6.0, order: int = 4) 
     if not 0 < cutoff < fps / 2:
         raise MocapError(f"Butterworth cut-off {cutoff} Hz must be between 0 and fps/2 = {fps / 2} Hz")
     flat, nan, shape = _bridge(x)
+    from scipy import signal  # 0.8 s to import: only where a filter of it runs
+
     sos = signal.butter(order, cutoff, fs=fps, output="sos")
     if shape[0] <= 3 * (2 * order + 1):
         return np.asarray(x, dtype=float).copy()
@@ -51,6 +53,8 @@ def savgol(x: np.ndarray, fps: float, window: float = 0.25, polyorder: int = 3) 
     flat, nan, shape = _bridge(x)
     if shape[0] < n:
         return np.asarray(x, dtype=float).copy()
+    from scipy import signal
+
     return _restore(signal.savgol_filter(flat, n | 1, polyorder, axis=0, mode="interp"), nan, shape)
 
 

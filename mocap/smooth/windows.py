@@ -18,13 +18,16 @@ Rt, focals)``.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
 from ..core.kinematics import robust_bone_lengths
+from ..workers import ordered_map
 from .refine import Planting, RefineResult, refine
 
-WINDOW = 4096  # frames per window (68 s at 60 fps): a window's solve stays near 100 MB with 4 cameras
+WINDOW = 1024  # frames per window (17 s at 60 fps): a window's solve stays near 25 MB with 4 cameras; shorter windows
+# converge in fewer iterations (50 000 frames x 4 cameras: 45 s in windows of 1024, 50 s of 2048, 60 s of 4096)
 OVERLAP = 128  # frames shared by neighbouring windows, blended
 
 
@@ -63,9 +66,11 @@ def _ramp(n: int) -> np.ndarray:
 
 
 def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=None, plant: Planting | None = None,
-                      window: int = WINDOW, overlap: int = OVERLAP, **options) -> RefineResult:
+                      window: int = WINDOW, overlap: int = OVERLAP, executor=None, **options) -> RefineResult:
     """:func:`~mocap.smooth.refine.refine` of ``X0`` over overlapping windows (one call when ``T <= window``); the bone
-    lengths, floor and contacts decided for the whole recording (see the module). ``options`` go to ``refine``."""
+    lengths, floor and contacts decided for the whole recording (see the module). The windows go to ``executor``
+    (:func:`mocap.workers.ordered_map`: threads by default, or processes / Ray tasks; the same answer).
+    ``options`` go to ``refine``."""
     X0 = np.asarray(X0, float)
     T = len(X0)
     pieces = windows(T, window, overlap)
@@ -80,10 +85,10 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
         given, frames = np.asarray(given, float), np.zeros(len(bones), int)
 
     def solve(planting):
-        parts = [refine(X0[p], bones, fps, bone_lengths=given, plant=planting(p),
-                        views=None if views is None else (views[0][:, p], views[1][:, p], *views[2:]), **options)
-                 for p in pieces]
-        return stitch(parts, pieces, T)
+        work = partial(refine_window, bones=bones, fps=fps, bone_lengths=given, cameras=None if views is None else views[2:],
+                       **options)
+        items = ((X0[p], None if views is None else (views[0][:, p], views[1][:, p]), planting(p)) for p in pieces)
+        return stitch(list(ordered_map(work, items, executor, ahead=4)), pieces, T)
 
     first = solve(lambda p: None)
     if plant is None or not len(plant.feet):
@@ -94,6 +99,13 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
     del first
     res = solve(lambda p: replace(plant, planted=(contacts[p], floor)))
     return replace(res, bone_lengths=given, bone_frames=frames, contacts=contacts, floor=floor)
+
+
+def refine_window(piece: tuple, *, bones, fps: float, cameras, **options) -> RefineResult:
+    """One window: ``piece`` = ``(X0 (n, J, 3), (xy (C, n, J, 2), w (C, n, J)) or None, plant or None)``, the
+    cameras ``(Rt, focals)`` (or None) -> :func:`~mocap.smooth.refine.refine`'s result."""
+    X0, views, plant = piece
+    return refine(X0, bones, fps, plant=plant, views=None if views is None else (*views, *cameras), **options)
 
 
 def stitch(parts: list[RefineResult], pieces: list[slice], T: int) -> RefineResult:

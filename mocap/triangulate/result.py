@@ -90,6 +90,12 @@ def pixel_errors(rig: CameraRig, X: np.ndarray, uv: np.ndarray) -> np.ndarray:
     return np.linalg.norm(rig.project(X) - uv, axis=-1)
 
 
+def block_errors(piece: tuple, *, rig: CameraRig) -> np.ndarray:
+    """:func:`pixel_errors` of one block of frames: ``piece`` = ``(X (n, J, 3), uv (C, n, J, 2))`` -> ``(C, n, J)``
+    px (a function of one argument for :func:`mocap.workers.ordered_map`)."""
+    return pixel_errors(rig, *piece)
+
+
 def mean_inlier_error(view_errors: np.ndarray, inliers: np.ndarray) -> np.ndarray:
     """``(C, ...)`` per-view px errors and inlier flags -> ``(...)`` mean over inlier views (NaN if none); summed one
     camera at a time (no ``(C, ...)`` temporary)."""

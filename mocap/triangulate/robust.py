@@ -11,14 +11,14 @@ Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)
 """
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
 from ..core.camera import CameraRig
 from ..core.keypoints import Keypoints2D
+from ..workers import blocks as frame_blocks, ordered_map
 from .plausible import bone_model, recheck
 from .dlt import errors_function, exhaustive, pair_search, solve_normal, summed_normal, view_coefficients
 from .result import TriangulationResult, _check, _result, pixel_errors
@@ -134,7 +134,7 @@ def default_threshold(rig: CameraRig) -> np.ndarray:
 def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float = 0.3,
                 threshold_px: float | None = None,
                 min_views: int = 2, refine: bool = False, temporal: bool = True, skeleton: bool = True,
-                progress=None) -> TriangulationResult:
+                progress=None, executor=None) -> TriangulationResult:
     """Robust, confidence-weighted triangulation of ``keypoints (C, T, J, 3)`` with lens distortion.
 
     Detections below ``min_confidence`` are ignored; views whose reprojection error exceeds
@@ -144,84 +144,101 @@ def triangulate(keypoints: Keypoints2D, rig: CameraRig, *, min_confidence: float
     (:func:`~mocap.triangulate.plausible.recheck`; what it did is in ``result.checks``). ``refine`` adds a batched nonlinear refinement
     of the distorted pixel error.
 
-    Frames are processed in blocks of about :data:`CHUNK` views (threads, one per core), so memory beyond the
-    keypoints and the result does not grow with the length: the checks see each block with ``WINDOW`` frames of
-    the first pass on either side and the whole recording's bone lengths, which gives the answer of one pass
-    over everything. ``progress(done, total)`` is called after each block of each pass (total: twice the points).
+    Frames are processed in blocks of about :data:`CHUNK` views, so memory beyond the keypoints and the result does
+    not grow with the length: the checks see each block with ``WINDOW`` frames of the first pass on either side and
+    the whole recording's bone lengths, which gives the answer of one pass over everything. The blocks go to
+    ``executor`` (:func:`mocap.workers.ordered_map`: threads by default, or processes / Ray tasks; the same answer).
+    ``progress(done, total)`` is called after each block of each pass (total: twice the points).
     """
     _check(keypoints, rig)
     C, T, J, _ = keypoints.data.shape
     thr = default_threshold(rig) if threshold_px is None else threshold_px
-    step = max(1, CHUNK // max(1, C * J))
-    blocks = [slice(s, min(T, s + step)) for s in range(0, T, step)]
+    blocks = frame_blocks(T, CHUNK // max(1, C * J))
     tick = counter(progress, 2 * T * J)
-    X, inl, observed = first_pass(keypoints, rig, blocks, tick, min_confidence=min_confidence, thr=thr,
-                                  min_views=min_views, refine=refine)
+    X, inl, observed = first_pass(keypoints, rig, blocks, tick, executor=executor,
+                                  options=dict(min_confidence=min_confidence, thr=thr, min_views=min_views, refine=refine))
     bones = keypoints.skeleton.bone_indices if skeleton else None
     out, out_inl, verr, checks = second_pass(keypoints, rig, blocks, tick, X=X, inl=inl, observed=observed, thr=thr,
-                                             bones=bones, temporal=temporal, check=temporal or skeleton)
+                                             bones=bones, temporal=temporal, check=temporal or skeleton,
+                                             executor=executor)
     res = _result(keypoints, rig, out.reshape(T * J, 3), out_inl.reshape(C, T * J), observed=observed,
                   method="robust+refine" if refine else "robust", view_errors=verr.reshape(C, T * J))
     res.checks = checks
     return res
 
 
-def first_pass(keypoints: Keypoints2D, rig: CameraRig, blocks: list[slice], tick, *, min_confidence, thr, min_views,
-               refine):
-    """Each block of frames undistorted and triangulated (:func:`triangulate_robust`, then :func:`refine_points`):
-    ``X (T, J, 3)``, ``inliers (C, T, J)`` and ``observed (C, T, J)`` (used detections)."""
+def first_pass(keypoints: Keypoints2D, rig: CameraRig, blocks: list[slice], tick, *, options: dict, executor=None):
+    """Each block of frames triangulated (:func:`first_block` with ``options``): ``X (T, J, 3)``, ``inliers (C, T,
+    J)`` and ``observed (C, T, J)`` (used detections)."""
     C, T, J, _ = keypoints.data.shape
     X, inl, observed = np.full((T, J, 3), np.nan), np.zeros((C, T, J), bool), np.zeros((C, T, J), bool)
-
-    def work(frames: slice):
-        conf = keypoints.confidence[:, frames]
-        xy = rig.undistort(keypoints.xy[:, frames])
-        conf = np.where((conf >= min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
-        n = conf[0].size
-        Xb, ib, _ = triangulate_robust(xy.reshape(C, n, 2), conf.reshape(C, n), rig.extrinsics, rig.focals,
-                                       threshold_px=thr, min_views=min_views)
-        if refine:
-            Xb = refine_points(Xb, keypoints.xy[:, frames].reshape(C, n, 2), np.where(ib, conf.reshape(C, n), 0.0), rig)
-        X[frames], inl[:, frames], observed[:, frames] = Xb.reshape(-1, J, 3), ib.reshape(C, -1, J), conf > 0
-        return n
-
-    run_blocks(work, blocks, tick)
+    work = partial(first_block, rig=rig, **options)
+    for frames, (Xb, ib, ob) in zip(blocks, ordered_map(work, (keypoints.data[:, f] for f in blocks), executor)):
+        X[frames], inl[:, frames], observed[:, frames] = Xb, ib, ob
+        tick(ob[0].size)
     return X, inl, observed
 
 
+def first_block(data: np.ndarray, *, rig: CameraRig, min_confidence: float, thr, min_views: int, refine: bool):
+    """One block's keypoints ``data (C, n, J, 3)`` undistorted and triangulated (:func:`triangulate_robust`, then
+    :func:`refine_points` when ``refine``): ``X (n, J, 3)``, ``inliers (C, n, J)``, ``observed (C, n, J)``."""
+    C, n, J, _ = data.shape
+    conf = data[..., 2]
+    xy = rig.undistort(data[..., :2])
+    conf = np.where((conf >= min_confidence) & np.isfinite(xy).all(-1), conf, 0.0)
+    Xb, ib, _ = triangulate_robust(xy.reshape(C, n * J, 2), conf.reshape(C, n * J), rig.extrinsics, rig.focals,
+                                   threshold_px=thr, min_views=min_views)
+    if refine:
+        Xb = refine_points(Xb, data[..., :2].reshape(C, n * J, 2), np.where(ib, conf.reshape(C, n * J), 0.0), rig)
+    return Xb.reshape(n, J, 3), ib.reshape(C, n, J), conf > 0
+
+
 def second_pass(keypoints: Keypoints2D, rig: CameraRig, blocks: list[slice], tick, *, X, inl, observed, thr, bones,
-                temporal: bool, check: bool):
-    """The plausibility checks (:func:`~mocap.triangulate.plausible.recheck`, when ``check``) on each block with the
-    first pass's answers ``WINDOW`` frames around it and the whole recording's bone model (the answer of one pass
-    over everything), and the per-view px errors. Returns ``X``, ``inliers``, ``view_errors (C, T, J)`` and the
-    checks' report (counts per joint of the block's own frames)."""
+                temporal: bool, check: bool, executor=None):
+    """The plausibility checks (:func:`second_block`, when ``check``) on each block with the first pass's answers
+    ``WINDOW`` frames around it and the whole recording's bone model (the answer of one pass over everything), and
+    the per-view px errors. Returns ``X``, ``inliers``, ``view_errors (C, T, J)`` and the checks' report (counts per
+    joint of the block's own frames)."""
     C, T, J, _ = keypoints.data.shape
     out, out_inl = (X.copy(), inl.copy()) if check else (X, inl)
     verr = np.full((C, T, J), np.nan)
     checks = bone_report(X, inl, bones) if check else {}
+    model = (checks["lengths"], checks["frames"], checks["tolerance"]) if check else None
+    work = partial(second_block, rig=rig, thr=thr, fps=keypoints.fps, bones=bones, temporal=temporal, model=model)
 
-    def work(frames: slice):
+    def pieces():
+        for frames in blocks:
+            ext = slice(max(0, frames.start - WINDOW), min(T, frames.stop + WINDOW)) if check else frames
+            yield (keypoints.data[:, ext], X[ext], inl[:, ext], observed[:, ext], frames.start - ext.start,
+                   frames.stop - frames.start)
+
+    for frames, (Xb, ib, eb) in zip(blocks, ordered_map(work, pieces(), executor)):
         if check:
-            ext = slice(max(0, frames.start - WINDOW), min(T, frames.stop + WINDOW))
-            inner = slice(frames.start - ext.start, frames.stop - ext.start)
-            conf = np.where(observed[:, ext], keypoints.confidence[:, ext], 0.0)
-            xy = lambda flag: rig.undistort(keypoints.xy[:, ext].reshape(C, -1, 2)[:, flag])  # noqa: E731 (suspects only)
-            Xe, ie, _ = recheck(X[ext], inl[:, ext], xy, conf=conf, Rt=rig.extrinsics, focals=rig.focals,
-                                threshold_px=thr, fps=keypoints.fps, bones=bones, temporal=temporal, window=WINDOW,
-                                model=(checks["lengths"], checks["frames"], checks["tolerance"]))
-            out[frames], out_inl[:, frames] = Xe[inner], ie[:, inner]
-            old, new = np.isfinite(X[frames]).all(-1), np.isfinite(out[frames]).all(-1)
-            moved = new & ~(np.linalg.norm(out[frames] - X[frames], axis=-1) < 1e-9)
-            with LOCK:
-                checks["retriangulated"] += moved.sum(0)
-                checks["rejected"] += (old & ~new).sum(0)
-        n = out[frames].shape[0] * J
-        verr[:, frames] = pixel_errors(rig, out[frames].reshape(n, 3),
-                                       keypoints.xy[:, frames].reshape(C, n, 2)).reshape(C, -1, J)
-        return n
-
-    run_blocks(work, blocks, tick)
+            old, new = np.isfinite(X[frames]).all(-1), np.isfinite(Xb).all(-1)
+            checks["retriangulated"] += (new & ~(np.linalg.norm(Xb - X[frames], axis=-1) < 1e-9)).sum(0)
+            checks["rejected"] += (old & ~new).sum(0)
+            out[frames], out_inl[:, frames] = Xb, ib
+        verr[:, frames] = eb
+        tick(Xb.shape[0] * J)
     return out, out_inl, verr, checks
+
+
+def second_block(piece: tuple, *, rig: CameraRig, thr, fps: float, bones, temporal: bool, model):
+    """One block of the second pass. ``piece``: keypoints ``(C, m, J, 3)``, first-pass ``X (m, J, 3)``, ``inliers``
+    and ``observed (C, m, J)`` of the block with ``WINDOW`` frames either side, where the block starts in them and
+    how many frames it has; ``model`` None: no checks. Returns the block's ``X (n, J, 3)``, ``inliers (C, n, J)`` and
+    ``view_errors (C, n, J)`` px."""
+    data, X, inl, observed, start, n = piece
+    C, m, J, _ = data.shape
+    inner = slice(start, start + n)
+    if model is not None:
+        conf = np.where(observed, data[..., 2], 0.0)
+        xy = lambda flag: rig.undistort(data[..., :2].reshape(C, -1, 2)[:, flag])  # noqa: E731 (suspects only)
+        X, inl, _ = recheck(X, inl, xy, conf=conf, Rt=rig.extrinsics, focals=rig.focals, threshold_px=thr, fps=fps,
+                            bones=bones, temporal=temporal, window=WINDOW, model=model)
+    Xb = X[inner]
+    verr = pixel_errors(rig, Xb.reshape(n * J, 3), data[:, inner, :, :2].reshape(C, n * J, 2)).reshape(C, n, J)
+    return Xb, inl[:, inner], verr
 
 
 WINDOW = 3  # frames on either side that the time check looks at (:func:`~mocap.triangulate.plausible.recheck`)
@@ -250,9 +267,3 @@ def counter(progress, total: int):
     return tick
 
 
-def run_blocks(work, blocks: list[slice], tick) -> None:
-    """``work(block) -> points done`` over ``blocks`` on one thread per core (numpy releases the GIL in its kernels),
-    ``tick(points)`` after each."""
-    with ThreadPoolExecutor(max_workers=max(1, min(len(blocks), os.cpu_count() or 1))) as pool:
-        for n in pool.map(work, blocks):
-            tick(n)

@@ -27,14 +27,14 @@ def plot_triangulation(res, path: str | Path) -> Path:
     err = np.where(res.inliers, res.view_errors, np.nan)  # (C, T, J)
     with np.errstate(all="ignore"):
         for c, name in enumerate(res.camera_names or range(len(err))):
-            a.plot(t, np.nanmedian(err[c], axis=-1), lw=1, label=str(name))
+            a.plot(*envelope(t, np.nanmedian(err[c], axis=-1)), lw=1, label=str(name))
     a.set_ylabel("median reprojection error px")
     a.legend(fontsize=8, ncol=4)
     a.set_title("reprojection error of the inlier views, per camera")
     bones = m.skeleton.rigid_bone_indices
     L = np.linalg.norm(m.positions[:, bones[:, 1]] - m.positions[:, bones[:, 0]], axis=-1) * 100
     for i, (p, c) in enumerate(bones):
-        b.plot(t, L[:, i], lw=0.8, label=f"{m.skeleton.joints[p]}-{m.skeleton.joints[c]}")
+        b.plot(*envelope(t, L[:, i]), lw=0.8, label=f"{m.skeleton.joints[p]}-{m.skeleton.joints[c]}")
     b.set_ylabel("bone length cm")
     b.set_title("rigid bone lengths (flat lines = constant bones)")
     b.legend(fontsize=6, ncol=4)
@@ -59,7 +59,7 @@ def plot_motion(motion, path: str | Path) -> Path:
     a = axes[0, 0]
     up = 1 if motion.up == "y" else 2
     for j in feet:
-        a.plot(t, motion.positions[:, j, up] * 100, lw=0.9, label=motion.names[j])
+        a.plot(*envelope(t, motion.positions[:, j, up] * 100), lw=0.9, label=motion.names[j])
     a.axhline(0.0, color="k", lw=0.6)
     a.set_ylabel("height cm")
     a.set_title("feet above the floor")
@@ -68,6 +68,22 @@ def plot_motion(motion, path: str | Path) -> Path:
         contact_strip(axes[1, 0], t, motion.contacts, motion.names)
     axes[-1, 0].set_xlabel("time s")
     return _save(fig, path)
+
+
+def envelope(t: np.ndarray, y: np.ndarray, bins: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """A long series ``t, y (T,)`` as what a picture of it shows: for more than ``2 * bins`` samples, the lowest and
+    the highest value of each of ``bins`` runs of samples, in time order (a spike of one frame stays visible; a run
+    without a value stays a gap); shorter series as they are."""
+    T = len(y)
+    if T <= 2 * bins:
+        return t, y
+    edges = np.linspace(0, T, bins + 1).astype(int)
+    lo, hi = edges[:-1], edges[1:]
+    with np.errstate(all="ignore"):
+        ymin = np.fmin.reduceat(y, lo)
+        ymax = np.fmax.reduceat(y, lo)
+        tmid = (t[lo] + t[hi - 1]) / 2
+    return np.repeat(tmid, 2), np.stack([ymin, ymax], -1).ravel()
 
 
 def contact_strip(ax, times: np.ndarray, contacts: np.ndarray, names: list[str]) -> None:

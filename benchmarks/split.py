@@ -1,0 +1,87 @@
+"""One long trial on 1 and 2 workers (mocap.batch.split): a session of one trial of ``--frames`` frames x 4 cameras
+(one keypoints NPZ; the synthetic scene of benchmarks/triangulation.py), triangulated with smoothing and retargeted to
+BVH as ``mocap batch`` does by default, on the local pool with 1 and 2 workers and on a local Ray with 1 and 2 CPUs
+(Ray started before the clock). Prints each run's time, the triangulate stage's own, the speed-up of 2 workers over 1
+and whether the files are byte for byte those of one worker.
+Run: python benchmarks/split.py [--frames 50000] [--no-ray]
+"""
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mocap.batch.engine import BatchOptions, run_session
+from mocap.batch.session import read_session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scaling import write_scene  # noqa: E402
+
+
+def session(tmp: Path, frames: int) -> Path:
+    """``tmp/session``: ``calibration/Calib.toml``, ``T01/pose/kp.npz`` and a mocap.toml (triangulate, retarget)."""
+    root = tmp / "session"
+    (root / "T01" / "pose").mkdir(parents=True)
+    (root / "calibration").mkdir()
+    write_scene(frames, 4, root / "T01" / "pose")
+    shutil.move(root / "T01" / "pose" / "calib.toml", root / "calibration" / "Calib.toml")
+    (root / "mocap.toml").write_text('[batch]\nstages = ["triangulate", "retarget"]\n')
+    return root
+
+
+def run(root: Path, name: str, opts: BatchOptions) -> dict:
+    """A fresh copy of the session run with ``opts``: seconds in all and per stage, the files written."""
+    copy = root.parent / name
+    shutil.copytree(root, copy)
+    t0 = time.perf_counter()
+    res = run_session(read_session(copy), opts)
+    seconds = time.perf_counter() - t0
+    bad = [(t.id, t.error) for t in res.tasks if t.status != "done"]
+    assert not bad, bad
+    out = copy / "T01" / "mocap"
+    return {"seconds": seconds, "stages": {t.stage: t.record["seconds"] for t in res.tasks},
+            "workers": {t.stage: t.record["workers"] for t in res.tasks},
+            "files": {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".trc", ".bvh")}}
+
+
+def report(name: str, r: dict, base: dict | None) -> None:
+    tri = r["stages"]["triangulate"]
+    line = (f"{name:22s} {r['seconds']:6.1f} s  (triangulate {tri:5.1f} s on {r['workers']['triangulate']} worker(s), "
+            f"retarget {r['stages']['retarget']:4.1f} s)")
+    if base:
+        line += (f"  x{base['seconds'] / r['seconds']:.2f} the trial, x{base['stages']['triangulate'] / tri:.2f} the "
+                 f"triangulation; files {'equal' if r['files'] == base['files'] else 'DIFFERENT'}")
+    print(line, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=50000)
+    ap.add_argument("--no-ray", action="store_true")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        root = session(Path(d), a.frames)
+        print(f"one trial: {a.frames} frames x 4 cameras x 17 joints, triangulate (smoothed) + retarget to BVH")
+        one = run(root, "local1", BatchOptions(jobs=1))
+        report("local pool, 1 worker", one, None)
+        report("local pool, 2 workers", run(root, "local2", BatchOptions(jobs=2)), one)
+        if a.no_ray:
+            return
+        import ray
+
+        for cpus in (1, 2):
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            try:
+                r = run(root, f"ray{cpus}", BatchOptions(jobs=cpus, ray="local"))
+            finally:
+                ray.shutdown()
+            if cpus == 1:
+                ray_one = r
+            report(f"Ray, {cpus} CPU(s)", r, None if cpus == 1 else ray_one)
+            if cpus == 1:
+                print(f"{'':22s} files {'equal' if r['files'] == one['files'] else 'DIFFERENT'} to the local pool's")
+
+
+if __name__ == "__main__":
+    main()

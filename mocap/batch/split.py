@@ -1,0 +1,88 @@
+"""One long trial on every worker: its triangulation's pieces of time spread over the batch's workers.
+
+A trial of at least ``batch.split_frames`` frames runs its triangulate task with every worker's slot: the task splits
+its blocks of frames and its windows of smoothing (:mod:`mocap.workers`) over a process pool of that many workers
+(the local pool) or over Ray tasks of the task's CPUs (Ray). The pieces and the way they are joined are the same as on
+one worker, so the files are the same as one worker writes (``tests/batch/test_split.py``); only the time changes.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+SPLIT_STAGES = ("triangulate",)
+
+
+def trial_frames(spec: dict, upstream: dict[str, dict]) -> int | None:
+    """Frames of the trial a ``spec`` works on: what its detect task found, else counted in its keypoints without
+    reading them (:func:`mocap.io.keypoints.keypoints_extent`); None when unknown."""
+    from ..io.keypoints import keypoints_extent
+
+    if "detect" in upstream:
+        return upstream["detect"].get("quality", {}).get("frames")
+    return keypoints_extent([Path(p) for p in spec["inputs"].get("keypoints", [])])[1]
+
+
+def split_workers(spec: dict, upstream: dict[str, dict], *, capacity: int, split_frames: int) -> int:
+    """How many workers the task of ``spec`` takes: ``capacity`` (every one) for a stage that splits
+    (:data:`SPLIT_STAGES`) on a trial of ``split_frames`` frames or more (0: never), else 1."""
+    if capacity < 2 or not split_frames or spec["stage"] not in SPLIT_STAGES:
+        return 1
+    frames = trial_frames(spec, upstream)
+    return capacity if frames is not None and frames >= split_frames else 1
+
+
+@contextmanager
+def executor_for(split: dict | None):
+    """The executor a task's pieces run on: None (the task's own threads) unless ``split`` says ``{"workers": n,
+    "ray": bool, "cpus": c}`` with n >= 2: Ray tasks of ``c`` CPUs each, or a pool of ``n`` spawned processes
+    (inheriting this worker's thread limits)."""
+    if not split or split.get("workers", 1) < 2:
+        yield None
+    elif split.get("ray"):
+        yield RayExecutor(split.get("cpus", 1.0))
+    else:
+        with ProcessPoolExecutor(split["workers"], mp_context=multiprocessing.get_context("spawn")) as pool:
+            for _ in range(split["workers"]):  # start the processes now: they import while the task reads its inputs
+                pool.submit(warm)
+            yield pool
+
+
+class RayExecutor:
+    """``submit(fn, *args)`` as a Ray task of ``cpus`` CPUs, from inside a Ray task. Its results are waited for with
+    ``ray.get``, which lends the waiting task's CPU to the pieces (a plain future would hold it)."""
+
+    def __init__(self, cpus: float = 1.0):
+        import ray
+
+        self._ray = ray
+        self._call = ray.remote(num_cpus=cpus)(_call)
+
+    def submit(self, fn, *args) -> "RayFuture":
+        return RayFuture(self._ray, self._call.remote(fn, *args))
+
+
+class RayFuture:
+    """The part of :class:`concurrent.futures.Future` that :func:`mocap.workers.ordered_map` uses, on a Ray task."""
+
+    def __init__(self, ray, ref):
+        self._ray, self._ref = ray, ref
+
+    def result(self):
+        return self._ray.get(self._ref)
+
+    def cancel(self) -> bool:
+        self._ray.cancel(self._ref)
+        return True
+
+
+def warm() -> None:
+    """Import what the pieces of a triangulation run (a new process' first piece would wait for it)."""
+    from ..smooth import windows  # noqa: F401
+    from ..triangulate import robust  # noqa: F401
+
+
+def _call(fn, *args):
+    return fn(*args)

@@ -1,0 +1,56 @@
+"""How much of the machine a job may use, and independent pieces of work spread over it.
+
+Work that splits into independent pieces of time (blocks of frames to triangulate, windows of time to refine) is
+handed to an *executor*: anything with ``submit(fn, *args) -> concurrent.futures.Future`` — the standard library's
+thread and process pools, or the batch's Ray tasks (:class:`mocap.batch.engine.RayExecutor`). The pieces are the same
+whoever runs them, so the answer does not depend on the executor. Without one, :func:`ordered_map` uses up to
+:func:`threads` threads (numpy and OpenCV release the GIL in their kernels).
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+
+def threads() -> int:
+    """CPUs this process may use: ``OMP_NUM_THREADS`` when set (a batch worker: the CPUs its task declares, so two
+    workers on two cores do not oversubscribe them), else every core."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    return max(1, n) if n > 0 else max(1, os.cpu_count() or 1)
+
+
+def blocks(n: int, step: int) -> list[slice]:
+    """``0..n`` in consecutive slices of ``step`` (the last may be shorter)."""
+    step = max(1, int(step))
+    return [slice(s, min(n, s + step)) for s in range(0, n, step)]
+
+
+def ordered_map(fn: Callable, items: Iterable, executor=None, ahead: int = 8) -> Iterator:
+    """``fn(item)`` for every item, yielded in order. With ``executor``, at most ``ahead`` pieces are submitted and not
+    yet collected (their inputs and outputs are what it holds in memory); ``fn`` and the items must then pickle for
+    a process pool (a module-level function, :func:`functools.partial` of one). Without one: up to :func:`threads`
+    threads, or a plain loop on one CPU."""
+    if executor is None:
+        n = threads()
+        if n == 1:
+            yield from map(fn, items)
+            return
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            yield from ordered_map(fn, items, pool, ahead=max(ahead, 2 * n))
+        return
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append(executor.submit(fn, item))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:  # an error, or the caller stopped early: drop what has not started
+            f.cancel()

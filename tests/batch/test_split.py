@@ -1,0 +1,110 @@
+"""One long trial on every worker (mocap.batch.split): the same files as one worker writes, on the local pool and on
+a local Ray; short trials and ``split_frames = 0`` stay on one worker.
+
+The trial: the bundled Pose2Sim recording (4 cameras, 100 frames) played forward and back 21 times (2100 frames,
+continuous), in one keypoints NPZ of every camera; ``split_frames = 1000`` makes it long. It has 4 blocks of frames
+to triangulate and 3 windows to smooth, so each worker gets several pieces.
+"""
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import CALIB, TRIAL, need
+from mocap.batch.engine import BatchOptions, run_session
+from mocap.batch.session import read_session
+from mocap.core.keypoints import Keypoints2D
+from mocap.io.keypoints import keypoints_extent, read_views, write_keypoints
+from mocap.io.motion import read_trc
+from mocap.workers import ordered_map
+
+REPEATS = 21
+
+
+def long_session(root, split_frames: int = 1000):
+    """``root/calibration/Calib.toml`` and ``root/T01/pose/kp.npz`` (2100 frames of 4 cameras)."""
+    multi = read_views([need(TRIAL / "pose-associated")])  # one person per view
+    kp = multi.single()
+    order = np.concatenate([np.arange(kp.n_frames) if k % 2 == 0 else np.arange(kp.n_frames)[::-1] for k in range(REPEATS)])
+    long = Keypoints2D(kp.data[:, order], kp.skeleton, 60.0, kp.camera_names, np.arange(len(order)))
+    (root / "calibration").mkdir(parents=True)
+    shutil.copy(need(CALIB), root / "calibration" / "Calib.toml")
+    (root / "T01" / "pose").mkdir(parents=True)
+    write_keypoints(long, root / "T01" / "pose" / "kp.npz")
+    (root / "mocap.toml").write_text(f'[batch]\nstages = ["triangulate", "retarget"]\nsplit_frames = {split_frames}\n')
+    return root
+
+
+def files(root) -> dict[str, bytes]:
+    out = root / "T01" / "mocap"
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def workers(res) -> dict[str, int]:
+    return {t.stage: t.record["workers"] for t in res.tasks}
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    root = long_session(tmp_path_factory.mktemp("one"))
+    res = run_session(read_session(root), BatchOptions(jobs=1))
+    assert [t.status for t in res.tasks] == ["done", "done"], [t.error for t in res.tasks]
+    assert workers(res) == {"triangulate": 1, "retarget": 1}
+    return root
+
+
+def test_the_trial_is_seen_whole_without_reading_it(one_worker):
+    trial = read_session(one_worker).trials[0]
+    assert trial.cameras == 4  # one NPZ of every camera is a multi-camera trial, not a one-camera lift
+    assert keypoints_extent(trial.keypoints) == (4, 100 * REPEATS)
+
+
+def test_two_local_workers_write_the_same_files(one_worker, tmp_path):
+    root = long_session(tmp_path / "two")
+    res = run_session(read_session(root), BatchOptions(jobs=2))
+    assert workers(res) == {"triangulate": 2, "retarget": 1}
+    got, want = files(root), files(one_worker)
+    assert sorted(got) == sorted(want) == ["T01.bvh", "T01.trc", "T01_quality.png"]
+    assert got["T01.trc"] == want["T01.trc"] and got["T01.bvh"] == want["T01.bvh"]
+    motion = read_trc(root / "T01" / "mocap" / "T01.trc")
+    assert motion.n_frames == 100 * REPEATS and np.isfinite(motion.positions).all(-1).mean() > 0.9
+
+
+def test_below_split_frames_or_with_zero_one_worker_each(tmp_path):
+    for name, split in (("short", 5000), ("never", 0)):
+        res = run_session(read_session(long_session(tmp_path / name, split)), BatchOptions(jobs=2))
+        assert workers(res) == {"triangulate": 1, "retarget": 1}, name
+
+
+@pytest.mark.slow
+def test_ray_workers_write_the_same_files(one_worker, tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             configure_logging=False)
+    try:
+        root = long_session(tmp_path / "ray")
+        res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
+    finally:
+        ray.shutdown()
+    assert workers(res) == {"triangulate": 2, "retarget": 1}
+    assert files(root)["T01.trc"] == files(one_worker)["T01.trc"]
+    assert files(root)["T01.bvh"] == files(one_worker)["T01.bvh"]
+
+
+def test_ordered_map_keeps_order_and_bounds_what_is_pending():
+    from concurrent.futures import ThreadPoolExecutor
+
+    submitted = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, *args):
+            submitted.append(args[0])
+            return super().submit(fn, *args)
+
+    seen = []
+    with Counting(2) as pool:
+        for x in ordered_map(lambda v: v * v, range(50), pool, ahead=3):
+            seen.append(x)
+            assert len(submitted) - len(seen) <= 3  # never more than `ahead` pieces waiting
+    assert seen == [v * v for v in range(50)]
+    assert list(ordered_map(str, range(5))) == ["0", "1", "2", "3", "4"]
