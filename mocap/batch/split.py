@@ -42,11 +42,11 @@ def executor_for(split: dict | None):
     if not split or split.get("workers", 1) < 2:
         yield None
     elif split.get("ray"):
-        yield RayExecutor(split.get("cpus", 1.0))
+        yield RayExecutor(split.get("cpus", 1.0), warm=split["workers"])
     else:
         with ProcessPoolExecutor(split["workers"], mp_context=multiprocessing.get_context("spawn")) as pool:
             for _ in range(split["workers"]):  # start the processes now: they import while the task reads its inputs
-                pool.submit(warm)
+                pool.submit(warm_up)
             yield pool
 
 
@@ -54,11 +54,13 @@ class RayExecutor:
     """``submit(fn, *args)`` as a Ray task of ``cpus`` CPUs, from inside a Ray task. Its results are waited for with
     ``ray.get``, which lends the waiting task's CPU to the pieces (a plain future would hold it)."""
 
-    def __init__(self, cpus: float = 1.0):
+    def __init__(self, cpus: float = 1.0, warm: int = 0):
         import ray
 
         self._ray = ray
         self._call = ray.remote(num_cpus=cpus)(_call)
+        for _ in range(warm):  # Ray starts worker processes for them now, while the task reads its inputs
+            self._call.remote(warm_up)
 
     def submit(self, fn, *args) -> "RayFuture":
         return RayFuture(self._ray, self._call.remote(fn, *args))
@@ -78,7 +80,7 @@ class RayFuture:
         return True
 
 
-def warm() -> None:
+def warm_up() -> None:
     """Import what the pieces of a triangulation run (a new process' first piece would wait for it)."""
     from ..smooth import windows  # noqa: F401
     from ..triangulate import robust  # noqa: F401

@@ -220,7 +220,6 @@ def _triangulate(spec: dict, out: Path, executor=None) -> dict:
     from .config import JOB_SECTIONS
     from ..pipelines.options import TriangulationJob
     from ..pipelines.multiview import run_people, run_triangulation
-    from ..viz.plots import plot_triangulation
 
     o, inp = spec["options"], spec["inputs"]
     job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", skeleton=o["skeleton"],
@@ -231,8 +230,9 @@ def _triangulate(spec: dict, out: Path, executor=None) -> dict:
         return {"outputs": [p.output for p in res.people], "notes": res.notes,
                 "quality": {"people": len(res.people), "frames": int(res.people[0].result.motion.n_frames),
                             "valid_pct": [round(100 * float(p.result.motion.valid.mean()), 2) for p in res.people]}}
-    res = run_triangulation(job, executor=executor)
-    return {"outputs": [job.output, plot_triangulation(res, out / f"{spec['stem']}_quality.png")],
+    picture = out / f"{spec['stem']}_quality.png"
+    res = run_triangulation(job, executor=executor, picture=picture)
+    return {"outputs": [job.output, picture],
             "notes": res.notes, "quality": triangulation_quality(res)}
 
 

@@ -66,9 +66,9 @@ def synchronised(multi: MultiPersonKeypoints, rig: CameraRig, sync: str, method:
     return replace(multi, data=apply_offsets(data, res)), res
 
 
-def run_triangulation(job: TriangulationJob, progress=None, executor=None) -> TriangulationResult:
+def run_triangulation(job: TriangulationJob, progress=None, executor=None, *, picture=None) -> TriangulationResult:
     """Read calibration + keypoints, pick one person, then :func:`triangulate_job` (``executor``: where its pieces
-    of time run, see :mod:`mocap.workers`)."""
+    of time run, see :mod:`mocap.workers`; ``picture``: a PNG of its quality over time to draw too)."""
     rig, multi, notes = _inputs(job)
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, camera_names=multi.camera_names, frames=multi.frames)
@@ -76,16 +76,18 @@ def run_triangulation(job: TriangulationJob, progress=None, executor=None) -> Tr
                      f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
         kp = multi.single()
-    res = triangulate_job(kp, rig, job, progress, executor=executor)
+    res = triangulate_job(kp, rig, job, progress, executor=executor, picture=picture)
     return replace(res, notes=notes + res.notes)
 
 
 def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, progress=None,
-                    *, span: slice = slice(None), who: str = "the person", executor=None) -> TriangulationResult:
+                    *, span: slice = slice(None), who: str = "the person", executor=None,
+                    picture=None) -> TriangulationResult:
     """Triangulate ``kp`` as ``job`` says (mode, refinement, smoothing), note what was left empty (within the
     frames of ``span``: a person's time in view) and what the plausibility checks found (naming ``who``), and
-    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``). The blocks of frames and the
-    windows of smoothing go to ``executor`` (:mod:`mocap.workers`: threads by default; the same answer)."""
+    write ``job.output`` atomically (any 3D format; BVH retargeted to ``job.rig``) and the ``picture`` of its quality
+    (:func:`write_results`). The blocks of frames and the windows of smoothing go to ``executor``
+    (:mod:`mocap.workers`: threads by default; the same answer)."""
     rig.require_views(kp.n_cameras, "cameras of keypoints", job.calib)
     check_views(rig, job.calib)
     if job.mode == "pose2sim":
@@ -112,9 +114,22 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     missing = int((~valid).sum())
     if missing:
         res.notes.append(f"{missing} of {valid.size} points had fewer than 2 consistent views and are left empty")
+    write_results(res, job, picture=picture, executor=executor)
+    return res
+
+
+def write_results(res: TriangulationResult, job: TriangulationJob, *, picture=None, executor=None) -> None:
+    """``job.output`` (when set) and, with ``picture``, :func:`~mocap.viz.plots.plot_triangulation` of ``res``: drawn
+    by a worker of ``executor`` while this process writes the motion (both take seconds on long recordings)."""
+    from ..viz.plots import plot_triangulation
+
+    drawn = executor.submit(plot_triangulation, res, picture) if executor and picture else None
     if job.output:
         write_any(res.motion, job.output, job.rig)
-    return res
+    if drawn:
+        drawn.result()
+    elif picture:
+        plot_triangulation(res, picture)
 
 
 def triangulate_videos(videos: list[str | Path], job: TriangulationJob, detecting=None, tracking=None):
