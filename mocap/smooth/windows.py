@@ -69,7 +69,7 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
                       window: int = WINDOW, overlap: int = OVERLAP, executor=None, **options) -> RefineResult:
     """:func:`~mocap.smooth.refine.refine` of ``X0`` over overlapping windows (one call when ``T <= window``); the bone
     lengths, floor and contacts decided for the whole recording (see the module). The windows go to ``executor``
-    (:func:`mocap.workers.ordered_map`: threads by default, or processes / Ray tasks; the same answer).
+    (:func:`mocap.workers.ordered_map`: processes or Ray tasks; one after another without; the same answer).
     ``options`` go to ``refine``."""
     X0 = np.asarray(X0, float)
     T = len(X0)
@@ -88,7 +88,9 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
         work = partial(refine_window, bones=bones, fps=fps, bone_lengths=given, cameras=None if views is None else views[2:],
                        **options)
         items = ((X0[p], None if views is None else (views[0][:, p], views[1][:, p]), planting(p)) for p in pieces)
-        return stitch(list(ordered_map(work, items, executor, ahead=4)), pieces, T)
+        # without an executor one after another: the solve holds the GIL too often for threads to help (50 000 frames:
+        # 56 s on two threads, 52 s on one)
+        return stitch(list(ordered_map(work, items, executor, ahead=4) if executor else map(work, items)), pieces, T)
 
     first = solve(lambda p: None)
     if plant is None or not len(plant.feet):
