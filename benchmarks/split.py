@@ -3,7 +3,7 @@
 BVH as ``mocap batch`` does by default, on the local pool with 1 and 2 workers and on a local Ray with 1 and 2 CPUs
 (Ray started before the clock). Prints each run's time, the triangulate stage's own, the speed-up of 2 workers over 1
 and whether the files are byte for byte those of one worker.
-Run: python benchmarks/split.py [--frames 50000] [--no-ray]
+Run: python benchmarks/split.py [--frames 50000] [--no-ray | --ray-only]
 """
 import argparse
 import shutil
@@ -59,13 +59,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50000)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--ray-only", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         root = session(Path(d), a.frames)
         print(f"one trial: {a.frames} frames x 4 cameras x 17 joints, triangulate (smoothed) + retarget to BVH")
-        one = run(root, "local1", BatchOptions(jobs=1))
-        report("local pool, 1 worker", one, None)
-        report("local pool, 2 workers", run(root, "local2", BatchOptions(jobs=2)), one)
+        one = None
+        if not a.ray_only:
+            one = run(root, "local1", BatchOptions(jobs=1))
+            report("local pool, 1 worker", one, None)
+            report("local pool, 2 workers", run(root, "local2", BatchOptions(jobs=2)), one)
         if a.no_ray:
             return
         import ray
@@ -79,7 +82,7 @@ def main():
             if cpus == 1:
                 ray_one = r
             report(f"Ray, {cpus} CPU(s)", r, None if cpus == 1 else ray_one)
-            if cpus == 1:
+            if cpus == 1 and one:
                 print(f"{'':22s} files {'equal' if r['files'] == one['files'] else 'DIFFERENT'} to the local pool's")
 
 

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,15 @@ def blender_joint_positions(path, scale, frames):
 
 def available(rel):
     return need(MOCAP / rel)
+
+
+@contextmanager
+def local_ray(cpus: int = 2):
+    """A local Ray of ``cpus`` CPUs while the block runs (the test is skipped where Ray is not installed)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             configure_logging=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

@@ -265,7 +265,8 @@ def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_even
             if sum(w for _, _, w in running.values()) + workers > pool.capacity:
                 break  # no free worker (or not enough for a long trial: nothing after it starts first)
             if workers > 1:
-                spec["split"] = {"workers": workers, "ray": isinstance(pool, RayPool), "cpus": pool.cpus_per_task}
+                spec["split"] = {"workers": workers, "ray": isinstance(pool, RayPool), "cpus": pool.cpus_per_task,
+                                 "env": worker_env(pool.cpus_per_task)}
             r.status, r.attempts = "running", r.attempts + 1
             running[pool.submit(spec)] = (task.id, spec, workers)
             on_event("start", r)

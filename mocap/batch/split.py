@@ -37,12 +37,13 @@ def split_workers(spec: dict, upstream: dict[str, dict], *, capacity: int, split
 @contextmanager
 def executor_for(split: dict | None):
     """The executor a task's pieces run on: None (the task's own threads) unless ``split`` says ``{"workers": n,
-    "ray": bool, "cpus": c}`` with n >= 2: Ray tasks of ``c`` CPUs each, or a pool of ``n`` spawned processes
-    (inheriting this worker's thread limits)."""
+    "ray": bool, "cpus": c, "env": {...}}`` with n >= 2: Ray tasks of ``c`` CPUs each in the task's environment
+    (the workers of its kind, their imports done), or a pool of ``n`` spawned processes (inheriting this worker's
+    thread limits)."""
     if not split or split.get("workers", 1) < 2:
         yield None
     elif split.get("ray"):
-        yield RayExecutor(split.get("cpus", 1.0), warm=split["workers"])
+        yield RayExecutor(split.get("cpus", 1.0), warm=split["workers"], env=split.get("env"))
     else:
         with ProcessPoolExecutor(split["workers"], mp_context=multiprocessing.get_context("spawn")) as pool:
             for _ in range(split["workers"]):  # start the processes now: they import while the task reads its inputs
@@ -54,11 +55,11 @@ class RayExecutor:
     """``submit(fn, *args)`` as a Ray task of ``cpus`` CPUs, from inside a Ray task. Its results are waited for with
     ``ray.get``, which lends the waiting task's CPU to the pieces (a plain future would hold it)."""
 
-    def __init__(self, cpus: float = 1.0, warm: int = 0):
+    def __init__(self, cpus: float = 1.0, warm: int = 0, env: dict | None = None):
         import ray
 
         self._ray = ray
-        self._call = ray.remote(num_cpus=cpus)(_call)
+        self._call = ray.remote(num_cpus=cpus, runtime_env={"env_vars": env} if env else None)(_call)
         for _ in range(warm):  # Ray starts worker processes for them now, while the task reads its inputs
             self._call.remote(warm_up)
 

@@ -485,6 +485,8 @@ def _hold_last(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """Replace entries flagged ``bad (T, ...)`` by the last good one along time (the first good one, or
     identity/zero, before it)."""
     x = x.copy()
+    if not bad.any():
+        return x
     T = x.shape[0]
     idx = np.where(~bad, np.arange(T).reshape((T,) + (1,) * (bad.ndim - 1)), -1)
     idx = np.maximum.accumulate(idx, axis=0)

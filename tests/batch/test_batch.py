@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CALIB, P2S, TRIAL, need
+from conftest import CALIB, P2S, TRIAL, local_ray, need
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.cli import main
@@ -168,10 +168,7 @@ def _ray_task_pids() -> list[int]:
 
 @pytest.mark.slow
 def test_ray_gives_identical_outputs_and_survives_a_killed_worker(tmp_path, local_run):
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
-    try:
+    with local_ray(2):
         root = make_session(tmp_path / "s")
         killed, stop = [], threading.Event()
 
@@ -189,8 +186,6 @@ def test_ray_gives_identical_outputs_and_survives_a_killed_worker(tmp_path, loca
         res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
         stop.set()
         th.join()
-    finally:
-        ray.shutdown()
     assert killed
     st = statuses(res)
     assert all(st[f"{t}:{s}"] == "done" for t in GOOD for s in ("triangulate", "retarget")), st

@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import CALIB, TRIAL, need
+from conftest import CALIB, TRIAL, local_ray, need
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.core.keypoints import Keypoints2D
@@ -78,14 +78,9 @@ def test_below_split_frames_or_with_zero_one_worker_each(tmp_path):
 
 @pytest.mark.slow
 def test_ray_workers_write_the_same_files(one_worker, tmp_path):
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
-    try:
+    with local_ray(2):
         root = long_session(tmp_path / "ray")
         res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
-    finally:
-        ray.shutdown()
     assert workers(res) == {"triangulate": 2, "retarget": 1}
     assert files(root)["T01.trc"] == files(one_worker)["T01.trc"]
     assert files(root)["T01.bvh"] == files(one_worker)["T01.bvh"]
