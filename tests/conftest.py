@@ -77,3 +77,18 @@ def local_ray(cpus: int = 2):
         yield ray
     finally:
         ray.shutdown()
+
+
+def spawned_children(pid: int) -> list[int]:
+    """Processes that ``pid`` started with multiprocessing's spawn (a process pool's workers; not its resource
+    tracker)."""
+    kids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+                        and b"spawn_main" in (d / "cmdline").read_bytes()):
+                    kids.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return kids

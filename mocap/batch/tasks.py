@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 import traceback
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,10 +151,11 @@ def up_to_date(spec: dict, record: dict | None) -> bool:
                 and all(Path(p).exists() for p in record["outputs"]))
 
 
-def run_task(spec: dict) -> dict:
+def run_task(spec: dict) -> dict | None:
     """Run one task (in a worker). Returns its record: ``status`` "done" with ``outputs``, ``quality``,
     ``notes`` and ``seconds``, written to the trial's record folder; or "failed" with ``error`` (a
-    :class:`MocapError`'s message, or the type, message and place of an unexpected exception)."""
+    :class:`MocapError`'s message, or the type, message and place of an unexpected exception); None when a process
+    of its pieces died (the driver runs it again, as when its own worker dies)."""
     from .. import runtime
 
     runtime.quiet_environment()
@@ -168,6 +170,8 @@ def run_task(spec: dict) -> dict:
             result = STAGES[spec["stage"]](spec, out, **({"executor": executor} if executor else {}))
     except MocapError as e:
         return {"id": spec["id"], "status": "failed", "error": str(e), "seconds": time.perf_counter() - t0}
+    except BrokenProcessPool:  # a process of a split task's pieces died (killed, out of memory): run it again
+        return None
     except Exception as e:  # one trial's bug or bad data never stops the session: report it with its place
         where = traceback.extract_tb(e.__traceback__)[-1]
         return {"id": spec["id"], "status": "failed", "seconds": time.perf_counter() - t0,

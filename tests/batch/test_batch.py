@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CALIB, P2S, TRIAL, local_ray, need
+from conftest import CALIB, P2S, TRIAL, local_ray, need, spawned_children
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.cli import main
@@ -117,21 +117,6 @@ def test_dry_run_lists_and_runs_nothing(tmp_path, capsys):
     assert out.count("would run") >= 4 and not (root / "T01" / "mocap").exists()
 
 
-def _workers(pid: int) -> list[int]:
-    """The pool's worker processes: children of ``pid`` started by multiprocessing's spawn (not its resource
-    tracker)."""
-    kids = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if (int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
-                        and b"spawn_main" in (d / "cmdline").read_bytes()):
-                    kids.append(int(d.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    return kids
-
-
 def test_local_pool_survives_a_killed_worker(tmp_path, local_run):
     root = make_session(tmp_path / "s")
     killed = []
@@ -139,7 +124,7 @@ def test_local_pool_survives_a_killed_worker(tmp_path, local_run):
     def on_event(kind, r):
         if kind == "start" and not killed:
             time.sleep(0.3)
-            kids = _workers(os.getpid())
+            kids = spawned_children(os.getpid())
             if kids:
                 os.kill(kids[0], signal.SIGKILL)
                 killed.append(kids[0])

@@ -5,12 +5,16 @@ The trial: the bundled Pose2Sim recording (4 cameras, 100 frames) played forward
 continuous), in one keypoints NPZ of every camera; ``split_frames = 1000`` makes it long. It has 4 blocks of frames
 to triangulate and 3 windows to smooth, so each worker gets several pieces.
 """
+import os
 import shutil
+import signal
+import threading
+import time
 
 import numpy as np
 import pytest
 
-from conftest import CALIB, TRIAL, local_ray, need
+from conftest import CALIB, TRIAL, local_ray, need, spawned_children
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.core.keypoints import Keypoints2D
@@ -68,6 +72,32 @@ def test_two_local_workers_write_the_same_files(one_worker, tmp_path):
     assert got["T01.trc"] == want["T01.trc"] and got["T01.bvh"] == want["T01.bvh"]
     motion = read_trc(root / "T01" / "mocap" / "T01.trc")
     assert motion.n_frames == 100 * REPEATS and np.isfinite(motion.positions).all(-1).mean() > 0.9
+
+
+def test_a_killed_piece_process_reruns_the_task(one_worker, tmp_path):
+    root = long_session(tmp_path / "killed")
+    killed, stop = [], threading.Event()
+
+    def killer():  # kill a process of the split task's own pool (a grandchild of this one) once it works
+        while not stop.is_set() and not killed:
+            pieces = [g for w in spawned_children(os.getpid()) for g in spawned_children(w)]
+            if pieces:
+                time.sleep(1.0)
+                os.kill(pieces[0], signal.SIGKILL)
+                killed.append(pieces[0])
+            time.sleep(0.05)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    try:
+        res = run_session(read_session(root), BatchOptions(jobs=2))
+    finally:
+        stop.set()
+        th.join()
+    assert killed
+    tri = next(t for t in res.tasks if t.stage == "triangulate")
+    assert tri.status == "done" and tri.attempts == 2, (tri.status, tri.attempts, tri.error)
+    assert files(root)["T01.trc"] == files(one_worker)["T01.trc"]
 
 
 def test_below_split_frames_or_with_zero_one_worker_each(tmp_path):
