@@ -133,3 +133,10 @@ def test_ordered_map_keeps_order_and_bounds_what_is_pending():
             assert len(submitted) - len(seen) <= 3  # never more than `ahead` pieces waiting
     assert seen == [v * v for v in range(50)]
     assert list(ordered_map(str, range(5))) == ["0", "1", "2", "3", "4"]
+
+
+def test_a_bad_split_frames_is_the_trials_error(tmp_path):
+    root = long_session(tmp_path / "bad", split_frames=1000)
+    (root / "mocap.toml").write_text('[batch]\nsplit_frames = -5\n')
+    trial = read_session(root).trials[0]
+    assert trial.error and "batch.split_frames must be a whole number of frames >= 0" in trial.error
