@@ -8,9 +8,11 @@ whoever runs them, so the answer does not depend on the executor. Without one, :
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 
@@ -54,3 +56,36 @@ def ordered_map(fn: Callable, items: Iterable, executor=None, ahead: int = 8) ->
     finally:
         for f in pending:  # an error, or the caller stopped early: drop what has not started
             f.cancel()
+
+
+def thread_env(n: float) -> dict[str, str]:
+    """The math libraries' thread counts (OpenMP, OpenBLAS, MKL) for a process that may use ``n`` CPUs."""
+    v = str(max(1, int(n)))
+    return {"OMP_NUM_THREADS": v, "OPENBLAS_NUM_THREADS": v, "MKL_NUM_THREADS": v}
+
+
+@contextmanager
+def environment(env: dict[str, str]):
+    """``os.environ`` with ``env`` set while the block runs (processes started then inherit it), then restored."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def processes(n: int, *, threads_each: int | None = None, warm: Callable | None = None):
+    """A pool of ``n`` spawned processes for :func:`ordered_map`, started at once (each running ``warm``, e.g. the
+    imports its pieces need, while the caller reads its inputs), each with ``threads_each`` math-library threads
+    (None: as this process has them)."""
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with environment(thread_env(threads_each) if threads_each else {}):
+            for _ in range(n):  # one process starts per submit while none is idle
+                pool.submit(warm or int)
+        yield pool

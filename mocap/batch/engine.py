@@ -8,14 +8,13 @@ temporary files removed, finished outputs kept.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .. import runtime
+from ..workers import environment, thread_env
 from ..errors import MocapError
 from .session import Session
 from .split import split_workers
@@ -76,23 +75,7 @@ def worker_env(cpus_per_task: float) -> dict[str, str]:
     """Math-library thread counts for a worker: as many threads as the CPUs its task declares. Set the same way
     in the local pool and on Ray, so both give the same numbers to the last bit (a sum over 1 or 2 threads
     rounds differently), and N tasks on N CPUs do not oversubscribe them."""
-    n = str(max(1, int(cpus_per_task)))
-    return {"OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
-
-
-@contextmanager
-def _environment(env: dict[str, str]):
-    """``os.environ`` with ``env`` set while worker processes are started (they inherit it), then restored."""
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return thread_env(cpus_per_task)
 
 
 class LocalPool:
@@ -110,7 +93,7 @@ class LocalPool:
         return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, spec: dict):
-        with _environment(self._env):  # workers start on submit
+        with environment(self._env):  # workers start on submit
             try:
                 return self._pool.submit(run_task, spec)
             except BrokenProcessPool:

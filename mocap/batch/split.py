@@ -7,10 +7,10 @@ one worker, so the files are the same as one worker writes (``tests/batch/test_s
 """
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..workers import processes
 
 SPLIT_STAGES = ("triangulate",)
 
@@ -45,9 +45,9 @@ def executor_for(split: dict | None):
     elif split.get("ray"):
         yield RayExecutor(split.get("cpus", 1.0), warm=split["workers"], env=split.get("env"))
     else:
-        with ProcessPoolExecutor(split["workers"], mp_context=multiprocessing.get_context("spawn")) as pool:
-            for _ in range(split["workers"]):  # start the processes now: they import while the task reads its inputs
-                pool.submit(warm_up)
+        from ..pipelines.multiview import warm_up
+
+        with processes(split["workers"], warm=warm_up) as pool:
             yield pool
 
 
@@ -60,6 +60,8 @@ class RayExecutor:
 
         self._ray = ray
         self._call = ray.remote(num_cpus=cpus, runtime_env={"env_vars": env} if env else None)(_call)
+        from ..pipelines.multiview import warm_up
+
         for _ in range(warm):  # Ray starts worker processes for them now, while the task reads its inputs
             self._call.remote(warm_up)
 
@@ -79,12 +81,6 @@ class RayFuture:
     def cancel(self) -> bool:
         self._ray.cancel(self._ref)
         return True
-
-
-def warm_up() -> None:
-    """Import what the pieces of a triangulation run (a new process' first piece would wait for it)."""
-    from ..smooth import windows  # noqa: F401
-    from ..triangulate import robust  # noqa: F401
 
 
 def _call(fn, *args):

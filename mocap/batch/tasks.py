@@ -227,7 +227,7 @@ def _triangulate(spec: dict, out: Path, executor=None) -> dict:
 
     o, inp = spec["options"], spec["inputs"]
     job = TriangulationJob(inp["calib"][0], inp["keypoints"], out / f"{spec['stem']}.trc", skeleton=o["skeleton"],
-                           fps=o["fps"], sync=inp["offsets"][0] if "offsets" in inp else None,
+                           fps=o["fps"], sync=inp["offsets"][0] if "offsets" in inp else None, workers=1,
                            **{k: o[k] for k in JOB_SECTIONS["triangulate"][1]})
     if job.tracks_people:
         res = run_people(job, executor=executor)

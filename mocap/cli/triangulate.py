@@ -140,7 +140,7 @@ def add_commands(sub) -> None:
     add_options(t, TriangulationJob, "skeleton", "fps", "mode", "refine", "threshold_px", "min_confidence", "smooth",
                 "contacts", "people", "one_file")
     t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")
-    add_options(t, TriangulationJob, "sync", "sync_method")
+    add_options(t, TriangulationJob, "sync", "sync_method", "workers")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or tables")
     t.set_defaults(func=cmd_triangulate)
 

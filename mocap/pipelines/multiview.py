@@ -1,7 +1,9 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
+import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -19,7 +21,7 @@ from .convert import write_any
 from .options import TriangulationJob
 from ..triangulate import TriangulationResult, mean_inlier_error, triangulate, triangulate_pose2sim
 from ..triangulate.result import block_errors
-from ..workers import blocks, ordered_map
+from ..workers import blocks, ordered_map, processes
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -66,9 +68,32 @@ def synchronised(multi: MultiPersonKeypoints, rig: CameraRig, sync: str, method:
     return replace(multi, data=apply_offsets(data, res)), res
 
 
+AUTO_FRAMES = 10_000  # job.workers 0: a recording this long is worth starting processes for (about 1 s)
+
+
+def warm_up() -> None:
+    """Import what the pieces of a triangulation run (a new process' first piece would wait for it)."""
+    from ..smooth import windows  # noqa: F401
+    from ..triangulate import robust  # noqa: F401
+
+
+@contextmanager
+def job_executor(job: TriangulationJob, frames: int, executor=None):
+    """``executor`` when given; else the processes ``job.workers`` asks for (:func:`mocap.workers.processes`, one
+    math-library thread each; 0: every core for a recording of :data:`AUTO_FRAMES` frames or more), or None (this
+    process' threads)."""
+    n = job.workers or ((os.cpu_count() or 1) if frames >= AUTO_FRAMES else 1)
+    if executor is not None or n < 2:
+        yield executor
+        return
+    with processes(n, threads_each=1, warm=warm_up) as pool:
+        yield pool
+
+
 def run_triangulation(job: TriangulationJob, progress=None, executor=None, *, picture=None) -> TriangulationResult:
     """Read calibration + keypoints, pick one person, then :func:`triangulate_job` (``executor``: where its pieces
-    of time run, see :mod:`mocap.workers`; ``picture``: a PNG of its quality over time to draw too)."""
+    of time run, see :mod:`mocap.workers`, by default as ``job.workers`` says: :func:`job_executor`; ``picture``: a
+    PNG of its quality over time to draw too)."""
     rig, multi, notes = _inputs(job)
     if multi.data.shape[2] > 1:
         kp, report = select_person(multi.data, rig, multi.skeleton, multi.fps, camera_names=multi.camera_names, frames=multi.frames)
@@ -76,7 +101,8 @@ def run_triangulation(job: TriangulationJob, progress=None, executor=None, *, pi
                      f"across cameras; {report['dropped']} views had no consistent person and were skipped")
     else:
         kp = multi.single()
-    res = triangulate_job(kp, rig, job, progress, executor=executor, picture=picture)
+    with job_executor(job, kp.n_frames, executor) as executor:
+        res = triangulate_job(kp, rig, job, progress, executor=executor, picture=picture)
     return replace(res, notes=notes + res.notes)
 
 
@@ -298,7 +324,8 @@ def person_path(output: str | Path, pid: int) -> Path:
 def run_people(job: TriangulationJob, progress=None, executor=None) -> PeopleResult:
     """Read calibration + keypoints, then :func:`triangulate_people`."""
     rig, multi, notes = _inputs(job)
-    res = triangulate_people(multi, rig, job, progress, executor=executor)
+    with job_executor(job, multi.data.shape[1], executor) as executor:
+        res = triangulate_people(multi, rig, job, progress, executor=executor)
     return replace(res, notes=notes + res.notes)
 
 

@@ -72,6 +72,9 @@ class TriangulationJob:
     sync_method: str = option(SYNC_METHODS[0], "with --sync auto: agreement of the views (default) or motion correlation "
                                                "(no calibration needed)", choices=SYNC_METHODS)
     contacts: str = contacts_option("with --smooth: ")
+    workers: int = option(0, "processes for a long recording's blocks of frames and windows of smoothing (the same "
+                             "answer): 0 every core from 10 000 frames (default), 1 this process only",
+                          kind=int, range=(0, 256, True, True))
 
     def __post_init__(self):
         check_options(self, self.calib)

@@ -17,6 +17,7 @@ import pytest
 from conftest import CALIB, TRIAL, local_ray, need, spawned_children
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
+from mocap.errors import MocapError
 from mocap.core.keypoints import Keypoints2D
 from mocap.io.keypoints import keypoints_extent, read_views, write_keypoints
 from mocap.io.motion import read_trc
@@ -140,3 +141,17 @@ def test_a_bad_split_frames_is_the_trials_error(tmp_path):
     (root / "mocap.toml").write_text('[batch]\nsplit_frames = -5\n')
     trial = read_session(root).trials[0]
     assert trial.error and "batch.split_frames must be a whole number of frames >= 0" in trial.error
+
+
+def test_the_command_spreads_a_long_recording_over_processes_with_the_same_answer(tmp_path):
+    """``mocap triangulate --workers N`` (default 0: every core from 10 000 frames): the same file as one process."""
+    from mocap.pipelines.multiview import run_triangulation
+    from mocap.pipelines.options import TriangulationJob
+
+    root = long_session(tmp_path / "cli")
+    calib, kp = root / "calibration" / "Calib.toml", root / "T01" / "pose" / "kp.npz"
+    for n in (1, 2):
+        run_triangulation(TriangulationJob(calib, [kp], tmp_path / f"w{n}.trc", smooth=True, workers=n))
+    assert (tmp_path / "w1.trc").read_bytes().split(b"\n", 1)[1] == (tmp_path / "w2.trc").read_bytes().split(b"\n", 1)[1]
+    with pytest.raises(MocapError, match="workers"):
+        TriangulationJob(calib, [kp], workers=-1)
