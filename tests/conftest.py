@@ -92,3 +92,32 @@ def spawned_children(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 pass
     return kids
+
+
+@contextmanager
+def killing_first(find, delay: float):
+    """While the block runs, a thread kills (SIGKILL) the first process ``find()`` lists, ``delay`` s after it first
+    appears; yields the list of what was killed (empty if nothing appeared)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    killed, stop = [], threading.Event()
+
+    def killer():
+        while not stop.is_set() and not killed:
+            pids = find()
+            if pids:
+                time.sleep(delay)
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.05)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        th.join()

@@ -7,14 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import CALIB, P2S, TRIAL, local_ray, need, spawned_children
+from conftest import CALIB, P2S, TRIAL, killing_first, local_ray, need, spawned_children
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.cli import main
@@ -155,22 +154,8 @@ def _ray_task_pids() -> list[int]:
 def test_ray_gives_identical_outputs_and_survives_a_killed_worker(tmp_path, local_run):
     with local_ray(2):
         root = make_session(tmp_path / "s")
-        killed, stop = [], threading.Event()
-
-        def killer():  # kill the first worker seen running a task (Ray titles it ray::run_task)
-            while not stop.is_set() and not killed:
-                pids = _ray_task_pids()
-                if pids:
-                    time.sleep(0.2)
-                    os.kill(pids[0], signal.SIGKILL)
-                    killed.append(pids[0])
-                time.sleep(0.05)
-
-        th = threading.Thread(target=killer)
-        th.start()
-        res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
-        stop.set()
-        th.join()
+        with killing_first(_ray_task_pids, delay=0.2) as killed:  # the first worker seen running a task
+            res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
     assert killed
     st = statuses(res)
     assert all(st[f"{t}:{s}"] == "done" for t in GOOD for s in ("triangulate", "retarget")), st

@@ -7,14 +7,11 @@ to triangulate and 3 windows to smooth, so each worker gets several pieces.
 """
 import os
 import shutil
-import signal
-import threading
-import time
 
 import numpy as np
 import pytest
 
-from conftest import CALIB, TRIAL, local_ray, need, spawned_children
+from conftest import CALIB, TRIAL, killing_first, local_ray, need, spawned_children
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
 from mocap.errors import MocapError
@@ -77,24 +74,11 @@ def test_two_local_workers_write_the_same_files(one_worker, tmp_path):
 
 def test_a_killed_piece_process_reruns_the_task(one_worker, tmp_path):
     root = long_session(tmp_path / "killed")
-    killed, stop = [], threading.Event()
+    def pieces():  # the processes of the split task's own pool: grandchildren of this one
+        return [g for w in spawned_children(os.getpid()) for g in spawned_children(w)]
 
-    def killer():  # kill a process of the split task's own pool (a grandchild of this one) once it works
-        while not stop.is_set() and not killed:
-            pieces = [g for w in spawned_children(os.getpid()) for g in spawned_children(w)]
-            if pieces:
-                time.sleep(1.0)
-                os.kill(pieces[0], signal.SIGKILL)
-                killed.append(pieces[0])
-            time.sleep(0.05)
-
-    th = threading.Thread(target=killer)
-    th.start()
-    try:
+    with killing_first(pieces, delay=1.0) as killed:
         res = run_session(read_session(root), BatchOptions(jobs=2))
-    finally:
-        stop.set()
-        th.join()
     assert killed
     tri = next(t for t in res.tasks if t.stage == "triangulate")
     assert tri.status == "done" and tri.attempts == 2, (tri.status, tri.attempts, tri.error)
