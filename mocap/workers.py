@@ -2,9 +2,10 @@
 
 Work that splits into independent pieces of time (blocks of frames to triangulate, windows of time to refine) is
 handed to an *executor*: anything with ``submit(fn, *args) -> concurrent.futures.Future`` — the standard library's
-thread and process pools, or the batch's Ray tasks (:class:`mocap.batch.engine.RayExecutor`). The pieces are the same
-whoever runs them, so the answer does not depend on the executor. Without one, :func:`ordered_map` uses up to
-:func:`threads` threads (numpy and OpenCV release the GIL in their kernels).
+thread and process pools (:func:`processes`: spawned, started at once), or the batch's Ray tasks
+(:class:`mocap.batch.split.RayExecutor`). The pieces are the same whoever runs them, so the answer does not depend on
+the executor. Without one, :func:`ordered_map` uses up to :func:`threads` threads (numpy and OpenCV release the GIL in
+their kernels).
 """
 from __future__ import annotations
 
