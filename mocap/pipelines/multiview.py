@@ -1,7 +1,6 @@
 """End-to-end jobs used by the CLI and the API: load inputs, run stages, write outputs."""
 from __future__ import annotations
 
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,7 +20,7 @@ from .convert import write_any
 from .options import TriangulationJob
 from ..triangulate import TriangulationResult, mean_inlier_error, triangulate, triangulate_pose2sim
 from ..triangulate.result import block_errors
-from ..workers import blocks, ordered_map, processes
+from ..workers import blocks, ordered_map, processes, threads
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -80,9 +79,9 @@ def warm_up() -> None:
 @contextmanager
 def job_executor(job: TriangulationJob, frames: int, executor=None):
     """``executor`` when given; else the processes ``job.workers`` asks for (:func:`mocap.workers.processes`, one
-    math-library thread each; 0: every core for a recording of :data:`AUTO_FRAMES` frames or more), or None (this
-    process' threads)."""
-    n = job.workers or ((os.cpu_count() or 1) if frames >= AUTO_FRAMES else 1)
+    math-library thread each; 0: one per CPU this process may use, :func:`mocap.workers.threads`, for a recording of
+    :data:`AUTO_FRAMES` frames or more), or None (this process' threads)."""
+    n = job.workers or (threads() if frames >= AUTO_FRAMES else 1)
     if executor is not None or n < 2:
         yield executor
         return

@@ -11,7 +11,6 @@ Shapes: keypoints ``(C, T, J, 3)`` = x px, y px, confidence; results ``(T, J, 3)
 """
 from __future__ import annotations
 
-import threading
 from functools import partial
 
 import numpy as np
@@ -242,7 +241,6 @@ def second_block(piece: tuple, *, rig: CameraRig, thr, fps: float, bones, tempor
 
 
 WINDOW = 3  # frames on either side that the time check looks at (:func:`~mocap.triangulate.plausible.recheck`)
-LOCK = threading.Lock()
 
 
 def bone_report(X: np.ndarray, inl: np.ndarray, bones) -> dict:
@@ -256,14 +254,14 @@ def bone_report(X: np.ndarray, inl: np.ndarray, bones) -> dict:
 
 
 def counter(progress, total: int):
-    """``tick(n)``: ``n`` more points done, reported as ``progress(done, total)`` (thread-safe; None: silent)."""
+    """``tick(n)``: ``n`` more points done, reported as ``progress(done, total)`` (None: silent). Called where the
+    blocks' results are collected, in order (:func:`~mocap.workers.ordered_map`), so from one thread."""
     done = [0]
 
     def tick(n: int) -> None:
-        with LOCK:
-            done[0] += n
-            if progress:
-                progress(done[0], total)
+        done[0] += n
+        if progress:
+            progress(done[0], total)
     return tick
 
 
