@@ -193,6 +193,45 @@ def _native(joints, table=_OPENPOSE_NAMES):
     return tuple(table.get(j, j) for j in joints)
 
 
+# A hand's 21 points in the order OpenPose, MediaPipe, COCO-WholeBody and HALPE share: the wrist as the hand
+# model sees it, then each finger from its base to its tip (thumb: carpometacarpal, metacarpophalangeal,
+# interphalangeal joints and tip; the others: metacarpophalangeal, proximal and distal interphalangeal joints and tip).
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+HAND_21 = ("hand_wrist", "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip") + tuple(
+    f"{f}_{j}" for f in FINGERS[1:] for j in ("mcp", "pip", "dip", "tip"))
+_FINGER_BONES = [(a, b) for f in range(5) for a, b in zip((0,) + tuple(range(4 * f + 1, 4 * f + 4)),
+                                                            range(4 * f + 1, 4 * f + 5))]
+_PALM_BONES = [(5, 9), (9, 13), (13, 17)]  # across the knuckles: the palm's width
+
+
+def hand_joints(side: str) -> tuple[str, ...]:
+    """The 21 canonical names of one hand, ``side`` "left" or "right": ``left_hand_wrist``, ``left_thumb_cmc`` ...
+    ``left_pinky_tip`` (order of :data:`HAND_21`)."""
+    return tuple(f"{side}_{n}" for n in HAND_21)
+
+
+def hand_bones(side: str) -> list[tuple[str, str]]:
+    """The hand's bones: wrist to each finger's base, along each finger, and across the knuckles."""
+    j = hand_joints(side)
+    return [(j[a], j[b]) for a, b in _FINGER_BONES + _PALM_BONES]
+
+
+def _face(n: int = 68) -> tuple[str, ...]:
+    """The 68 face landmarks of COCO-WholeBody and HALPE (iBUG order), ``face_0`` ... ``face_67``; no bones."""
+    return tuple(f"face_{i}" for i in range(n))
+
+
+def with_hands(body: "Skeleton", name: str, *, face: bool = False, aliases=()) -> "Skeleton":
+    """``body``'s joints (and with ``face`` the 68 face landmarks), then the left hand's 21 points, then the right
+    hand's: the layout of OpenPose with ``--hand`` (body array, ``hand_left``, ``hand_right``), HALPE-136 and
+    COCO-WholeBody-133. The hand's wrist is its own point (the hand model's), beside the body's wrist."""
+    hands = hand_joints("left") + hand_joints("right")
+    joints = body.joints + (_face() if face else ()) + hands
+    names = body.names + (_face() if face else ()) + hands
+    bones = body.bones + tuple(hand_bones("left") + hand_bones("right"))
+    return Skeleton(name, joints, names, bones, tuple(aliases))
+
+
 SKELETONS: dict[str, Skeleton] = {}
 
 
@@ -210,6 +249,21 @@ HALPE_26 = register(Skeleton("halpe_26", tuple(_HALPE26), _native(_HALPE26), tup
 MEDIAPIPE_33 = register(Skeleton("mediapipe_33", tuple(_MP33), tuple(_MP33), tuple(_MP_BONES),
                                  ("mediapipe", "blazepose", "mediapipe33")))
 H36M_17 = register(Skeleton("h36m_17", tuple(_H36M), tuple(_H36M_NAMES), tuple(_H36M_BONES), ("h36m", "h36m17")))
+
+# Layouts with hands (:func:`with_hands`): 21 points per hand, left then right, after the body (and face).
+_WB_BODY = _COCO17 + ["left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel"]
+BODY_25_HANDS = register(with_hands(BODY_25, "body_25_hands", aliases=("body25_hands", "openpose_hands")))
+BODY_25B_HANDS = register(with_hands(BODY_25B, "body_25b_hands", aliases=("body25b_hands",)))
+COCO_17_HANDS = register(with_hands(COCO_17, "coco_17_hands", aliases=("coco_hands",)))
+HALPE_26_HANDS = register(with_hands(HALPE_26, "halpe_26_hands", aliases=("halpe_hands",)))
+MEDIAPIPE_33_HANDS = register(with_hands(MEDIAPIPE_33, "mediapipe_33_hands", aliases=("mediapipe_hands",)))
+HALPE_136 = register(with_hands(HALPE_26, "halpe_136", face=True, aliases=("halpe136",)))
+COCO_WHOLEBODY_133 = register(with_hands(
+    Skeleton("coco_wholebody_body", tuple(_WB_BODY), tuple(_WB_BODY),
+             tuple(_COCO_BONES + _limbs([("ankle", "big_toe"), ("big_toe", "small_toe"), ("ankle", "heel")]))),
+    "coco_wholebody_133", face=True, aliases=("coco_wholebody", "coco_133", "wholebody")))
+HAND_LAYOUTS = (BODY_25_HANDS, BODY_25B_HANDS, COCO_17_HANDS, HALPE_26_HANDS, MEDIAPIPE_33_HANDS, HALPE_136,
+                COCO_WHOLEBODY_133)
 
 
 def get_skeleton(name: str | Skeleton) -> Skeleton:
@@ -235,6 +289,8 @@ DERIVATIONS: dict[str, list[tuple[str, ...]]] = {
     "right_foot_index": [("right_big_toe",)],
     "left_eye": [("left_eye_inner", "left_eye_outer")],
     "right_eye": [("right_eye_inner", "right_eye_outer")],
+    "left_hand_wrist": [("left_wrist",)],
+    "right_hand_wrist": [("right_wrist",)],
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -17,12 +17,17 @@ import numpy as np
 
 from ..errors import MocapError
 from ..core.keypoints import Keypoints2D, sanitize
-from ..core.skeletons import BODY_25, BODY_25B, COCO_17, HALPE_26, MEDIAPIPE_33, Skeleton, get_skeleton
+from ..core.skeletons import (BODY_25, BODY_25B, BODY_25_HANDS, BODY_25B_HANDS, COCO_17, COCO_17_HANDS,
+                              COCO_WHOLEBODY_133, HALPE_26, HALPE_26_HANDS, HALPE_136, HAND_LAYOUTS, MEDIAPIPE_33,
+                              MEDIAPIPE_33_HANDS, Skeleton, get_skeleton)
 from .atomic import atomic_open, atomic_path
 from .calibration import natural_key
 from .guard import reader
 
-_BY_COUNT = {17: COCO_17, 26: HALPE_26, 33: MEDIAPIPE_33}
+_BY_COUNT = {17: COCO_17, 26: HALPE_26, 33: MEDIAPIPE_33, 133: COCO_WHOLEBODY_133, 136: HALPE_136}
+# a body layout -> the same with OpenPose's hand arrays after it
+_WITH_HANDS = {BODY_25: BODY_25_HANDS, BODY_25B: BODY_25B_HANDS, COCO_17: COCO_17_HANDS, HALPE_26: HALPE_26_HANDS,
+               MEDIAPIPE_33: MEDIAPIPE_33_HANDS}
 
 
 @dataclass
@@ -36,6 +41,7 @@ class MultiPersonKeypoints:
     frames: np.ndarray
     sources: list[str]
     ids: np.ndarray | None = None  # (P,) tracked identities when the slots are people (mocap detect's NPZ)
+    notes: list[str] = field(default_factory=list)  # what the reader skipped, for the job's report
 
     def single(self) -> Keypoints2D:
         """The only person (error if any view holds more than one: use ``select_person``)."""
@@ -76,7 +82,7 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
     """
     folders = [Path(f) for f in folders]
     per_cam: list[dict[int, list[np.ndarray]]] = []
-    n_joints = [None]  # the keypoint count every person must have (the first file's)
+    n_joints = [None, []]  # the keypoint count every person must have (the first file's); files of hands skipped
     for folder in folders:
         if not folder.is_dir():
             raise MocapError("keypoint folder not found", folder)
@@ -88,7 +94,10 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
             num = _frame_number(f.name)
             frames[i if num is None else num] = _openpose_people(f, n_joints)
         per_cam.append(frames)
-    n_joints = n_joints[0]
+    body_joints, skipped = n_joints
+    hands = any(len(arr) > body_joints for f in per_cam for people in f.values() for arr in people) \
+        if body_joints is not None else False
+    n_joints = body_joints + 2 * HAND_POINTS if hands else body_joints
     if not unequal:
         same_frame_counts([len(f) for f in per_cam], folders)
     if n_joints is None:
@@ -101,23 +110,30 @@ def read_openpose_folders(folders: list[str | Path], skeleton: str | Skeleton | 
     for c, frames in enumerate(per_cam):
         for num, people in frames.items():
             for p, arr in enumerate(people):
-                data[c, index[num], p] = arr
+                data[c, index[num], p, :len(arr)] = arr
     if skeleton is None:
-        skeleton = _BY_COUNT.get(n_joints) or (guess_openpose_skeleton(data[np.isfinite(data[..., 0]).all(-1)])
-                                               if n_joints == 25 else None)
+        body = data[..., :body_joints, :]
+        skeleton = _BY_COUNT.get(body_joints) or (guess_openpose_skeleton(body[np.isfinite(body[..., 0]).all(-1)])
+                                                  if body_joints == 25 else None)
         if skeleton is None:
-            raise MocapError(f"cannot tell the skeleton of {n_joints} keypoints: pass one explicitly", folders[0])
+            raise MocapError(f"cannot tell the skeleton of {body_joints} keypoints: pass one explicitly", folders[0])
+        if hands:
+            skeleton = _WITH_HANDS[skeleton]
     skeleton = get_skeleton(skeleton)
     if len(skeleton) != n_joints:
         raise MocapError(f"files hold {n_joints} keypoints per person, skeleton {skeleton.name} has {len(skeleton)}",
                          folders[0])
     names = camera_names or [re.sub(r"_json$", "", f.name) for f in folders]
-    return MultiPersonKeypoints(sanitize(data, copy=False), skeleton, fps, names, np.array(numbers), [str(f) for f in folders])
+    notes = [f"{len(skipped)} detections with hand keypoints but no body were skipped (the body places the hands "
+             f"and tells left from right), first in {skipped[0]}"] if skipped else []
+    return MultiPersonKeypoints(sanitize(data, copy=False), skeleton, fps, names, np.array(numbers),
+                                [str(f) for f in folders], notes=notes)
 
 
 def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:
-    """The people of one OpenPose JSON file as ``(J, 3)`` arrays; ``n_joints[0]`` is the keypoint
-    count every person must have (set from the first one seen)."""
+    """The people of one OpenPose JSON file as ``(J, 3)`` arrays (``(J + 42, 3)`` with hand arrays: left, then right
+    hand); ``n_joints[0]`` is the body keypoint count every person must have (set from the first one seen), and
+    ``f`` is added to the list ``n_joints[1]`` for each person with hands but no body (skipped)."""
     try:
         doc = json.loads(f.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -129,40 +145,85 @@ def _openpose_people(f: Path, n_joints: list) -> list[np.ndarray]:
         raise MocapError(f"'people' must be a list of people, not {type(doc['people']).__name__}", f)
     for person in doc.get("people") or []:
         flat = person.get("pose_keypoints_2d") if isinstance(person, dict) else None
+        hands = [_hand_array(person, side, f) for side in ("left", "right")] if isinstance(person, dict) else [None] * 2
         if not flat:
+            if any(h is not None and (h[:, 2] > 0).any() for h in hands):
+                n_joints[1].append(f)  # hands alone: reported by the caller
             continue
-        try:
-            arr = np.asarray(flat, dtype=float)
-        except (TypeError, ValueError):
-            raise MocapError("pose_keypoints_2d holds non-numeric values", f) from None
-        if arr.ndim != 1 or arr.size % 3:
+        arr = _numbers(flat, "pose_keypoints_2d", f)
+        if arr.size % 3:
             raise MocapError(f"pose_keypoints_2d has {arr.size} values, not a multiple of 3", f)
         if n_joints[0] is None:
             n_joints[0] = arr.size // 3
         elif arr.size // 3 != n_joints[0]:
             raise MocapError(f"{arr.size // 3} keypoints per person, earlier files had {n_joints[0]}", f)
-        people.append(arr.reshape(-1, 3))
+        arr = arr.reshape(-1, 3)
+        if any(h is not None for h in hands):  # one hand only: the other is not detected (confidence 0)
+            arr = np.concatenate([arr] + [h if h is not None else np.zeros((HAND_POINTS, 3)) for h in hands])
+        people.append(arr)
     return people
 
 
+HAND_POINTS = 21
+
+
+def _numbers(values, key: str, f: Path) -> np.ndarray:
+    """A JSON list of numbers as a flat float array; a clear error naming ``key`` and file ``f`` otherwise."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise MocapError(f"{key} holds non-numeric values", f) from None
+    if arr.ndim != 1:
+        raise MocapError(f"{key} must be a flat list of numbers", f)
+    return arr
+
+
+def _hand_array(person: dict, side: str, f: Path) -> np.ndarray | None:
+    """``hand_<side>_keypoints_2d`` of one OpenPose person as ``(21, 3)``; None when absent or empty."""
+    key = f"hand_{side}_keypoints_2d"
+    values = person.get(key)
+    if not values:
+        return None
+    arr = _numbers(values, key, f)
+    if arr.size != 3 * HAND_POINTS:
+        raise MocapError(f"{key} has {arr.size} values; a hand has {HAND_POINTS} points of x, y, confidence "
+                         f"({3 * HAND_POINTS} values)", f)
+    return arr.reshape(HAND_POINTS, 3)
+
+
 def write_openpose_folders(kp: Keypoints2D, folder: str | Path) -> list[Path]:
-    """One ``<camera>_json`` folder per camera, ``<camera>.NNNN.json`` per frame (missing -> 0, 0, 0)."""
-    return write_openpose_people(kp.data[:, :, None], kp.camera_names, kp.frames, folder)
+    """One ``<camera>_json`` folder per camera, ``<camera>.NNNN.json`` per frame (missing -> 0, 0, 0); the hands of a
+    body layout with hands (:data:`~mocap.core.skeletons.HAND_LAYOUTS` without a face) in OpenPose's hand arrays."""
+    return write_openpose_people(kp.data[:, :, None], kp.camera_names, kp.frames, folder,
+                                 hands=kp.skeleton in _WITH_HANDS.values())
 
 
 def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, folder: str | Path,
-                          *, ids=None) -> list[Path]:
+                          *, ids=None, hands: bool = False) -> list[Path]:
     """Several people ``(C, T, P, J, 3)`` as OpenPose JSON: one ``<camera>_json`` folder per camera,
     ``<camera>.NNNN.json`` per frame listing the people with any joint (missing joints -> 0, 0, 0), with
-    ``person_id`` = ``[ids[p]]`` when tracked identities ``ids (P,)`` are given (else OpenPose's -1)."""
+    ``person_id`` = ``[ids[p]]`` when tracked identities ``ids (P,)`` are given (else OpenPose's -1). With
+    ``hands`` the last 42 joints are the left and right hands (:func:`~mocap.core.skeletons.with_hands`), written
+    as ``hand_left_keypoints_2d`` and ``hand_right_keypoints_2d`` (OpenPose's ``--hand``)."""
     out = []
     flat = np.nan_to_num(data, nan=0.0)
+    body = data.shape[3] - 2 * HAND_POINTS if hands else data.shape[3]
+
+    def values(a):
+        return [round(float(v), 4) for v in a.ravel()]
+
+    def person(c, t, p):
+        doc = {"person_id": [int(ids[p]) if ids is not None else -1], "pose_keypoints_2d": values(flat[c, t, p, :body])}
+        if hands:
+            doc["hand_left_keypoints_2d"] = values(flat[c, t, p, body:body + HAND_POINTS])
+            doc["hand_right_keypoints_2d"] = values(flat[c, t, p, body + HAND_POINTS:])
+        return doc
+
     for c, name in enumerate(camera_names):
         d = Path(folder) / f"{name}_json"
         d.mkdir(parents=True, exist_ok=True)
         for t, num in enumerate(frames):
-            people = [{"person_id": [int(ids[p]) if ids is not None else -1], "pose_keypoints_2d": [round(float(v), 4) for v in flat[c, t, p].ravel()]}
-                      for p in np.flatnonzero((data[c, t, :, :, 2] > 0).any(-1))]
+            people = [person(c, t, p) for p in np.flatnonzero((data[c, t, :, :, 2] > 0).any(-1))]
             with atomic_open(d / f"{name}.{int(num):04d}.json") as f:
                 json.dump({"version": 1.3, "people": people}, f)
         out.append(d)
@@ -370,7 +431,8 @@ def stack_views(views: list[MultiPersonKeypoints], *, unequal: bool = False) -> 
     if len(set(names)) < len(names):  # e.g. every detect NPZ names its camera "video": the file names instead
         names = [f"{Path(v.sources[0]).stem}" + (f"_{k}" if v.data.shape[0] > 1 else "")
                  for v in views for k in range(v.data.shape[0])]
-    return MultiPersonKeypoints(data, first.skeleton, first.fps, names, numbers, [s for v in views for s in v.sources])
+    return MultiPersonKeypoints(data, first.skeleton, first.fps, names, numbers, [s for v in views for s in v.sources],
+                                notes=[n for v in views for n in v.notes])
 
 
 def same_frame_counts(counts: list[int], sources: list) -> None:
@@ -400,7 +462,7 @@ def _read_keypoints_csv(path: Path, skeleton, fps: float) -> Keypoints2D:
     frames = sorted({int(r[1]) for r in rows})
     joints = list(dict.fromkeys(r[2] for r in rows))
     if skeleton is None:
-        matches = [s for s in set(_BY_COUNT.values()) | {BODY_25, BODY_25B} if list(s.joints) == joints]
+        matches = [s for s in set(_BY_COUNT.values()) | {BODY_25, BODY_25B} | set(HAND_LAYOUTS) if list(s.joints) == joints]
         if not matches:
             raise MocapError("joint names match no registered skeleton: pass one explicitly", path)
         skeleton = matches[0]

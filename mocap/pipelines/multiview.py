@@ -30,6 +30,7 @@ def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, lis
         raise MocapError(f"{len(multi.data)} cameras of keypoints ({', '.join(multi.camera_names)}) but "
                          f"{len(rig)} cameras in the calibration", job.calib)
     multi, notes = in_calibration_order(multi, rig)
+    notes = multi.notes + notes
     if job.sync:
         multi, res = synchronised(multi, rig, job.sync, job.sync_method)
         notes.append("time offsets (" + ("found from the people in view" if job.sync == "auto" else job.sync) + "): "

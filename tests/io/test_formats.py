@@ -148,9 +148,12 @@ def test_trc_written_z_up_motion_is_y_up_in_file(tmp_path):
 
 def test_skeleton_registry_and_converters():
     names = {s.name for s in SKELETONS.values()}
-    assert names == {"coco_17", "body_25", "body_25b", "halpe_26", "mediapipe_33", "h36m_17"}
+    assert names == {"coco_17", "body_25", "body_25b", "halpe_26", "mediapipe_33", "h36m_17", "body_25_hands",
+                     "body_25b_hands", "coco_17_hands", "halpe_26_hands", "mediapipe_33_hands", "halpe_136",
+                     "coco_wholebody_133"}
     for s in set(SKELETONS.values()):
-        assert s.left_right_pairs and len(s.bones) >= len(s) - 9
+        faceless = sum(not j.startswith("face_") for j in s.joints)  # face landmarks have no bones
+        assert s.left_right_pairs and len(s.bones) >= faceless - 9
         assert (s.flip_indices[s.flip_indices] == np.arange(len(s))).all()
     rng = np.random.default_rng(0)
     coco = np.concatenate([rng.normal(size=(4, 17, 2)), rng.uniform(0.2, 1, (4, 17, 1))], -1)

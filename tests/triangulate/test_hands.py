@@ -1,0 +1,56 @@
+"""Hands through several cameras: synthetic hands (mocap.testing.hands: fingers opening and closing at 0.3-0.9 Hz,
+wrists turning) on real motion capture, seen by 4 cameras with 1 px noise, 3 % outliers and 8 % missing, written as
+OpenPose JSON with hand arrays and triangulated by `mocap triangulate` (the same robust machinery as the body)."""
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mocap.cli.main import main
+from mocap.core.skeletons import COCO_17, COCO_17_HANDS, HAND_21
+from mocap.io.calibration import write_calibration
+from mocap.io.keypoints import write_openpose_people
+from mocap.io.motion import read_trc
+from mocap.testing.hands import attach_hands, flexion_angles, views
+from mocap.testing.scenes import as_coco, real_motion, ring_rig
+
+CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
+FINGERS = [COCO_17_HANDS.index(f"{s}_{n}") for s in ("left", "right") for n in HAND_21[1:]]
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """A 4-camera session: calibration, OpenPose folders with hands, and the truth ``(T, 59, 3)``."""
+    root = tmp_path_factory.mktemp("hands")
+    X = attach_hands(as_coco(real_motion(CLIP, 600)), COCO_17.joints, 60.0, seed=3)
+    rig = ring_rig(4)
+    write_calibration(rig, root / "calib.toml")
+    data = views(rig, X, seed=4)
+    folders = write_openpose_people(data[:, :, None], rig.names, np.arange(len(X)), root / "pose", hands=True)
+    return root, folders, X
+
+
+def run(root, folders, name, extra=()):
+    out = root / f"{name}.trc"
+    assert main(["triangulate", "--calib", str(root / "calib.toml"), "--keypoints", *map(str, folders),
+                 "--fps", "60", "-o", str(out), "-q", *extra]) == 0
+    m = read_trc(out)
+    assert m.skeleton.name == COCO_17_HANDS.name
+    return m.to_up("z").positions
+
+
+def finger_errors(P, X):
+    return np.linalg.norm(P[:, FINGERS] - X[:, FINGERS], axis=-1)
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_forty_finger_points_within_ten_mm(session, smooth):
+    root, folders, X = session
+    P = run(root, folders, f"smooth{smooth}", ["--smooth"] if smooth else [])
+    e = finger_errors(P, X)
+    assert len(FINGERS) == 40
+    present, mean, p95 = np.isfinite(e).mean(), np.nanmean(e), np.nanpercentile(e, 95)
+    print(f"smooth={smooth}: {100 * present:.2f} % present, mean {1000 * mean:.2f} mm, p95 {1000 * p95:.2f} mm, "
+          f"p99.9 {1000 * np.nanpercentile(e, 99.9):.1f} mm")
+    assert present >= 0.95 and mean <= 0.010 and p95 <= 0.012
+    flex_err = np.abs(flexion_angles(P[:, 17:38]) - flexion_angles(X[:, 17:38]))
+    assert np.nanmedian(flex_err) <= 10.0
