@@ -21,6 +21,8 @@ def cmd_convert(args) -> int:
         console.print(f"wrote {args.output}: rig {res.rig.name}, {res.local.shape[0]} frames at {res.fps:g} fps, "
                       f"{args.units or 'cm'}, Y-up; subject height {res.proportions.height:.2f} m"
                       + (f"; {held} frames held a joint's last good rotation" if held else ""), soft_wrap=True)
+        for note in res.notes:
+            console.print(f"note: {note}", soft_wrap=True)
     else:
         console.print(f"wrote {args.output}: {res.n_frames} frames, {len(res.names)} markers", soft_wrap=True)
     return 0

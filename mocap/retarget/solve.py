@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -24,7 +24,7 @@ from ..errors import MocapError
 from ..smooth.filters import butterworth
 from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
-from ..core.skeletons import derived_joint
+from ..core.skeletons import HAND_21, derived_joint
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
 from .rigs import END_SITES, ROLES, Proportions, Rig, get_rig, parents, rest_offsets, role_index
 
@@ -147,6 +147,7 @@ class Retargeted:
     fps: float
     proportions: Proportions
     kept: np.ndarray  # (T, J) bool: rotation held from an earlier frame (cue missing)
+    notes: list[str] = field(default_factory=list)  # what of the source the rig does not carry
 
     @property
     def roles(self) -> list[str]:
@@ -221,7 +222,7 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     local, kept = _local_rotations(G)
     pelvis = trunk["pelvis"]
     out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=motion.fps,
-                     proportions=p, kept=kept)
+                     proportions=p, kept=kept, notes=_left_out(motion))
     if face_forward:
         _face_forward(out)
     if ground:
@@ -229,6 +230,16 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
         feet = [role_index()[r] for r in FEET]
         out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
     return out
+
+
+def _left_out(motion: Motion3D) -> list[str]:
+    """A note when ``motion`` has finger points: the rigs end at the hand (no finger bones yet)."""
+    hand = {f"{s}_{n}" for s in ("left", "right") for n in HAND_21[1:]}
+    fingers = [n for n in motion.skeleton.joints if n in hand]
+    if not fingers:
+        return []
+    return [f"the rig has no finger bones yet: the {len(fingers)} finger points are not in the BVH (TRC, C3D, CSV and "
+            "NPZ keep them)"]
 
 
 def _hinge(a, b, c):

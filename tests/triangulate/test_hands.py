@@ -54,3 +54,28 @@ def test_forty_finger_points_within_ten_mm(session, smooth):
     assert present >= 0.95 and mean <= 0.010 and p95 <= 0.012
     flex_err = np.abs(flexion_angles(P[:, 17:38]) - flexion_angles(X[:, 17:38]))
     assert np.nanmedian(flex_err) <= 10.0
+
+
+def test_finger_bones_keep_their_length_after_refinement(session):
+    root, folders, X = session
+    bones = np.array([b for b in COCO_17_HANDS.rigid_bone_indices if COCO_17_HANDS.joints[b[1]] in
+                      {COCO_17_HANDS.joints[i] for i in FINGERS}])
+    assert len(bones) == 46  # 20 along the fingers + 3 across the knuckles, per hand
+
+    def cv(P):
+        L = np.linalg.norm(P[:, bones[:, 0]] - P[:, bones[:, 1]], axis=-1)
+        return np.nanstd(L, 0) / np.nanmean(L, 0)
+
+    raw, refined = cv(run(root, folders, "raw")), cv(run(root, folders, "refined", ["--smooth"]))
+    print(f"finger bone length CV: raw median {100 * np.median(raw):.1f} % max {100 * raw.max():.1f} %; "
+          f"refined median {100 * np.median(refined):.2f} % max {100 * refined.max():.2f} %")
+    assert refined.max() <= 0.02 and np.median(refined) < np.median(raw) / 3
+
+
+def test_bvh_says_the_fingers_are_left_out(session, capsys):
+    root, folders, _ = session
+    trc = root / "smoothFalse.trc"
+    if not trc.exists():
+        run(root, folders, "smoothFalse")
+    assert main(["convert", str(trc), str(root / "out.bvh")]) == 0
+    assert "the 40 finger points are not in the BVH" in capsys.readouterr().out
