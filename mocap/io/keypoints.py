@@ -231,8 +231,11 @@ def write_openpose_people(data: np.ndarray, camera_names: list[str], frames, fol
 
 
 @reader("COCO keypoint file")
-def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skeleton = "coco_17") -> MultiPersonKeypoints:
-    """COCO keypoint results: a JSON list of ``{image_id, keypoints: [x, y, v]*J, score}``; one camera."""
+def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skeleton | None = None) -> MultiPersonKeypoints:
+    """COCO keypoint results: a JSON list of ``{image_id, keypoints: [x, y, v]*J, score}`` (or a dataset's
+    ``annotations``); one camera. COCO-WholeBody's split arrays (``keypoints``, ``foot_kpts``, ``face_kpts``,
+    ``lefthand_kpts``, ``righthand_kpts``) are joined in that order (133 points). ``skeleton`` None: told by the
+    number of points (17 COCO, 26 HALPE, 33 MediaPipe, 133 COCO-WholeBody, 136 HALPE-136)."""
     path = Path(path)
     try:
         doc = json.loads(path.read_text())
@@ -242,7 +245,6 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
         doc = doc["annotations"]
     if not isinstance(doc, list) or not all(isinstance(d, dict) and "keypoints" in d for d in doc):
         raise MocapError("not a COCO results list (entries need 'image_id' and 'keypoints')", path)
-    skeleton = get_skeleton(skeleton)
     bad = next((n for n, d in enumerate(doc) if not isinstance(d.get("image_id", 0), (int, str))), None)
     if bad is not None:
         raise MocapError(f"entry {bad}: 'image_id' must be a number or a name", path)
@@ -251,14 +253,20 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
     per_frame: dict[int, list] = {}
     for n, d in enumerate(doc):
         try:
-            arr = np.asarray(d["keypoints"], dtype=float).reshape(-1, 3)
+            arr = np.concatenate([np.asarray(d[k], dtype=float).ravel() for k in _WHOLEBODY_PARTS if k in d]).reshape(-1, 3)
             score = float(d.get("score", 1.0))
         except (TypeError, ValueError):
             raise MocapError(f"entry {n}: 'keypoints' must be x, y, v numbers per joint and 'score' a number",
                              path) from None
+        if skeleton is None:
+            skeleton = _BY_COUNT.get(len(arr))
+            if skeleton is None:
+                raise MocapError(f"cannot tell the skeleton of {len(arr)} keypoints: pass one explicitly", path)
+        skeleton = get_skeleton(skeleton)
         if len(arr) != len(skeleton):
-            raise MocapError(f"{len(arr)} keypoints but skeleton {skeleton.name} has {len(skeleton)}", path)
+            raise MocapError(f"entry {n}: {len(arr)} keypoints but skeleton {skeleton.name} has {len(skeleton)}", path)
         per_frame.setdefault(index[d.get("image_id", 0)], []).append((score, arr))
+    skeleton = get_skeleton(skeleton or "coco_17")
     P = max((len(v) for v in per_frame.values()), default=1)
     data = np.full((1, len(ids), P, len(skeleton), 3), np.nan)
     for t, people in per_frame.items():
@@ -266,6 +274,9 @@ def read_coco_results(path: str | Path, fps: float = 30.0, skeleton: str | Skele
             data[0, t, p] = arr
     return MultiPersonKeypoints(sanitize(data), skeleton, fps, [path.stem],
                                 np.array([_frame_number(str(i)) or n for n, i in enumerate(ids)]), [str(path)])
+
+
+_WHOLEBODY_PARTS = ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")  # COCO-WholeBody order
 
 
 _CSV_HEADER = ["camera", "frame", "joint", "x", "y", "confidence"]
@@ -348,7 +359,7 @@ def read_any(path: str | Path, skeleton: str | Skeleton | None = None, fps: floa
     if suffix == ".csv":
         return _as_multi(_read_keypoints_csv(path, skeleton, fps or 30.0))
     if suffix == ".json":
-        return read_coco_results(path, fps or 30.0, skeleton or "coco_17")
+        return read_coco_results(path, fps or 30.0, skeleton)
     raise MocapError("unknown keypoint format (expected OpenPose folder, COCO .json, .npz or .csv)", path)
 
 

@@ -87,3 +87,23 @@ def test_bad_hand_arrays_are_named(tmp_path, bad, message):
     with pytest.raises(MocapError, match=message) as e:
         read_openpose_folders([folder])
     assert "cam_000000000001_keypoints.json" in str(e.value)
+
+
+def test_coco_wholebody_results_are_read_with_their_hands(tmp_path):
+    """MMPose/RTMW write the 133 points in one ``keypoints`` list; the COCO-WholeBody dataset splits them."""
+    rng = np.random.default_rng(2)
+    pts = np.c_[rng.uniform(0, 1000, (3, 133, 2)).reshape(-1, 2), rng.uniform(0.3, 1, 3 * 133)].reshape(3, 133, 3).round(3)
+    joined = [{"image_id": t, "keypoints": pts[t].ravel().tolist(), "score": 0.9} for t in range(3)]
+    parts = {"keypoints": (0, 17), "foot_kpts": (17, 23), "face_kpts": (23, 91), "lefthand_kpts": (91, 112),
+             "righthand_kpts": (112, 133)}
+    split = [dict({"image_id": t, "score": 0.9}, **{k: pts[t, a:b].ravel().tolist() for k, (a, b) in parts.items()})
+             for t in range(3)]
+    (tmp_path / "joined.json").write_text(json.dumps(joined))
+    (tmp_path / "split.json").write_text(json.dumps({"annotations": split}))
+    for name in ("joined", "split"):
+        m = read_views([tmp_path / f"{name}.json"])
+        assert m.skeleton is COCO_WHOLEBODY_133, name
+        np.testing.assert_allclose(m.data[0, :, 0], pts)
+    (tmp_path / "odd.json").write_text(json.dumps([{"image_id": 0, "keypoints": [1.0, 2.0, 0.5] * 20}]))
+    with pytest.raises(MocapError, match="cannot tell the skeleton of 20 keypoints"):
+        read_views([tmp_path / "odd.json"])
