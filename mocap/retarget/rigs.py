@@ -1,7 +1,9 @@
 """Target rigs for BVH output: one topology, four naming schemes.
 
 Every rig has the same 22 joints (SMPL-like: pelvis, 3 spine joints, neck, head, collars, arms,
-legs, toes) plus end sites; only the names differ:
+legs, toes) plus end sites, and for a motion with both hands' 21 points 15 finger bones per hand (three per finger,
+Mixamo's ``LeftHandThumb1`` ... ``LeftHandPinky3``; SMPL-X's ``left_thumb1`` ...) with the tips as end sites;
+only the names differ:
 
 - ``generic``: human-readable (``Hips``, ``Spine``, ``LeftUpLeg`` ...),
 - ``mixamo``: ``mixamorig:`` names (Unity/Unreal humanoid mappers recognise them),
@@ -32,7 +34,41 @@ ROLES: list[tuple[str, str | None]] = [
     ("right_hip", "pelvis"), ("right_knee", "right_hip"), ("right_ankle", "right_knee"), ("right_toe", "right_ankle"),
     ("right_toe_end", "right_toe"),
 ]
-END_SITES = {"head_end", "left_hand_end", "right_hand_end", "left_toe_end", "right_toe_end"}
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+
+
+def finger_roles(side: str) -> list[tuple[str, str]]:
+    """One hand's finger roles, parents first: ``<side>_<finger>1..3`` (thumb: its carpometacarpal, metacarpophalangeal
+    and interphalangeal joints; the others: the knuckle and the two finger joints) and ``<side>_<finger>_end`` (the
+    tip, an end site), each finger hanging from ``<side>_wrist``."""
+    out = []
+    for f in FINGERS:
+        parent = f"{side}_wrist"
+        for k in (1, 2, 3):
+            out.append((f"{side}_{f}{k}", parent))
+            parent = f"{side}_{f}{k}"
+        out.append((f"{side}_{f}_end", parent))
+    return out
+
+
+# the rig with hands: the body's roles (same indices), then 15 finger bones and 5 tips per hand
+HAND_ROLES = finger_roles("left") + finger_roles("right")
+FINGER_BONES = frozenset(r for r, _ in HAND_ROLES if not r.endswith("_end"))  # 15 per hand
+END_SITES = {"head_end", "left_hand_end", "right_hand_end", "left_toe_end", "right_toe_end"} | {
+    r for r, _ in HAND_ROLES if r.endswith("_end")}
+
+
+def roles(hands: bool = False) -> list[tuple[str, str | None]]:
+    """The rig's roles and their parents, depth first (the order of a BVH's hierarchy and its channels):
+    :data:`ROLES`, with ``hands`` each hand's :func:`finger_roles` after its ``<side>_hand_end``."""
+    if not hands:
+        return ROLES
+    out = []
+    for role, parent in ROLES:
+        out.append((role, parent))
+        if role.endswith("_hand_end"):
+            out += finger_roles(role.split("_")[0])
+    return out
 
 _GENERIC = {
     "pelvis": "Hips", "spine1": "Spine", "spine2": "Spine1", "spine3": "Spine2", "neck": "Neck", "head": "Head",
@@ -42,8 +78,10 @@ _GENERIC = {
     "left_toe": "LeftToeBase", "right_hip": "RightUpLeg", "right_knee": "RightLeg", "right_ankle": "RightFoot",
     "right_toe": "RightToeBase",
 }
+_GENERIC.update({f"{s}_{f}{k}": f"{s.title()}Hand{f.title()}{k}" for s in ("left", "right") for f in FINGERS
+                 for k in (1, 2, 3)})  # Mixamo's finger names (mixamorig:LeftHandThumb1 ...)
 _CMU = dict(_GENERIC, spine1="LowerBack", spine2="Spine", spine3="Spine1")
-_SMPL = {r: r for r, _ in ROLES if r not in END_SITES}
+_SMPL = {r: r for r, _ in ROLES + HAND_ROLES if r not in END_SITES}  # SMPL-X: left_thumb1 ... right_pinky3
 _SMPL.update({"left_collar": "left_collar", "left_toe": "left_foot", "right_toe": "right_foot"})
 
 
@@ -71,13 +109,44 @@ def get_rig(name: str | Rig) -> Rig:
         raise MocapError(f"unknown rig {name!r}; known: {', '.join(RIGS)}") from None
 
 
-def role_index() -> dict[str, int]:
-    return {r: i for i, (r, _) in enumerate(ROLES)}
+def role_index(hands: bool = False) -> dict[str, int]:
+    return {r: i for i, (r, _) in enumerate(roles(hands))}
 
 
-def parents() -> np.ndarray:
-    idx = role_index()
-    return np.array([-1 if p is None else idx[p] for _, p in ROLES])
+def parents(hands: bool = False) -> np.ndarray:
+    idx = role_index(hands)
+    return np.array([-1 if p is None else idx[p] for _, p in roles(hands)])
+
+
+@dataclass
+class HandShape:
+    """One hand's rest geometry (metres) in its palm frame: x from the wrist towards the middle finger's knuckle, y
+    across the knuckles towards the index finger (the thumb's side), z = x cross y. ``bases (5, 3)``: each finger's
+    first joint (thumb: carpometacarpal) from the wrist; ``lengths (5, 3)``: each finger's three bones to its tip."""
+
+    bases: np.ndarray
+    lengths: np.ndarray
+
+    def scaled(self, s: float) -> "HandShape":
+        return HandShape(self.bases * s, self.lengths * s)
+
+
+# an adult hand (about 19 cm from the wrist to the middle finger's tip), where a finger was never seen
+HAND_TEMPLATE = HandShape(
+    bases=np.array([[0.028, 0.022, -0.012], [0.092, 0.022, 0.0], [0.095, 0.0, 0.0], [0.089, -0.020, 0.0],
+                    [0.080, -0.038, 0.0]]),
+    lengths=np.array([[0.046, 0.032, 0.027], [0.042, 0.025, 0.020], [0.046, 0.029, 0.022], [0.043, 0.027, 0.021],
+                      [0.034, 0.020, 0.018]]))
+# each finger's rest direction in the palm frame (the T-pose's straight, slightly spread hand; the thumb at 45 deg)
+FINGER_DIRECTIONS = np.array([[0.7071, 0.7071, 0.0], [0.9903, 0.1392, 0.0], [1.0, 0.0, 0.0], [0.9925, -0.1219, 0.0],
+                              [0.9659, -0.2588, 0.0]])
+
+
+def palm_rest_frame(side: str) -> np.ndarray:
+    """``(3, 3)`` columns: the palm frame's axes in the T-pose (hand along the arm, palm down, thumb forward +Z)."""
+    x = np.array([1.0 if side == "left" else -1.0, 0.0, 0.0])
+    y = np.array([0.0, 0.0, 1.0])
+    return np.stack([x, y, np.cross(x, y)], axis=-1)
 
 
 @dataclass
@@ -97,6 +166,7 @@ class Proportions:
     shin: float = 0.42
     foot: float = 0.14           # ankle -> toe base
     toe: float = 0.05
+    hands: dict | None = None    # side -> HandShape: the rig gets finger bones
 
     @property
     def height(self) -> float:
@@ -106,7 +176,8 @@ class Proportions:
     def scaled(self, height: float) -> "Proportions":
         """The same proportions scaled to a standing ``height`` in metres."""
         s = height / self.height
-        return Proportions(**{k: v * s for k, v in self.__dict__.items()})
+        scaled = {k: v * s for k, v in self.__dict__.items() if k != "hands"}
+        return Proportions(**scaled, hands={k: h.scaled(s) for k, h in self.hands.items()} if self.hands else None)
 
 
 def rest_offsets(p: Proportions) -> np.ndarray:
@@ -126,4 +197,20 @@ def rest_offsets(p: Proportions) -> np.ndarray:
         if r.startswith("left_"):
             x, y, z = off[r]
             off["right_" + r[5:]] = (-x, y, z)
-    return np.array([off[r] for r, _ in ROLES], dtype=float)
+    if p.hands:
+        for side, shape in p.hands.items():
+            off.update(finger_offsets(side, shape))
+    return np.array([off[r] for r, _ in roles(bool(p.hands))], dtype=float)
+
+
+def finger_offsets(side: str, shape: HandShape) -> dict[str, np.ndarray]:
+    """Rest offsets of one hand's finger roles (:func:`finger_roles`): each finger's first joint where ``shape`` puts
+    it from the wrist, its bones straight along :data:`FINGER_DIRECTIONS`, in the T-pose's palm frame."""
+    F = palm_rest_frame(side)
+    off = {}
+    for i, f in enumerate(FINGERS):
+        d = F @ FINGER_DIRECTIONS[i]
+        off[f"{side}_{f}1"] = F @ shape.bases[i]
+        for k, child in enumerate((f"{side}_{f}2", f"{side}_{f}3", f"{side}_{f}_end")):
+            off[child] = shape.lengths[i, k] * d
+    return off

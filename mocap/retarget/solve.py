@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,8 @@ from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import HAND_21, derived_joint
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
-from .rigs import END_SITES, ROLES, Proportions, Rig, get_rig, parents, rest_offsets, role_index
+from .rigs import (END_SITES, FINGER_BONES, FINGERS, HAND_TEMPLATE, ROLES, HandShape, Proportions, Rig, get_rig, palm_rest_frame,
+                   parents, rest_offsets, role_index, roles)
 
 # Source joint names per role, in order of preference: canonical keypoint names, then BVH families
 # (cgspeed CMU, Mixamo/generic, DAZ, iClone CC_Base). Matching is case-insensitive.
@@ -86,6 +88,7 @@ def source_targets(motion: Motion3D, min_confidence: float = 0.05) -> dict[str, 
                 break
     if "head" not in out and "left_ear" in out and "right_ear" in out:
         out["head"] = 0.5 * (out["left_ear"] + out["right_ear"])  # keypoint layouts: head centre
+    out.update(hand_targets(lower, pos))
     missing = [r for r in REQUIRED if r not in out]
     if missing:
         raise MocapError(f"cannot retarget: the {m.skeleton.name} skeleton has no {', '.join(missing)}")
@@ -93,6 +96,51 @@ def source_targets(motion: Motion3D, min_confidence: float = 0.05) -> dict[str, 
         if not np.isfinite(out[r]).all(-1).any():
             raise MocapError(f"cannot retarget: joint {r} is never known (all NaN)")
     return out
+
+
+# the 21 hand points (mocap.core.skeletons.HAND_21) each finger role sits on: thumb1..3 on the carpometacarpal,
+# metacarpophalangeal and interphalangeal joints, the others' 1..3 on the knuckle and the two finger joints; _end: tip
+FINGER_POINTS = {"thumb": ("thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip")} | {
+    f: (f"{f}_mcp", f"{f}_pip", f"{f}_dip", f"{f}_tip") for f in FINGERS[1:]}
+
+
+def hand_targets(lower: dict[str, int], pos: np.ndarray) -> dict[str, np.ndarray]:
+    """Finger role -> ``(T, 3)`` from a motion whose joints (``lower``: lower-case name -> index into ``pos (T, J,
+    3)``) include both hands' 21 points (:data:`~mocap.core.skeletons.HAND_21`), and ``<side>_hand_wrist``; empty
+    otherwise (the rig then has no finger bones)."""
+    out, seen = {}, False
+    for side in ("left", "right"):
+        names = [f"{side}_hand_wrist"] + [f"{side}_{n}" for pts in FINGER_POINTS.values() for n in pts]
+        if not all(n in lower for n in names):
+            return {}
+        seen |= bool(np.isfinite(pos[:, [lower[n] for n in names[1:]]]).any())
+        out[f"{side}_hand_wrist"] = pos[:, lower[f"{side}_hand_wrist"]]
+        for f, pts in FINGER_POINTS.items():
+            for role, n in zip((f"{side}_{f}1", f"{side}_{f}2", f"{side}_{f}3", f"{side}_{f}_end"), pts):
+                out[role] = pos[:, lower[f"{side}_{n}"]]
+    return out if seen else {}
+
+
+def palm_frames(t: dict[str, np.ndarray], side: str) -> np.ndarray:
+    """``(T, 3, 3)`` the palm frame of one hand in the targets (columns: towards the middle knuckle, across the
+    knuckles towards the index, their cross product); NaN where a point is missing."""
+    w = t[f"{side}_hand_wrist"]
+    return frame_from(t[f"{side}_middle1"] - w, t[f"{side}_index1"] - t[f"{side}_pinky1"])
+
+
+def measure_hand(t: dict[str, np.ndarray], side: str, scale: float) -> HandShape:
+    """One hand's :class:`~mocap.retarget.rigs.HandShape` from the targets: medians over frames of each finger's
+    first joint in the palm frame and of its bone lengths; the template (times ``scale``) where never seen."""
+    F = palm_frames(t, side)
+    w = t[f"{side}_hand_wrist"]
+    with warnings.catch_warnings():  # a finger never seen: the template's
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bases = np.stack([np.nanmedian(np.einsum("tji,tj->ti", F, t[f"{side}_{f}1"] - w), axis=0) for f in FINGERS])
+    lengths = np.array([[_median_len(t[f"{side}_{f}{k}"], t[f"{side}_{f}{k + 1}" if k < 3 else f"{side}_{f}_end"])
+                         for k in (1, 2, 3)] for f in FINGERS])
+    tpl = HAND_TEMPLATE.scaled(scale)
+    bases = np.where(np.isfinite(bases).all(-1, keepdims=True), bases, tpl.bases)
+    return HandShape(bases, np.where(np.isfinite(lengths) & (lengths > 1e-4), lengths, tpl.lengths))
 
 
 def _median_len(a, b) -> float:
@@ -129,6 +177,8 @@ def measure(t: dict[str, np.ndarray]) -> Proportions:
         elif k not in ("trunk",):
             setattr(p, k, getattr(p, k) * scale)
     p.hand, p.toe = p.hand * scale, p.toe * scale
+    if "left_index1" in t:
+        p.hands = {side: measure_hand(t, side, scale) for side in ("left", "right")}
     return p
 
 
@@ -150,12 +200,17 @@ class Retargeted:
     notes: list[str] = field(default_factory=list)  # what of the source the rig does not carry
 
     @property
+    def hands(self) -> bool:
+        """Whether the rig has finger bones (:func:`~mocap.retarget.rigs.roles` with hands)."""
+        return self.local.shape[1] > len(ROLES)
+
+    @property
     def roles(self) -> list[str]:
-        return [r for r, _ in ROLES]
+        return [r for r, _ in roles(self.hands)]
 
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
         """Forward kinematics: ``(T, J, 3, 3)`` world rotations and ``(T, J, 3)`` positions, metres, Y-up."""
-        par = parents()
+        par = parents(self.hands)
         t = np.broadcast_to(self.offsets, self.local.shape[:2] + (3,)).copy()
         for j in np.flatnonzero(np.asarray(par) < 0):
             t[:, j] = self.root + self.offsets[j]
@@ -166,7 +221,7 @@ class Retargeted:
 
         roles = self.roles
         names = [self.rig.names.get(r, r) if r not in END_SITES else r for r in roles]
-        bones = tuple((roles[p], roles[j]) for j, p in enumerate(parents()) if p >= 0)
+        bones = tuple((roles[p], roles[j]) for j, p in enumerate(parents(self.hands)) if p >= 0)
         _, P = self.global_transforms()
         return Motion3D(P, Skeleton(f"rig_{self.rig.name}", tuple(roles), tuple(names), bones), self.fps, up="y",
                         joint_names=names)
@@ -175,9 +230,9 @@ class Retargeted:
         """BVH in ``units``: root channels ``Xposition Yposition Zposition Zrotation Xrotation Yrotation``,
         joints ``Zrotation Xrotation Yrotation``; Euler angles unwrapped over time (no 360 jumps)."""
         s = 1.0 / UNIT_SCALE[units]
-        par = parents()
+        par = parents(self.hands)
         names, chans, cols = [], [], []
-        for j, (role, _) in enumerate(ROLES):
+        for j, (role, _) in enumerate(roles(self.hands)):
             if role in END_SITES:
                 names.append(f"{names[par[j]]}_End")
                 chans.append([])
@@ -208,38 +263,55 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     a foot's unobservable roll is pulled back towards the leg's (see :func:`transport_roll`).
 
     Steps: cues from the joints (:func:`_trunk_cues`, :func:`_limb_cues`), world rotations of every
-    rig joint (:func:`_global_rotations`), local rotations (:func:`_local_rotations`), floor.
+    rig joint (:func:`_global_rotations`), local rotations (:func:`_local_rotations`), floor. A motion with both
+    hands' 21 points (:func:`hand_targets`) gets finger bones: the wrist turns with the palm (towards the middle
+    knuckle, across the knuckles), each finger bone by the smallest swing onto its points, sized by
+    :func:`measure_hand`.
     """
     rig = get_rig(rig)
     if motion.n_frames == 0:
         raise MocapError("cannot retarget an empty motion (0 frames)")
     t = source_targets(motion)
     p = proportions or (Proportions().scaled(height) if height else measure(t))
+    if p.hands and "left_index1" not in t:
+        p.hands = None  # proportions of a subject with hands, a motion without: no finger bones
     offsets = rest_offsets(p)
     trunk = _trunk_cues(t, p)
     limbs = _limb_cues(t, offsets, trunk["forward"])
+    if p.hands:
+        trunk["frames"].update({f"{s}_wrist": (t[f"{s}_middle1"] - t[f"{s}_hand_wrist"],
+                                               t[f"{s}_index1"] - t[f"{s}_pinky1"], palm_rest_frame(s)[:, 1])
+                                for s in ("left", "right")})
     G = _global_rotations(t, offsets, trunk, limbs, fps=motion.fps, roll_time=roll_time)
     local, kept = _local_rotations(G)
     pelvis = trunk["pelvis"]
     out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=motion.fps,
-                     proportions=p, kept=kept, notes=_left_out(motion))
+                     proportions=p, kept=kept, notes=_unseen_hands(t) if p.hands else _left_out(motion))
     if face_forward:
         _face_forward(out)
     if ground:
         _, P = out.global_transforms()
-        feet = [role_index()[r] for r in FEET]
+        feet = [role_index(out.hands)[r] for r in FEET]
         out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
     return out
 
 
 def _left_out(motion: Motion3D) -> list[str]:
-    """A note when ``motion`` has finger points: the rigs end at the hand (no finger bones yet)."""
+    """A note when ``motion`` has finger points that the rig does not carry (both hands' 21 points make finger
+    bones: :func:`hand_targets`)."""
     hand = {f"{s}_{n}" for s in ("left", "right") for n in HAND_21[1:]}
     fingers = [n for n in motion.skeleton.joints if n in hand]
     if not fingers:
         return []
-    return [f"the rig has no finger bones yet: the {len(fingers)} finger points are not in the BVH (TRC, C3D, CSV and "
-            "NPZ keep them)"]
+    return [f"the rig has finger bones only for both hands' 21 points: the {len(fingers)} finger points here are not "
+            "in the BVH (TRC, C3D, CSV and NPZ keep them)"]
+
+
+def _unseen_hands(t: dict[str, np.ndarray]) -> list[str]:
+    """A note for each hand whose fingers were never seen (its finger bones keep the rest pose, straight)."""
+    return [f"the {side} hand's fingers were never seen: its finger bones keep the rest pose (straight)"
+            for side in ("left", "right") if not any(np.isfinite(t[r]).any() for r in t if r.startswith(f"{side}_")
+                                                         and r[len(side) + 1:-1] in FINGERS)]
 
 
 def _hinge(a, b, c):
@@ -281,7 +353,7 @@ def _limb_cues(t: dict[str, np.ndarray], offsets: np.ndarray, forward: np.ndarra
     the parent's frame (no twist of their own), then the twist that turns the rest hinge axis onto
     the limb's, weighted by how much the limb is bent; the feet only a direction."""
     X, Y, Z = np.eye(3)
-    idx = role_index()
+    idx = role_index(len(offsets) > len(ROLES))
     limbs = {}
     for s in ("left", "right"):
         sh, el, wr = t[f"{s}_shoulder"], t[f"{s}_elbow"], t[f"{s}_wrist"]
@@ -310,7 +382,9 @@ AIM = {"pelvis": "left_hip", "spine1": "spine2", "spine2": "spine3", "spine3": "
        "head": "head_end"}
 for _s in ("left", "right"):
     AIM.update({f"{_s}_collar": f"{_s}_shoulder", f"{_s}_shoulder": f"{_s}_elbow", f"{_s}_elbow": f"{_s}_wrist",
-                f"{_s}_hip": f"{_s}_knee", f"{_s}_knee": f"{_s}_ankle", f"{_s}_ankle": f"{_s}_toe"})
+                f"{_s}_hip": f"{_s}_knee", f"{_s}_knee": f"{_s}_ankle", f"{_s}_ankle": f"{_s}_toe",
+                f"{_s}_wrist": f"{_s}_middle1"})
+    AIM.update({f"{_s}_{f}{k}": f"{_s}_{f}{k + 1}" if k < 3 else f"{_s}_{f}_end" for f in FINGERS for k in (1, 2, 3)})
 
 
 def _global_rotations(t, offsets, trunk: dict, limbs: dict, *, fps: float, roll_time: float) -> np.ndarray:
@@ -318,18 +392,19 @@ def _global_rotations(t, offsets, trunk: dict, limbs: dict, *, fps: float, roll_
     frames, limbs by swing + hinge twist, feet by :func:`_foot_rotation`, wrists and toes as their
     parent; then the feet's roll carried over time (:func:`transport_roll`)."""
     Y = np.eye(3)[1]
-    idx, par = role_index(), parents()
+    hands = len(offsets) > len(ROLES)
+    idx, par = role_index(hands), parents(hands)
     frames = dict(trunk["frames"])
     T = len(trunk["pelvis"])
-    G = np.full((T, len(ROLES), 3, 3), np.nan)
-    for j, (role, parent) in enumerate(ROLES):
+    G = np.full((T, len(offsets), 3, 3), np.nan)
+    for j, (role, parent) in enumerate(roles(hands)):
         if role in END_SITES:
             continue
         if role.endswith("_collar"):
             s = role.split("_")[0]
             collar_pos = trunk["spine3"] + G[:, idx["spine3"]] @ offsets[j]
             frames[role] = (t[f"{s}_shoulder"] - collar_pos, trunk["up"], Y)
-        rest_dir = unit(offsets[idx[AIM[role]]]) if role in AIM else None
+        rest_dir = unit(offsets[idx[AIM[role]]]) if AIM.get(role) in idx else None  # wrists aim only with hands
         if role in frames:
             prim, pole, rest_pole = frames[role]
             G[:, j] = frame_from(prim, pole) @ frame_from(rest_dir, rest_pole).T
@@ -337,6 +412,8 @@ def _global_rotations(t, offsets, trunk: dict, limbs: dict, *, fps: float, roll_
             G[:, j] = _foot_rotation(G[:, par[j]], unit(limbs[role][0]), unit(offsets[j]), rest_dir)
         elif role in limbs:
             G[:, j] = _limb_rotation(G[:, par[j]], limbs[role], rest_dir)
+        elif role in FINGER_BONES:  # the smallest swing from its parent: fingers bend and spread, never twist
+            G[:, j] = swing(G[:, par[j]] @ rest_dir, unit(t[AIM[role]] - t[role])) @ G[:, par[j]]
         else:  # wrists and toes: no cue of their own, keep the parent's orientation
             G[:, j] = G[:, par[j]]
     for s in ("left", "right"):
@@ -374,11 +451,12 @@ def _limb_rotation(Gp: np.ndarray, cue, rest_dir: np.ndarray) -> np.ndarray:
 def _local_rotations(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """World rotations -> ``(T, J, 3, 3)`` rotations relative to each parent (end sites identity), a
     joint with no valid rotation holding its last good one; and ``(T, J)`` where that happened."""
-    idx, par = role_index(), parents()
+    hands = G.shape[1] > len(ROLES)
+    idx, par = role_index(hands), parents(hands)
     local = np.einsum("tjki,tjkl->tjil", np.where(par[None, :, None, None] >= 0, G[:, np.maximum(par, 0)],
                                                    np.eye(3)), G)
     local[:, par < 0] = G[:, par < 0]
-    local[:, [idx[r] for r in END_SITES]] = np.eye(3)
+    local[:, [idx[r] for r in END_SITES if r in idx]] = np.eye(3)
     kept = ~np.isfinite(local).all(axis=(-1, -2))
     return _hold_last(local, kept), kept
 
@@ -397,7 +475,7 @@ def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
 def lowest_foot(anim: Retargeted) -> np.ndarray:
     """``(T,)`` height (Y-up) of the rig's lowest foot point (ankles, toes, toe ends) in every frame."""
     _, P = anim.global_transforms()
-    idx = role_index()
+    idx = role_index(anim.hands)
     return P[:, [idx[r] for r in FEET], 1].min(axis=1)
 
 

@@ -9,7 +9,7 @@ from mocap.cli.main import main
 from mocap.core.skeletons import COCO_17, COCO_17_HANDS, HAND_21
 from mocap.io.calibration import write_calibration
 from mocap.io.keypoints import write_openpose_people
-from mocap.io.motion import read_trc
+from mocap.io.motion import read_trc, write_motion
 from mocap.testing.hands import attach_hands, flexion_angles, views
 from mocap.testing.scenes import as_coco, real_motion, ring_rig
 
@@ -72,10 +72,16 @@ def test_finger_bones_keep_their_length_after_refinement(session):
     assert refined.max() <= 0.02 and np.median(refined) < np.median(raw) / 3
 
 
-def test_bvh_says_the_fingers_are_left_out(session, capsys):
+def test_a_hand_never_seen_is_said(session, capsys):
     root, folders, _ = session
-    trc = root / "smoothFalse.trc"
-    if not trc.exists():
+    m = read_trc(root / "smoothFalse.trc") if (root / "smoothFalse.trc").exists() else None
+    if m is None:
         run(root, folders, "smoothFalse")
-    assert main(["convert", str(trc), str(root / "out.bvh")]) == 0
-    assert "the 40 finger points are not in the BVH" in capsys.readouterr().out
+        m = read_trc(root / "smoothFalse.trc")
+    right = [i for i, n in enumerate(m.skeleton.joints) if n.startswith("right_") and n[6:] in HAND_21[1:]]
+    m.positions[:, right] = np.nan
+    write_motion(m, root / "one_hand.trc")
+    assert main(["convert", str(root / "one_hand.trc"), str(root / "one_hand.bvh")]) == 0
+    out = capsys.readouterr().out
+    assert "the right hand's fingers were never seen: its finger bones keep the rest pose" in out
+    assert "LeftHandIndex3" in (root / "one_hand.bvh").read_text()
