@@ -70,7 +70,7 @@ def add_commands(sub) -> None:
     de.add_argument("-o", "--output", required=True,
                     help="keypoints .npz (everyone: (T, P, J, 3) + IDs), .csv (the most present person), or a folder "
                          "for OpenPose JSON (everyone, person_id filled)")
-    add_options(de, DetectOptions, "max_people", "stride", "resize", "start", "end")
+    add_options(de, DetectOptions, "max_people", "stride", "resize", "start", "end", "hands")
     de.add_argument("-q", "--quiet", action="store_true")
     de.set_defaults(func=cmd_detect)
 

@@ -322,6 +322,25 @@ class VideoPeople:
     source: str
     report: TrackerReport
     dropped: list[tuple[int, int]] = field(default_factory=list)
+    hands: np.ndarray | None = None  # (T, P, 42, 3): left then right hand (track_video(hands=True)), else None
+
+    @property
+    def skeleton(self):
+        """The layout of :attr:`points`: MediaPipe's 33 body points, then with hands 21 per hand."""
+        from ..core.skeletons import MEDIAPIPE_33, MEDIAPIPE_33_HANDS
+
+        return MEDIAPIPE_33 if self.hands is None else MEDIAPIPE_33_HANDS
+
+    @property
+    def points(self) -> np.ndarray:
+        """``(T, P, J, 3)``: the body's keypoints, then both hands' when they were looked for."""
+        return self.keypoints if self.hands is None else np.concatenate([self.keypoints, self.hands], axis=2)
+
+    def found_hands(self) -> np.ndarray:
+        """``(T, P, 2)`` bool: the left and the right hand found (when they were looked for)."""
+        if self.hands is None:
+            return np.zeros(self.keypoints.shape[:2] + (2,), bool)
+        return (self.hands[..., 2] > 0).reshape(self.hands.shape[:2] + (2, 21)).any(-1)
 
     def present(self) -> np.ndarray:
         """``(T, P)`` bool: the person is seen in the frame."""
@@ -342,11 +361,12 @@ class VideoPeople:
 
 def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, resize: float | None = None,
                 *, start: float = 0.0, end: float | None = None, progress=None, min_track_s: float = 0.25,
-                **options) -> VideoPeople:
+                hands: bool = False, **options) -> VideoPeople:
     """Follow everyone through a video (:class:`PeopleTracker`; ``options`` go to it). Pixel coordinates
     refer to the original resolution even with ``resize``; ``progress(done, total)`` per frame. Tracks seen
     in fewer than ``min_track_s`` seconds of frames are dropped (listed in ``dropped``) and the remaining IDs
-    renumbered 1, 2, ... by first appearance."""
+    renumbered 1, 2, ... by first appearance. ``hands``: each person's hands too (:func:`mocap.detect.hands.person_hands`
+    on the regions their arms predict), in ``VideoPeople.hands``."""
     from ..errors import MocapError
     from ..io.video import frames, open_video, read_ahead
     from ..runtime import native_quiet
@@ -356,13 +376,16 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
     tracker = tracker or PeopleTracker(fps=fps, min_track_s=min_track_s, **options)
     total = max(1, (min(info.n_frames, int(round(end * info.fps)) if end else info.n_frames)
                     - int(round(start * info.fps))) // stride)
-    per_frame, idx = [], []
+    per_frame, idx, hand_frames = [], [], []
+    finder = _hand_finder() if hands else None
     with native_quiet():
         decoded = ((i, cv2.cvtColor(img, cv2.COLOR_BGR2RGB)) for i, img in frames(path, stride, start, end, resize=resize))
         for k, (i, rgb) in enumerate(read_ahead(decoded)):  # the next frames decode while this one is tracked
             scale = info.width / rgb.shape[1]
             people = tracker.step(rgb, k)
             per_frame.append([(pid, kp * [scale, scale, 1.0], world) for pid, kp, world in people])
+            if finder:
+                hand_frames.append({pid: finder(rgb, kp) * [scale, scale, 1.0] for pid, kp, _ in people})
             idx.append(i)
             if progress:
                 progress(k + 1, total)
@@ -385,9 +408,29 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
         for pid, k, w in people:
             if pid in slot:
                 kp[t, slot[pid]], world[t, slot[pid]] = k, w @ MP_WORLD_TO_YUP.T
+    found = _gather_hands(hand_frames, slot, P) if finder else None
     renum = {p: n + 1 for n, p in enumerate(kept)}
     rep = tracker.report
     rep.reidentified = [(renum[p], f) for p, f in rep.reidentified if p in renum]
     rep.not_recognised = [(renum[p], f) for p, f in rep.not_recognised if p in renum]
     return VideoPeople(kp, world, list(range(1, P + 1)), frames=np.array(idx), fps=fps, size=(info.width, info.height),
-                       source=str(path), report=rep, dropped=dropped)
+                       source=str(path), report=rep, dropped=dropped, hands=found)
+
+
+def _gather_hands(hand_frames: list[dict], slot: dict[int, int], P: int) -> np.ndarray:
+    """``(T, P, 42, 3)`` from each frame's ``{track id: (42, 3)}`` for the tracks kept (``slot``: id -> column)."""
+    found = np.full((len(hand_frames), P, 42, 3), np.nan)
+    found[..., 2] = 0.0
+    for t, people in enumerate(hand_frames):
+        for pid, h in people.items():
+            if pid in slot:
+                found[t, slot[pid]] = h
+    return found
+
+
+def _hand_finder():
+    """``f(rgb, body (33, 3)) -> (42, 3)``: both hands of a person (:func:`mocap.detect.hands.person_hands`)."""
+    from .hands import HandLandmarks, person_hands
+
+    model = HandLandmarks()
+    return lambda rgb, body: person_hands(model, rgb, body)

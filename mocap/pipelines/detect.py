@@ -42,18 +42,19 @@ def detect_people(video: str | Path, output: str | Path, options: DetectOptions 
         raise MocapError("keypoints are written as .npz, .csv or an OpenPose JSON folder (no suffix)", out)
     seen = options.track(video, progress)
     det = person_detection(seen)  # nobody followed: one clear error, nothing written
-    sk, stem = det.keypoints.skeleton, Path(video).stem
+    sk, stem = seen.skeleton, Path(video).stem
     res = Detected(seen, out, tracking_notes(seen))
     if out.suffix.lower() == ".npz":
-        write_people_npz(seen.keypoints, seen.ids, sk, fps=seen.fps, frames=seen.frames, path=out, camera=stem,
+        write_people_npz(seen.points, seen.ids, sk, fps=seen.fps, frames=seen.frames, path=out, camera=stem,
                          world=seen.world)
     elif out.suffix.lower() == ".csv":
-        write_keypoints(det.keypoints, out)
+        k = seen.index(det.person)
+        write_keypoints(Keypoints2D(seen.points[None, :, k], sk, seen.fps, [stem], seen.frames, seen.source), out)
         if len(seen.ids) > 1:
             res.notes.append(f"a CSV holds one person: p{det.person} (the most present) written; .npz or a folder "
                              "holds everyone")
     else:
-        write_openpose_people(seen.keypoints[None], [stem], seen.frames, out, ids=seen.ids)
+        write_openpose_people(seen.points[None], [stem], seen.frames, out, ids=seen.ids, hands=seen.hands is not None)
     return res
 
 
@@ -73,7 +74,8 @@ def detect_cameras(videos: list[str | Path], folder: str | Path, options: Detect
     final = Path(folder)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    names = [write_openpose_people(s.keypoints[None], [v.stem], s.frames, tmp, ids=s.ids)[0].name for v, s in zip(videos, seen)]
+    names = [write_openpose_people(s.points[None], [v.stem], s.frames, tmp, ids=s.ids, hands=s.hands is not None)[0].name
+             for v, s in zip(videos, seen)]
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -138,4 +140,8 @@ def tracking_notes(seen) -> list[str]:
                      + ", ".join(f"p{i} at frame {f}" for i, f in rep.not_recognised))
     if rep.too_many:
         notes.append(f"more people than the tracker follows at once in {rep.too_many} detections (the first ones kept)")
+    if seen.hands is not None:
+        shares = seen.found_hands().sum(0) / np.maximum(counts, 1)[:, None] * 100  # (P, 2) % of the frames seen
+        notes.append("hands found (share of the frames each person is seen): " + ", ".join(
+            f"p{i} left {a:.0f} %, right {b:.0f} %" for i, (a, b) in zip(seen.ids, shares)))
     return notes

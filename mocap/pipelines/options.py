@@ -112,6 +112,8 @@ class DetectOptions:
     resize: float | None = RESIZE
     start: float = option(0.0, "start time, s", range=(0, float("inf"), True, False))
     end: float | None = option(None, "end time, s", kind=float, range=(0, float("inf"), False, False))
+    hands: bool = option(False, "each person's hands too: 21 points per hand from the hand landmark model on the "
+                                "regions the arms predict (OpenPose hand arrays, the mediapipe_33_hands layout)")
 
     def __post_init__(self):
         check_options(self)
@@ -121,7 +123,7 @@ class DetectOptions:
         from ..detect.tracking import track_video
 
         return track_video(video, stride=self.stride, resize=self.resize, start=self.start, end=self.end,
-                           progress=progress, max_people=self.max_people)
+                           progress=progress, max_people=self.max_people, hands=self.hands)
 
 
 @dataclass(kw_only=True)

@@ -1,0 +1,68 @@
+"""Hands from real video: `mocap detect --hands` on the four Pose2Sim videos (portrait 1080 x 1920, 60 fps), the hand
+landmark model on the regions each person's arms predict, then `mocap triangulate --smooth` of the four views."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import CALIB, TRIAL, need
+from mocap.cli.main import main
+from mocap.core.skeletons import MEDIAPIPE_33_HANDS
+from mocap.io.motion import read_trc
+
+pytest.importorskip("ai_edge_litert")
+pytestmark = [pytest.mark.video, pytest.mark.slow]
+VIDEOS = [TRIAL / "videos" / f"cam0{i}.mp4" for i in range(1, 5)]
+WRIST = {"left": 15, "right": 16}
+
+
+@pytest.fixture(scope="module")
+def detected(tmp_path_factory):
+    from mocap.pipelines.detect import detect_cameras
+    from mocap.pipelines.options import DetectOptions
+
+    root = tmp_path_factory.mktemp("hands_video")
+    folders, seen = detect_cameras([need(v) for v in VIDEOS], root / "pose", DetectOptions(hands=True))
+    return root, folders, seen
+
+
+def test_hands_are_found_on_their_own_side(detected):
+    _, folders, seen = detected
+    doc = json.loads(sorted(folders[0].iterdir())[0].read_text())
+    assert len(doc["people"][0]["hand_left_keypoints_2d"]) == 63
+    shares = []
+    for s in seen:
+        k = s.index(s.most_present())
+        body, hands, (W, H) = s.keypoints[:, k], s.hands[:, k], s.size
+        for j, side in enumerate(("left", "right")):
+            wrist = body[:, WRIST[side]]
+            in_picture = (wrist[:, 2] > 0.5) & (wrist[:, 0] >= 0) & (wrist[:, 0] < W) & (wrist[:, 1] >= 0) & (wrist[:, 1] < H)
+            found = hands[:, 21 * j, 2] > 0
+            shares.append(found[in_picture].mean())
+            # never swapped: the hand's wrist is by its own side's wrist, not the other's
+            other = body[:, WRIST["right" if side == "left" else "left"], :2]
+            own_d = np.linalg.norm(hands[found, 21 * j, :2] - wrist[found, :2], axis=-1)
+            other_d = np.linalg.norm(hands[found, 21 * j, :2] - other[found], axis=-1)
+            assert (own_d < other_d).all(), (s.source, side)
+    print("hand found where its wrist is in the picture (cam01..04, left/right): "
+          + ", ".join(f"{100 * x:.0f} %" for x in shares))
+    assert min(shares) >= 0.5 and np.mean(shares) >= 0.65
+
+
+def test_triangulated_fingers_keep_their_length(detected):
+    root, folders, _ = detected
+    out = root / "hands.trc"
+    assert main(["triangulate", "--calib", str(CALIB), "--keypoints", *map(str, folders), "-o", str(out), "-q",
+                 "--smooth"]) == 0
+    m = read_trc(out)
+    assert m.skeleton is MEDIAPIPE_33_HANDS
+    sk = m.skeleton
+    first_hand = sk.index("left_hand_wrist")  # the finger bones: both ends on a hand, not from its wrist point
+    fingers = [b for b in sk.rigid_bone_indices if b[0] >= first_hand and not sk.joints[b[0]].endswith("hand_wrist")]
+    L = np.linalg.norm(m.positions[:, [b[0] for b in fingers]] - m.positions[:, [b[1] for b in fingers]], axis=-1)
+    seen = np.isfinite(L).mean(0)
+    cv = np.nanstd(L, 0) / np.nanmean(L, 0)
+    present = np.isfinite(m.positions[:, sk.index("left_hand_wrist"):]).all(-1).mean()
+    print(f"hands in 3D: {100 * present:.0f} % of hand points present; finger bone length CV median "
+          f"{100 * np.nanmedian(cv):.1f} %, max {100 * np.nanmax(cv):.1f} % ({len(fingers)} bones)")
+    assert present >= 0.5 and np.nanmax(cv[seen > 0.2]) <= 0.10
