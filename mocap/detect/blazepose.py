@@ -64,6 +64,19 @@ def roi_from_points(start: np.ndarray, end: np.ndarray, scale: float = ROI_SCALE
     return Roi(float(start[0]), float(start[1]), float(2 * np.hypot(*d) * scale), float(angle))
 
 
+def crop_roi(rgb: np.ndarray, roi: Roi, n: int) -> np.ndarray:
+    """``(n, n, 3)``: the rotated square ``roi`` of ``rgb`` resampled to ``n`` x ``n`` px (black outside the image)."""
+    src = roi.corners()[:3].astype(np.float32)
+    dst = np.array([[0, 0], [n, 0], [n, n]], np.float32)
+    return cv2.warpAffine(rgb, cv2.getAffineTransform(src, dst), (n, n), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)
+
+
+def from_crop(uv: np.ndarray, roi: Roi) -> np.ndarray:
+    """``(K, 2)`` points normalised in a crop of ``roi`` (0-1, x right, y down) -> image px."""
+    return (uv - 0.5) * roi.size @ _rot(roi.angle).T + [roi.cx, roi.cy]
+
+
 def ssd_anchors() -> np.ndarray:
     """``(2254, 2)`` anchor centres of the detector, normalised to its 224 x 224 input (strides 8, 16 and
     three layers of 32 merged: 2, 2 and 6 anchors per cell; fixed anchor size)."""
@@ -212,18 +225,13 @@ class BlazePose:
         ``(33, 3)`` m, presence (0-1) and the auxiliary points ``(2, 2)`` px (hip centre, body-size point)
         that give the next frame's ROI (:func:`roi_from_points`; MediaPipe smooths them first)."""
         n = LANDMARK_SIZE
-        src = roi.corners()[:3].astype(np.float32)
-        dst = np.array([[0, 0], [n, 0], [n, n]], np.float32)
-        crop = cv2.warpAffine(rgb, cv2.getAffineTransform(src, dst), (n, n), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
-        self._lmk.set_tensor(self._l_in, (crop.astype(np.float32) / 255.0)[None])
+        self._lmk.set_tensor(self._l_in, (crop_roi(rgb, roi, n).astype(np.float32) / 255.0)[None])
         self._lmk.invoke()
         pts = self._lmk.get_tensor(self._l_pts)[0].reshape(39, 5).astype(float)
         flag = float(self._lmk.get_tensor(self._l_flag)[0, 0])
         heat = self._lmk.get_tensor(self._l_heat)[0]
         world = self._lmk.get_tensor(self._l_world)[0].reshape(39, 3)[:33].astype(float)
-        uv = refine_on_heatmap(pts[:, :2] / n, heat)  # (39, 2) normalised in the crop
-        xy = (uv - 0.5) * roi.size @ _rot(roi.angle).T + [roi.cx, roi.cy]
+        xy = from_crop(refine_on_heatmap(pts[:, :2] / n, heat), roi)  # (39, 2) px
         vis = 1 / (1 + np.exp(-np.clip(pts[:, 3], -50, 50)))
         return np.concatenate([xy[:33], vis[:33, None]], -1), world, flag, xy[33:35]
 

@@ -11,10 +11,9 @@ Conventions: images ``(H, W, 3)`` uint8 RGB; keypoints x px, y px, confidence; t
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from .blazepose import Roi, _interpreter, _model_path, _rot
+from .blazepose import Roi, _interpreter, _model_path, crop_roi, from_crop
 
 HAND_SIZE = 224
 # BlazePose indices of each side's elbow, wrist, pinky and index knuckles
@@ -54,14 +53,9 @@ class HandLandmarks:
         """Points ``(21, 2)`` px, metric points ``(21, 3)`` (metres, the model's hand-centred axes) and the
         probability (0-1) that a hand is in ``roi``."""
         n = HAND_SIZE
-        src = roi.corners()[:3].astype(np.float32)
-        dst = np.array([[0, 0], [n, 0], [n, n]], np.float32)
-        crop = cv2.warpAffine(rgb, cv2.getAffineTransform(src, dst), (n, n), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
-        self._it.set_tensor(self._in, (crop.astype(np.float32) / 255.0)[None])
+        self._it.set_tensor(self._in, (crop_roi(rgb, roi, n).astype(np.float32) / 255.0)[None])
         self._it.invoke()
-        uv = self._it.get_tensor(self._pts)[0].reshape(21, 3)[:, :2].astype(float) / n
-        xy = (uv - 0.5) * roi.size @ _rot(roi.angle).T + [roi.cx, roi.cy]
+        xy = from_crop(self._it.get_tensor(self._pts)[0].reshape(21, 3)[:, :2].astype(float) / n, roi)
         world = self._it.get_tensor(self._world)[0].reshape(21, 3).astype(float)
         return xy, world, float(self._it.get_tensor(self._presence)[0, 0])
 

@@ -118,3 +118,22 @@ def views(rig, X: np.ndarray, *, noise: float = 1.0, outliers: float = 0.03, mis
     size = np.array([c.size for c in rig], float)[:, None, None]
     keep = (rng.random(conf.shape) >= missing) & ((uv >= 0) & (uv < size)).all(-1)
     return np.concatenate([np.where(keep[..., None], uv, np.nan), np.where(keep, conf, 0.0)[..., None]], -1)
+
+
+def write_session(root, clip, *, frames: int = 600, fps: float = 60.0, seed: int = 3):
+    """A 4-camera session of synthetic hands on the COCO-17 body of ``clip`` (:func:`attach_hands`, :func:`views`):
+    ``root/calib.toml`` and OpenPose folders with hand arrays under ``root/pose``. Returns the folders and the
+    truth ``(T, 59, 3)`` (metres, Z-up, the ``coco_17_hands`` layout)."""
+    from pathlib import Path
+
+    from ..core.skeletons import COCO_17
+    from ..io.calibration import write_calibration
+    from ..io.keypoints import write_openpose_people
+    from .scenes import as_coco, real_motion, ring_rig
+
+    root = Path(root)
+    X = attach_hands(as_coco(real_motion(clip, frames, fps)), COCO_17.joints, fps, seed=seed)
+    rig = ring_rig(4)
+    write_calibration(rig, root / "calib.toml")
+    data = views(rig, X, seed=seed + 1)
+    return write_openpose_people(data[:, :, None], rig.names, np.arange(len(X)), root / "pose", hands=True), X

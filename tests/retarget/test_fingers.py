@@ -5,15 +5,12 @@ import pytest
 
 from conftest import FILE_TO_BLENDER, ROOT, blender_joint_positions
 from mocap.cli.main import main
-from mocap.core.skeletons import COCO_17, COCO_17_HANDS
+from mocap.core.skeletons import COCO_17_HANDS
 from mocap.io.bvh import write_bvh
-from mocap.io.calibration import write_calibration
-from mocap.io.keypoints import write_openpose_people
 from mocap.io.motion import load_motion, read_trc
 from mocap.retarget.rigs import FINGER_BONES, FINGERS, RIGS
 from mocap.retarget.solve import FINGER_POINTS, retarget
-from mocap.testing.hands import attach_hands, flexion_angles, views
-from mocap.testing.scenes import as_coco, real_motion, ring_rig
+from mocap.testing.hands import flexion_angles, write_session
 
 CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
 
@@ -22,11 +19,7 @@ CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
 def captured(tmp_path_factory):
     """The truth ``(T, 59, 3)`` (Z-up) and what `mocap triangulate --smooth` made of its 4 views (a TRC)."""
     root = tmp_path_factory.mktemp("fingers")
-    X = attach_hands(as_coco(real_motion(CLIP, 600)), COCO_17.joints, 60.0, seed=3)
-    rig = ring_rig(4)
-    write_calibration(rig, root / "calib.toml")
-    folders = write_openpose_people(views(rig, X, seed=4)[:, :, None], rig.names, np.arange(len(X)), root / "pose",
-                                    hands=True)
+    folders, X = write_session(root, CLIP)
     assert main(["triangulate", "--calib", str(root / "calib.toml"), "--keypoints", *map(str, folders), "--fps", "60",
                  "-o", str(root / "hands.trc"), "-q", "--smooth"]) == 0
     return root, X

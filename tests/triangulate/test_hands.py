@@ -6,12 +6,9 @@ import pytest
 
 from conftest import ROOT
 from mocap.cli.main import main
-from mocap.core.skeletons import COCO_17, COCO_17_HANDS, HAND_21
-from mocap.io.calibration import write_calibration
-from mocap.io.keypoints import write_openpose_people
+from mocap.core.skeletons import COCO_17_HANDS, HAND_21
 from mocap.io.motion import read_trc, write_motion
-from mocap.testing.hands import attach_hands, flexion_angles, views
-from mocap.testing.scenes import as_coco, real_motion, ring_rig
+from mocap.testing.hands import flexion_angles, write_session
 
 CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
 FINGERS = [COCO_17_HANDS.index(f"{s}_{n}") for s in ("left", "right") for n in HAND_21[1:]]
@@ -21,11 +18,7 @@ FINGERS = [COCO_17_HANDS.index(f"{s}_{n}") for s in ("left", "right") for n in H
 def session(tmp_path_factory):
     """A 4-camera session: calibration, OpenPose folders with hands, and the truth ``(T, 59, 3)``."""
     root = tmp_path_factory.mktemp("hands")
-    X = attach_hands(as_coco(real_motion(CLIP, 600)), COCO_17.joints, 60.0, seed=3)
-    rig = ring_rig(4)
-    write_calibration(rig, root / "calib.toml")
-    data = views(rig, X, seed=4)
-    folders = write_openpose_people(data[:, :, None], rig.names, np.arange(len(X)), root / "pose", hands=True)
+    folders, X = write_session(root, CLIP)
     return root, folders, X
 
 
