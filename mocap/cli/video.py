@@ -79,7 +79,7 @@ def add_commands(sub) -> None:
     vb.add_argument("-o", "--output", required=True)
     add_options(vb, VideoOptions, "rig", "people")
     vb.add_argument("--person", action=_OldPerson, metavar="ID", help=argparse.SUPPRESS)
-    add_options(vb, VideoOptions, "preview", "method", "focal", "stride", "resize", "contacts",
+    add_options(vb, VideoOptions, "preview", "method", "focal", "stride", "resize", "contacts", "hands",
                 help={"focal": "camera focal length, px (lifter; default: larger image side)"})
     vb.add_argument("--report", default=None,
                     help="write a PNG of the (first) person's feet over time and when they are planted")

@@ -86,6 +86,8 @@ class Detection:
     size: tuple[int, int] = (0, 0)
     person: int | None = None
     people: object | None = None
+    hands: np.ndarray | None = None       # (T, 42, 3) px: left then right hand (detected with hands), else None
+    hand_world: np.ndarray | None = None  # (T, 2, 21, 3) m: their metric points, camera axes (x right, y down)
 
 
 def person_detection(people, person: int | None = None) -> Detection:
@@ -102,7 +104,8 @@ def person_detection(people, person: int | None = None) -> Detection:
     sk = MEDIAPIPE_33
     kp2d = Keypoints2D(kp[None], sk, people.fps, [Path(people.source).stem], people.frames, people.source)
     world = Motion3D(people.world[:, k], sk, people.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
-    return Detection(kp2d, world, missing, people.size, pid, people)
+    hands = (people.hands[:, k], people.hand_world[:, k]) if getattr(people, "hands", None) is not None else (None, None)
+    return Detection(kp2d, world, missing, people.size, pid, people, *hands)
 
 
 def detect_video(path: str | Path, detector: Detector | None = None, stride: int = 1, resize: float | None = None,

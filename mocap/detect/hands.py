@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.hands import plausible_hand
 from .blazepose import Roi, _interpreter, _model_path, crop_roi, from_crop
 
 HAND_SIZE = 224
@@ -60,18 +61,29 @@ class HandLandmarks:
         return xy, world, float(self._it.get_tensor(self._presence)[0, 0])
 
 
-def person_hands(model: HandLandmarks, rgb: np.ndarray, body: np.ndarray, *, min_presence: float = 0.5) -> np.ndarray:
+def person_hands(model: HandLandmarks, rgb: np.ndarray, body: np.ndarray, *,
+                 min_presence: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """``(42, 3)``: the left then the right hand (x px, y px, confidence = the model's presence) of one person whose
-    BlazePose keypoints ``body (33, 3)`` are in ``rgb``; NaN with confidence 0 for a hand not found (its arm not
-    seen, presence under ``min_presence``, or its wrist away from the body's)."""
-    out = np.full((42, 3), np.nan)
+    BlazePose keypoints ``body (33, 3)`` are in ``rgb``, and ``(2, 21, 3)`` their metric points (metres, camera axes:
+    x right, y down, z away); NaN (confidence 0) for a hand not found (its arm not seen, presence under
+    ``min_presence``, or its wrist away from the body's); metric points NaN too where they bend a finger further
+    than a hand can (:func:`~mocap.core.hands.plausible_hand`: the model's depth guess is wrong there)."""
+    out, world = np.full((42, 3), np.nan), np.full((2, 21, 3), np.nan)
     out[:, 2] = 0.0
     for k, side in enumerate(("left", "right")):
         roi = hand_roi(body, side)
         if roi is None:
             continue
-        xy, _, presence = model(rgb, roi)
+        xy, metric, presence = model(rgb, roi)
         el, wr = body[ARM[side][0], :2], body[ARM[side][1], :2]
         if presence >= min_presence and np.hypot(*(xy[0] - wr)) <= MAX_WRIST_SHIFT * np.hypot(*(wr - el)):
             out[21 * k:21 * (k + 1)] = np.c_[xy, np.full(21, presence)]
-    return out
+            if plausible_hand(metric):  # its depth guess bends a finger past what a hand can: no 3D shape
+                world[k] = metric @ _rot3(roi.angle).T  # the crop's axes turned back to the image's
+    return out, world
+
+
+def _rot3(a: float) -> np.ndarray:
+    """``(3, 3)``: the image-plane turn of a region (:attr:`Roi.angle`) about the camera's axis."""
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])

@@ -323,6 +323,7 @@ class VideoPeople:
     report: TrackerReport
     dropped: list[tuple[int, int]] = field(default_factory=list)
     hands: np.ndarray | None = None  # (T, P, 42, 3): left then right hand (track_video(hands=True)), else None
+    hand_world: np.ndarray | None = None  # (T, P, 2, 21, 3): their metric points, m, camera axes (hands.person_hands)
 
     @property
     def skeleton(self):
@@ -385,7 +386,7 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
             people = tracker.step(rgb, k)
             per_frame.append([(pid, kp * [scale, scale, 1.0], world) for pid, kp, world in people])
             if finder:
-                hand_frames.append({pid: finder(rgb, kp) * [scale, scale, 1.0] for pid, kp, _ in people})
+                hand_frames.append({pid: finder(rgb, kp, scale) for pid, kp, _ in people})
             idx.append(i)
             if progress:
                 progress(k + 1, total)
@@ -408,29 +409,37 @@ def track_video(path, tracker: PeopleTracker | None = None, stride: int = 1, res
         for pid, k, w in people:
             if pid in slot:
                 kp[t, slot[pid]], world[t, slot[pid]] = k, w @ MP_WORLD_TO_YUP.T
-    found = _gather_hands(hand_frames, slot, P) if finder else None
+    found, found_world = _gather_hands(hand_frames, slot, P) if finder else (None, None)
     renum = {p: n + 1 for n, p in enumerate(kept)}
     rep = tracker.report
     rep.reidentified = [(renum[p], f) for p, f in rep.reidentified if p in renum]
     rep.not_recognised = [(renum[p], f) for p, f in rep.not_recognised if p in renum]
     return VideoPeople(kp, world, list(range(1, P + 1)), frames=np.array(idx), fps=fps, size=(info.width, info.height),
-                       source=str(path), report=rep, dropped=dropped, hands=found)
+                       source=str(path), report=rep, dropped=dropped, hands=found, hand_world=found_world)
 
 
-def _gather_hands(hand_frames: list[dict], slot: dict[int, int], P: int) -> np.ndarray:
-    """``(T, P, 42, 3)`` from each frame's ``{track id: (42, 3)}`` for the tracks kept (``slot``: id -> column)."""
-    found = np.full((len(hand_frames), P, 42, 3), np.nan)
+def _gather_hands(hand_frames: list[dict], slot: dict[int, int], P: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, P, 42, 3)`` and ``(T, P, 2, 21, 3)`` from each frame's ``{track id: (hands, metric points)}`` for the
+    tracks kept (``slot``: id -> column)."""
+    T = len(hand_frames)
+    found, world = np.full((T, P, 42, 3), np.nan), np.full((T, P, 2, 21, 3), np.nan)
     found[..., 2] = 0.0
     for t, people in enumerate(hand_frames):
-        for pid, h in people.items():
+        for pid, (h, w) in people.items():
             if pid in slot:
-                found[t, slot[pid]] = h
-    return found
+                found[t, slot[pid]], world[t, slot[pid]] = h, w
+    return found, world
 
 
 def _hand_finder():
-    """``f(rgb, body (33, 3)) -> (42, 3)``: both hands of a person (:func:`mocap.detect.hands.person_hands`)."""
+    """``f(rgb, body (33, 3), scale) -> ((42, 3), (2, 21, 3))``: both hands of a person
+    (:func:`mocap.detect.hands.person_hands`), pixels times ``scale`` (a resized video's original size)."""
     from .hands import HandLandmarks, person_hands
 
     model = HandLandmarks()
-    return lambda rgb, body: person_hands(model, rgb, body)
+
+    def find(rgb, body, scale):
+        h, w = person_hands(model, rgb, body)
+        return h * [scale, scale, 1.0], w
+
+    return find

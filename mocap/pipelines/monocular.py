@@ -122,7 +122,7 @@ def video_to_bvh(video: str | Path, output: str | Path, options: VideoOptions | 
     if method == "lifter":  # before detecting: a missing torch or weights file fails now, not minutes later
         from ..lift.model import load_model
         model = load_model()[0]
-    seen = track_video(video, stride=stride, resize=o.resize, progress=progress)
+    seen = track_video(video, stride=stride, resize=o.resize, progress=progress, hands=o.hands)
     person_detection(seen, o.people.id)  # the error for nobody or an unknown ID (naming the video), before any work
     frames = seen.present().sum(0)
     ids = [seen.ids[k] for k in o.people.pick(seen.ids, frames)]
@@ -192,6 +192,7 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
         world, conf, camera = det.world, det.keypoints.confidence[0], None
     X = world.positions
     R, tilt = upright_rotation(X, world.skeleton, world.up)
+    turn = CAMERA_TO_YUP if R is None else R @ CAMERA_TO_YUP  # the camera's axes -> this motion's (for the hands)
     if R is not None:  # about the mean point: the camera centre turns with it
         c = np.nanmean(X.reshape(-1, 3), axis=0)
         X = (X - c) @ R.T + c
@@ -203,8 +204,8 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
     bones = world.skeleton.rigid_bone_indices
     ref = refine(X, bones, world.fps, **options, plant=plant)
     if plant is None:  # contacts off (or a layout without feet)
-        return PersonMotion(replace(world, positions=ref.positions, confidence=refined_confidence(ref.positions, conf)),
-                            notes=notes)
+        motion = replace(world, positions=ref.positions, confidence=refined_confidence(ref.positions, conf))
+        return PersonMotion(with_hand_shapes(motion, det, turn), notes=notes + hand_notes(det))
     if ref.contacts.any():  # the planted feet anchor the root, then everything is refined again from there
         root = root_track(ref.positions, world.fps, smooth_s=0.0)
         priors = ray_priors(root, camera) if camera is not None else level_priors(T, np.array([0.0, 1.0, 0.0]))
@@ -213,22 +214,54 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
     from .multiview import contact_report, joint_contacts
 
     report = contact_report(upright_X, ref.positions, feet, ref.contacts, floor=ref.floor, names=world.names, up=1)
-    P = level_floor(ref.positions, ref.floor, ref.positions[:, feet], ref.contacts)
+    P, level = level_floor(ref.positions, ref.floor, ref.positions[:, feet], ref.contacts)
     motion = replace(world, positions=P, confidence=refined_confidence(P, conf),
                      contacts=joint_contacts(ref.contacts, feet, world.positions.shape[1]))
-    return PersonMotion(motion, [world.names[j] for j in feet], ref.floor, {"contacts": report}, notes + [report["note"]])
+    return PersonMotion(with_hand_shapes(motion, det, level @ turn), [world.names[j] for j in feet], ref.floor,
+                        {"contacts": report}, notes + [report["note"]] + hand_notes(det))
 
 
-def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) -> np.ndarray:
+CAMERA_TO_YUP = np.diag([1.0, -1.0, -1.0])  # camera axes (x right, y down, z away) -> Y-up, as the lifter's output
+
+
+def with_hand_shapes(motion: Motion3D, det: Detection, turn: np.ndarray) -> Motion3D:
+    """``motion`` with both hands' 21 points after its joints (its skeleton's ``_hands`` layout) when ``det`` has
+    hands: the hand model's own 3D points (``det.hand_world``, camera axes) turned by ``turn (3, 3)`` into the
+    motion's axes and put on the motion's wrists; NaN where a hand was not found. Else ``motion`` as it is."""
+    from ..core.skeletons import with_hands
+
+    if det.hand_world is None:
+        return motion
+    pts = [motion.positions[:, motion.skeleton.index(f"{side}_wrist"), None] + (det.hand_world[:, k]
+           - det.hand_world[:, k, :1]) @ turn.T for k, side in enumerate(("left", "right"))]
+    sk = with_hands(motion.skeleton, f"{motion.skeleton.name}_hands")
+    contacts = None if motion.contacts is None else np.concatenate(
+        [motion.contacts, np.zeros((motion.n_frames, 42), bool)], axis=1)
+    return replace(motion, positions=np.concatenate([motion.positions] + pts, axis=1), skeleton=sk,
+                   confidence=np.concatenate([motion.confidence, det.hands[..., 2]], axis=1),
+                   joint_names=list(sk.names), contacts=contacts)
+
+
+def hand_notes(det: Detection) -> list[str]:
+    """Where the fingers of a one-camera motion come from, and how often each hand was found."""
+    if det.hand_world is None:
+        return []
+    found = np.isfinite(det.hand_world[..., 0, 0]).mean(0) * 100
+    return [f"fingers from the hand landmark model's own 3D points on the lifted wrists (one camera): left hand "
+            f"shaped in {found[0]:.0f} %, right in {found[1]:.0f} % of the frames (held in the others)"]
+
+
+def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``X (T, J, 3)`` Y-up turned so the ``floor`` (normal, offset) is level and moved so it is at height 0: the
-    planted ``feet (T, F, 3)`` (``contacts (T, F)``) stand at :data:`ANKLE_HEIGHT_M` above it on the median."""
+    planted ``feet (T, F, 3)`` (``contacts (T, F)``) stand at :data:`ANKLE_HEIGHT_M` above it on the median. Returns
+    the positions and the turn ``(3, 3)``."""
     from ..core.rotations import swing
     from ..smooth.contacts import heights
 
     R = swing(np.asarray(floor[0], float), np.array([0.0, 1.0, 0.0]))
     h = heights(feet, floor)[contacts & np.isfinite(feet).all(-1)]
     lift = ANKLE_HEIGHT_M - float(np.median(h)) if h.size else 0.0
-    return X @ R.T + [0.0, lift - floor[1], 0.0]  # R turns the normal to y: the floor to y = offset
+    return X @ R.T + [0.0, lift - floor[1], 0.0], R  # R turns the normal to y: the floor to y = offset
 
 
 def animate_person(det: Detection, method: str, model, focal, *, rig: str, contacts: bool = True

@@ -160,6 +160,8 @@ class VideoOptions:
     resize: float | None = RESIZE
     units: str = option("cm", "units of the BVH", choices=("m", "cm", "mm", "in"))
     contacts: str = contacts_option()
+    hands: bool = option(False, "fingers too: the hand landmark model on the regions the arms predict, its own 3D "
+                                "points on the lifted wrists (15 finger bones per hand in the BVH)")
 
     def __post_init__(self):
         check_options(self)

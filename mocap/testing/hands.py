@@ -94,16 +94,6 @@ def skeleton_with_hands(body: Skeleton) -> Skeleton:
     return with_hands(body, f"{body.name}_hands")
 
 
-def flexion_angles(P: np.ndarray) -> np.ndarray:
-    """``(..., 5, 3)`` degrees: the bend at each finger's three joints (thumb first) of hands ``P (..., 21, 3)``: the
-    angle between consecutive bones (the wrist-to-base bone, then the finger's own bones)."""
-    chains = np.array([[0, 1, 2, 3, 4]] + [[0, 5 + 4 * f, 6 + 4 * f, 7 + 4 * f, 8 + 4 * f] for f in range(4)])
-    pts = P[..., chains, :]  # (..., 5, 5, 3)
-    bones = unit(np.diff(pts, axis=-2))  # (..., 5, 4, 3)
-    cos = np.clip((bones[..., :-1, :] * bones[..., 1:, :]).sum(-1), -1.0, 1.0)
-    return np.degrees(np.arccos(cos))
-
-
 def views(rig, X: np.ndarray, *, noise: float = 1.0, outliers: float = 0.03, missing: float = 0.08,
           seed: int = 0) -> np.ndarray:
     """``(C, T, J, 3)`` detections (x px, y px, confidence) of points ``X (T, J, 3)`` in ``rig``: Gaussian noise of

@@ -66,3 +66,37 @@ def test_triangulated_fingers_keep_their_length(detected):
     print(f"hands in 3D: {100 * present:.0f} % of hand points present; finger bone length CV median "
           f"{100 * np.nanmedian(cv):.1f} %, max {100 * np.nanmax(cv):.1f} % ({len(fingers)} bones)")
     assert present >= 0.5 and np.nanmax(cv[seen > 0.2]) <= 0.10
+
+
+def test_video2bvh_with_hands_gives_moving_fingers_and_the_same_body(tmp_path, capsys):
+    """One camera: the hand model's own 3D points on the lifted wrists -> 15 finger bones per hand; the body's
+    joints are those of the body-only run."""
+    from mocap.io.motion import load_motion
+
+    video = need(VIDEOS[1])
+    assert main(["video2bvh", str(video), "-o", str(tmp_path / "hands.bvh"), "--hands"]) == 0
+    assert "fingers from the hand landmark model's own 3D points" in capsys.readouterr().out
+    assert main(["video2bvh", str(video), "-o", str(tmp_path / "body.bvh"), "-q"]) == 0
+    hands, body = load_motion(tmp_path / "hands.bvh"), load_motion(tmp_path / "body.bvh")
+    names = [n.split(":")[-1] for n in hands.names]
+    assert sum(n.startswith("LeftHand") and n[-1] in "123" for n in names) == 15
+    shared = [n for n in body.names if not n.endswith("_End")]
+    np.testing.assert_allclose(hands.positions[:, [hands.names.index(n) for n in shared]],
+                               body.positions[:, [body.names.index(n) for n in shared]], atol=1e-6)
+    P = hands.positions
+
+    def length(a, b):
+        return np.nanmedian(np.linalg.norm(P[:, names.index(a)] - P[:, names.index(b)], axis=-1))
+
+    def flexion(a, b, c):
+        u, v = P[:, names.index(b)] - P[:, names.index(a)], P[:, names.index(c)] - P[:, names.index(b)]
+        return np.degrees(np.arccos(np.clip((u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1), -1, 1)))
+
+    for side in ("Left", "Right"):
+        middle = length(f"{side}HandMiddle1", f"{side}HandMiddle2") + length(f"{side}HandMiddle2", f"{side}HandMiddle3") \
+            + length(f"{side}HandMiddle3", f"{side}HandMiddle3_End")
+        pip = flexion(f"{side}HandIndex1", f"{side}HandIndex2", f"{side}HandIndex3")
+        print(f"{side} hand: middle finger {100 * middle:.1f} cm, index PIP flexion p5/p95 "
+              f"{np.percentile(pip, 5):.0f}/{np.percentile(pip, 95):.0f} deg")
+        assert 0.05 <= middle <= 0.11 and np.percentile(pip, 95) - np.percentile(pip, 5) > 5.0
+        assert np.nanmax(pip) < 120.0  # never bent further than a finger can

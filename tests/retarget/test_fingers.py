@@ -10,7 +10,8 @@ from mocap.io.bvh import write_bvh
 from mocap.io.motion import load_motion, read_trc
 from mocap.retarget.rigs import FINGER_BONES, FINGERS, RIGS
 from mocap.retarget.solve import FINGER_POINTS, retarget
-from mocap.testing.hands import flexion_angles, write_session
+from mocap.core.hands import flexion_angles
+from mocap.testing.hands import write_session
 
 CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
 

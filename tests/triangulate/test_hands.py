@@ -8,7 +8,8 @@ from conftest import ROOT
 from mocap.cli.main import main
 from mocap.core.skeletons import COCO_17_HANDS, HAND_21
 from mocap.io.motion import read_trc, write_motion
-from mocap.testing.hands import flexion_angles, write_session
+from mocap.core.hands import flexion_angles
+from mocap.testing.hands import write_session
 
 CLIP = ROOT / "tests" / "data" / "mocap" / "cmu_131" / "scaled_131_01.bvh"
 FINGERS = [COCO_17_HANDS.index(f"{s}_{n}") for s in ("left", "right") for n in HAND_21[1:]]
