@@ -70,6 +70,10 @@ def main():
                   f"{n / t_all:>11.1f}/s {100 * (t_one / t_det - 1):>14.1f} %")
         per = (1 / rates[6] - 1 / rates[1]) / 5 * 1000
         print(f"cost per extra person (detect+track, 1 -> 6 people): {per:.1f} ms per frame")
+        _, t_body = timed(lambda: video_to_bvh(clips[1].path, d / "b1.bvh"), args.repeat)
+        _, t_hands = timed(lambda: video_to_bvh(clips[1].path, d / "h1.bvh", hands=True), args.repeat)
+        print(f"video->BVH, 1 person: body only {1000 * t_body / args.frames:.1f} ms per frame, with --hands "
+              f"{1000 * t_hands / args.frames:.1f} ms per frame: x{t_hands / t_body:.2f} (issue 37: <= 1.4)")
         print("targets (issue 18): >= 30 frames/s with one person, >= 15 with three; (issue 17) pipeline beyond the "
               "detector <= 25 %")
 

@@ -104,8 +104,9 @@ def person_detection(people, person: int | None = None) -> Detection:
     sk = MEDIAPIPE_33
     kp2d = Keypoints2D(kp[None], sk, people.fps, [Path(people.source).stem], people.frames, people.source)
     world = Motion3D(people.world[:, k], sk, people.fps, confidence=np.clip(kp[..., 2], 0, 1), up="y")
-    hands = (people.hands[:, k], people.hand_world[:, k]) if getattr(people, "hands", None) is not None else (None, None)
-    return Detection(kp2d, world, missing, people.size, pid, people, *hands)
+    hands = people.hands is not None
+    return Detection(kp2d, world, missing, people.size, pid, people, hands=people.hands[:, k] if hands else None,
+                     hand_world=people.hand_world[:, k] if hands else None)
 
 
 def detect_video(path: str | Path, detector: Detector | None = None, stride: int = 1, resize: float | None = None,
