@@ -96,8 +96,8 @@ def spawned_children(pid: int) -> list[int]:
 
 @contextmanager
 def killing_first(find, delay: float):
-    """While the block runs, a thread kills (SIGKILL) the first process ``find()`` lists, ``delay`` s after it first
-    appears; yields the list of what was killed (empty if nothing appeared)."""
+    """While the block runs, a thread kills (SIGKILL) the first process ``find()`` lists ``delay`` s after one first
+    appears (the first still alive then); yields the list of what was killed (empty if nothing appeared)."""
     import os
     import signal
     import threading
@@ -107,11 +107,15 @@ def killing_first(find, delay: float):
 
     def killer():
         while not stop.is_set() and not killed:
-            pids = find()
-            if pids:
+            if find():
                 time.sleep(delay)
-                os.kill(pids[0], signal.SIGKILL)
-                killed.append(pids[0])
+                for pid in find():  # those still there after the delay (a short-lived one may have gone)
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        continue
+                    killed.append(pid)
+                    break
             time.sleep(0.05)
 
     th = threading.Thread(target=killer)
