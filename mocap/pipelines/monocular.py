@@ -232,14 +232,31 @@ def with_hand_shapes(motion: Motion3D, det: Detection, turn: np.ndarray) -> Moti
 
     if det.hand_world is None:
         return motion
-    pts = [motion.positions[:, motion.skeleton.index(f"{side}_wrist"), None] + (det.hand_world[:, k]
-           - det.hand_world[:, k, :1]) @ turn.T for k, side in enumerate(("left", "right"))]
+    shapes = smooth_hand_shapes((det.hand_world - det.hand_world[:, :, :1]) @ turn.T, motion.fps)
+    pts = [motion.positions[:, motion.skeleton.index(f"{side}_wrist"), None] + shapes[:, k]
+           for k, side in enumerate(("left", "right"))]
     sk = with_hands(motion.skeleton, f"{motion.skeleton.name}_hands")
     contacts = None if motion.contacts is None else np.concatenate(
         [motion.contacts, np.zeros((motion.n_frames, 42), bool)], axis=1)
     return replace(motion, positions=np.concatenate([motion.positions] + pts, axis=1), skeleton=sk,
                    confidence=np.concatenate([motion.confidence, det.hands[..., 2]], axis=1),
                    joint_names=list(sk.names), contacts=contacts)
+
+
+HAND_CUTOFF_HZ = 6.0  # fingers open and close at a few Hz; the hand model's depth guess jitters above that
+
+
+def smooth_hand_shapes(shapes: np.ndarray, fps: float) -> np.ndarray:
+    """``(T, 2, 21, 3)`` hand shapes (metres, relative to their wrists; NaN where not shaped) through a zero-phase
+    low-pass at :data:`HAND_CUTOFF_HZ` (no lag; the frames without a shape stay empty)."""
+    from ..smooth.filters import butterworth
+
+    cutoff = min(HAND_CUTOFF_HZ, 0.4 * fps)
+    out = shapes.copy()
+    for k in range(shapes.shape[1]):
+        if np.isfinite(shapes[:, k]).all(axis=(1, 2)).sum() > 15:
+            out[:, k] = butterworth(shapes[:, k].reshape(len(shapes), -1), fps, cutoff, order=2).reshape(shapes[:, k].shape)
+    return out
 
 
 def hand_notes(det: Detection) -> list[str]:
