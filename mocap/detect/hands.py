@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.hands import plausible_hand
+from ..core.rotations import axis_angle
 from .blazepose import Roi, _interpreter, _model_path, crop_roi, from_crop
 
 HAND_SIZE = 224
@@ -21,6 +22,7 @@ HAND_SIZE = 224
 ARM = {"left": (13, 15, 17, 19), "right": (14, 16, 18, 20)}
 ROI_SCALE = 3.0   # the square's side: this many times the wrist-to-knuckles distance ...
 ROI_FOREARM = 0.55  # ... and at least this share of the forearm (knuckles are often unsure on small hands)
+CAMERA_AXIS = np.array([0.0, 0.0, 1.0])  # a region's turn (Roi.angle) is about the camera's viewing axis
 MAX_WRIST_SHIFT = 0.5  # a hand whose wrist lies farther than this share of the forearm from the body's is dropped
 
 
@@ -79,11 +81,5 @@ def person_hands(model: HandLandmarks, rgb: np.ndarray, body: np.ndarray, *,
         if presence >= min_presence and np.hypot(*(xy[0] - wr)) <= MAX_WRIST_SHIFT * np.hypot(*(wr - el)):
             out[21 * k:21 * (k + 1)] = np.c_[xy, np.full(21, presence)]
             if plausible_hand(metric):  # its depth guess bends a finger past what a hand can: no 3D shape
-                world[k] = metric @ _rot3(roi.angle).T  # the crop's axes turned back to the image's
+                world[k] = metric @ axis_angle(CAMERA_AXIS, roi.angle).T  # the crop's axes turned to the image's
     return out, world
-
-
-def _rot3(a: float) -> np.ndarray:
-    """``(3, 3)``: the image-plane turn of a region (:attr:`Roi.angle`) about the camera's axis."""
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])

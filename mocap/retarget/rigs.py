@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.skeletons import FINGERS
 from ..errors import MocapError
 
 # role, parent role, rest direction of the bone from the parent to this joint (unit, T-pose)
@@ -34,9 +35,6 @@ ROLES: list[tuple[str, str | None]] = [
     ("right_hip", "pelvis"), ("right_knee", "right_hip"), ("right_ankle", "right_knee"), ("right_toe", "right_ankle"),
     ("right_toe_end", "right_toe"),
 ]
-FINGERS = ("thumb", "index", "middle", "ring", "pinky")
-
-
 def finger_roles(side: str) -> list[tuple[str, str]]:
     """One hand's finger roles, parents first: ``<side>_<finger>1..3`` (thumb: its carpometacarpal, metacarpophalangeal
     and interphalangeal joints; the others: the knuckle and the two finger joints) and ``<side>_<finger>_end`` (the

@@ -98,10 +98,10 @@ def source_targets(motion: Motion3D, min_confidence: float = 0.05) -> dict[str, 
     return out
 
 
-# the 21 hand points (mocap.core.skeletons.HAND_21) each finger role sits on: thumb1..3 on the carpometacarpal,
-# metacarpophalangeal and interphalangeal joints, the others' 1..3 on the knuckle and the two finger joints; _end: tip
-FINGER_POINTS = {"thumb": ("thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip")} | {
-    f: (f"{f}_mcp", f"{f}_pip", f"{f}_dip", f"{f}_tip") for f in FINGERS[1:]}
+# the 21 hand points (mocap.core.skeletons.HAND_21: the wrist, then four per finger) each finger role sits on:
+# thumb1..3 on the carpometacarpal, metacarpophalangeal and interphalangeal joints, the others' 1..3 on the knuckle and
+# the two finger joints; _end: the tip
+FINGER_POINTS = {f: HAND_21[1 + 4 * i:5 + 4 * i] for i, f in enumerate(FINGERS)}
 
 
 def hand_targets(lower: dict[str, int], pos: np.ndarray) -> dict[str, np.ndarray]:
@@ -310,8 +310,8 @@ def _left_out(motion: Motion3D) -> list[str]:
 def _unseen_hands(t: dict[str, np.ndarray]) -> list[str]:
     """A note for each hand whose fingers were never seen (its finger bones keep the rest pose, straight)."""
     return [f"the {side} hand's fingers were never seen: its finger bones keep the rest pose (straight)"
-            for side in ("left", "right") if not any(np.isfinite(t[r]).any() for r in t if r.startswith(f"{side}_")
-                                                         and r[len(side) + 1:-1] in FINGERS)]
+            for side in ("left", "right") if not any(np.isfinite(t[r]).any() for r in FINGER_BONES
+                                                         if r.startswith(f"{side}_"))]
 
 
 def _hinge(a, b, c):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.rotations import axis_angle, unit
-from ..core.skeletons import Skeleton, with_hands
 
 # a right hand at rest (metres, hand frame): each finger's base and its three bone lengths, then the thumb's
 BASES = np.array([[0.092, 0.026, 0.0], [0.095, 0.004, 0.0], [0.089, -0.016, 0.0], [0.080, -0.034, 0.0]])
@@ -87,11 +86,6 @@ def attach_hands(X: np.ndarray, joints: tuple[str, ...], fps: float, seed: int =
         R = hand_frames(wrist, elbow, t, side=side, rng=rng)
         hands.append(wrist[:, None] + np.einsum("tij,tkj->tki", R, hand_pose(openness, side)))
     return np.concatenate([X] + hands, axis=1)
-
-
-def skeleton_with_hands(body: Skeleton) -> Skeleton:
-    """``body`` followed by both hands (:func:`~mocap.core.skeletons.with_hands`)."""
-    return with_hands(body, f"{body.name}_hands")
 
 
 def views(rig, X: np.ndarray, *, noise: float = 1.0, outliers: float = 0.03, missing: float = 0.08,
