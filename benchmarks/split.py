@@ -1,16 +1,20 @@
 """One long trial on 1 and 2 workers (mocap.batch.split): a session of one trial of ``--frames`` frames x 4 cameras
 (one keypoints NPZ; the synthetic scene of benchmarks/triangulation.py), triangulated with smoothing and retargeted to
 BVH as ``mocap batch`` does by default, on the local pool with 1 and 2 workers and on a local Ray with 1 and 2 CPUs
-(Ray started before the clock). Prints each run's time, the triangulate stage's own, the speed-up of 2 workers over 1
-and whether the files are byte for byte those of one worker.
+(Ray started before the clock). Prints each run's time, the triangulate stage's own, the speed-up of 2 workers over 1,
+whether the TRC is byte for byte one worker's and how far the BVH's values are from one worker's (its retargeting runs
+in pieces of time, :mod:`mocap.retarget.pieces`: equal but for the last digits).
 Run: python benchmarks/split.py [--frames 50000] [--no-ray | --ray-only]
 """
 import argparse
+import io
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from mocap.batch.engine import BatchOptions, run_session
 from mocap.batch.session import read_session
@@ -51,8 +55,16 @@ def report(name: str, r: dict, base: dict | None) -> None:
             f"retarget {r['stages']['retarget']:4.1f} s)")
     if base:
         line += (f"  x{base['seconds'] / r['seconds']:.2f} the trial, x{base['stages']['triangulate'] / tri:.2f} the "
-                 f"triangulation; files {'equal' if r['files'] == base['files'] else 'DIFFERENT'}")
+                 f"triangulation; {same(r, base)}")
     print(line, flush=True)
+
+
+def same(r: dict, base: dict) -> str:
+    """The TRC byte for byte; the BVH's values (retargeted in pieces of time: equal but for the last digits)."""
+    trc = "TRC equal" if r["files"]["T01.trc"] == base["files"]["T01.trc"] else "TRC DIFFERENT"
+    a, b = (np.loadtxt(io.StringIO(x["files"]["T01.bvh"].decode().split("Frame Time:")[1].split("\n", 1)[1]))
+            for x in (r, base))
+    return f"{trc}, BVH values max |diff| {np.abs(a - b).max() if a.shape == b.shape else np.inf:.1e} (deg, cm)"
 
 
 def main():
@@ -83,7 +95,7 @@ def main():
                 ray_one = r
             report(f"Ray, {cpus} CPU(s)", r, None if cpus == 1 else ray_one)
             if cpus == 1 and one:
-                print(f"{'':22s} files {'equal' if r['files'] == one['files'] else 'DIFFERENT'} to the local pool's")
+                print(f"{'':22s} against the local pool's: {same(r, one)}")
 
 
 if __name__ == "__main__":

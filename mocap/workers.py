@@ -59,6 +59,12 @@ def ordered_map(fn: Callable, items: Iterable, executor=None, ahead: int = 8) ->
             f.cancel()
 
 
+def each(fn: Callable, items: Iterable, executor=None, ahead: int = 8) -> Iterator:
+    """``fn(item)`` for every item, in order: on ``executor`` when given (:func:`ordered_map`), else one after another
+    in this thread (for work that holds the GIL, where threads would not help)."""
+    return ordered_map(fn, items, executor, ahead) if executor is not None else map(fn, items)
+
+
 def thread_env(n: float) -> dict[str, str]:
     """The math libraries' thread counts (OpenMP, OpenBLAS, MKL) for a process that may use ``n`` CPUs."""
     v = str(max(1, int(n)))

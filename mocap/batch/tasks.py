@@ -166,7 +166,7 @@ def run_task(spec: dict) -> dict | None:
         if missing:
             raise MocapError("input not found", missing[0])
         out.mkdir(parents=True, exist_ok=True)
-        with runtime.native_quiet(), executor_for(spec.get("split")) as executor:
+        with runtime.native_quiet(), executor_for(spec.get("split"), spec["stage"]) as executor:
             result = STAGES[spec["stage"]](spec, out, **({"executor": executor} if executor else {}))
     except MocapError as e:
         return {"id": spec["id"], "status": "failed", "error": str(e), "seconds": time.perf_counter() - t0}
@@ -272,14 +272,15 @@ def _lift(spec: dict, out: Path) -> dict:
     return {"outputs": [path], "notes": notes, "quality": quality}
 
 
-def _retarget(spec: dict, out: Path) -> dict:
-    """Each 3D file -> BVH on ``rig`` (as ``mocap convert in.trc out.bvh --rig``)."""
+def _retarget(spec: dict, out: Path, executor=None) -> dict:
+    """Each 3D file -> BVH on ``rig`` (as ``mocap convert in.trc out.bvh --rig``); ``executor``: where a long
+    motion's pieces of time run (:mod:`mocap.batch.split`)."""
     from ..pipelines.convert import convert_file
 
     outputs = []
     for p in (Path(p) for p in spec["inputs"]["motion"] if Path(p).suffix.lower() != ".png"):
         bvh = out / f"{p.stem}.bvh"
-        convert_file(p, bvh, rig=spec["options"]["rig"], units=spec["options"]["units"])
+        convert_file(p, bvh, rig=spec["options"]["rig"], units=spec["options"]["units"], executor=executor)
         outputs.append(bvh)
     return {"outputs": outputs}
 

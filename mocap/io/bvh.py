@@ -11,6 +11,7 @@ of 105 cm would otherwise be counted twice).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from .atomic import atomic_open
 from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import Skeleton
+from ..workers import blocks, each
 from .guard import reader
 
 _AXES = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
@@ -262,8 +264,9 @@ def _floats_ok(row: str) -> bool:
         return False
 
 
-def write_bvh(bvh: BVH, path: str | Path, precision: int = 6) -> None:
-    """Write ``bvh`` as a BVH file (atomic)."""
+def write_bvh(bvh: BVH, path: str | Path, precision: int = 6, *, executor=None) -> None:
+    """Write ``bvh`` as a BVH file (atomic). ``executor``: blocks of motion lines formatted on it
+    (:func:`mocap.workers.each`; the same text)."""
     children: dict[int, list[int]] = {}
     for j, p in enumerate(bvh.parents):
         children.setdefault(int(p), []).append(j)
@@ -284,6 +287,20 @@ def write_bvh(bvh: BVH, path: str | Path, precision: int = 6) -> None:
     for r in children.get(-1, []):
         emit(r, 0)
     out += ["MOTION", f"Frames: {bvh.n_frames}", f"Frame Time: {bvh.frame_time:.8f}"]
+    rows = partial(motion_rows, precision=precision)
     with atomic_open(path) as f:
         f.write("\n".join(out) + "\n")
-        np.savetxt(f, bvh.values, fmt=f"%.{precision}f", delimiter=" ")
+        for text in each(rows, (bvh.values[b] for b in blocks(len(bvh.values), ROWS_BLOCK)), executor):
+            f.write(text)
+
+
+ROWS_BLOCK = 4096  # frames of a BVH's motion formatted at once (by a worker of the executor when there is one)
+
+
+def motion_rows(values: np.ndarray, precision: int = 6) -> str:
+    """BVH motion lines of ``values (n, channels)``: fixed ``precision`` decimals, separated by spaces."""
+    values = np.asarray(values, float)
+    if not values.size:
+        return "\n" * len(values)
+    line = " ".join([f"%.{precision}f"] * values.shape[1]) + "\n"
+    return (line * len(values)) % tuple(values.ravel().tolist())

@@ -6,6 +6,7 @@ Units and axes are explicit: positions are metres inside; ``up`` names the file'
 from __future__ import annotations
 
 import csv
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from ..errors import MocapError
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import get_skeleton, skeleton_from_names
+from ..workers import blocks, each
 from .atomic import atomic_open, atomic_path
 from .guard import reader
 
@@ -29,8 +31,9 @@ def _num(v: float) -> str:
     return "" if not np.isfinite(v) else repr(float(v))
 
 
-def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m") -> None:
-    """OpenSim TRC (tab separated), ``up`` axis and ``units`` as asked; unknown positions left blank."""
+def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m", *, executor=None) -> None:
+    """OpenSim TRC (tab separated), ``up`` axis and ``units`` as asked; unknown positions left blank. ``executor``:
+    blocks of lines formatted on it (:func:`mocap.workers.each`; the same text)."""
     m = motion.to_up(up)
     s = 1.0 / _scale(units, path)
     names = m.names
@@ -42,15 +45,28 @@ def write_trc(motion: Motion3D, path: str | Path, up: str = "y", units: str = "m
              "\t\t" + "\t".join(f"X{i + 1}\tY{i + 1}\tZ{i + 1}" for i in range(len(names)))]
     pos = (m.positions * s).reshape(T, -1)
     pos[~np.isfinite(pos)] = np.nan  # blank cells: repr(nan) is the only text of a number holding "nan"
+    rows = partial(trc_rows, fps=m.fps)
     with atomic_open(path) as f:
         f.write("\n".join(lines) + "\n")
-        for t, row in enumerate(pos.tolist()):
-            f.write(f"{t + 1}\t{t / m.fps!r}\t" + "\t".join(map(repr, row)).replace("nan", "") + "\n")
+        for text in each(rows, ((b.start, pos[b]) for b in blocks(T, TRC_BLOCK)), executor):
+            f.write(text)
+
+
+TRC_BLOCK = 4096  # frames of a TRC formatted at once (by a worker of the executor when there is one)
+
+
+def trc_rows(piece: tuple[int, np.ndarray], *, fps: float) -> str:
+    """TRC data lines of ``piece = (first frame index, values (n, 3J))``: frame number, time, values (shortest text
+    that reads back to the same float), NaN left blank."""
+    start, values = piece
+    return "".join(f"{t + 1}\t{t / fps!r}\t" + "\t".join(map(repr, row)).replace("nan", "") + "\n"
+                   for t, row in enumerate(values.tolist(), start=start))
 
 
 @reader("TRC file")
-def read_trc(path: str | Path, up: str = "y") -> Motion3D:
-    """Read a TRC file; returns metres with ``up`` as the file's vertical axis ('y' for OpenSim files)."""
+def read_trc(path: str | Path, up: str = "y", *, executor=None) -> Motion3D:
+    """Read a TRC file; returns metres with ``up`` as the file's vertical axis ('y' for OpenSim files). ``executor``:
+    blocks of lines parsed on it (:func:`mocap.workers.each`; the same values)."""
     path = Path(path)
     try:
         lines = path.read_text().splitlines()
@@ -72,21 +88,32 @@ def read_trc(path: str | Path, up: str = "y") -> Motion3D:
     names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()][:n_markers]
     if len(names) != n_markers:
         raise MocapError(f"line 4: {len(names)} marker names but NumMarkers = {n_markers}", path)
+    body = lines[5:]
+    parse = partial(trc_values, n=3 * n_markers)
+    pos = np.concatenate(list(each(parse, ((6 + b.start, body[b]) for b in blocks(len(body), TRC_BLOCK)), executor))
+                         or [np.zeros((0, 3 * n_markers))])
+    if not len(pos):
+        raise MocapError("no frame rows after the header", path)
+    pos = pos.reshape(-1, n_markers, 3) * scale
+    pos[~np.isfinite(pos).all(-1)] = np.nan
+    return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
+
+
+def trc_values(piece: tuple[int, list[str]], *, n: int) -> np.ndarray:
+    """``(rows, n)`` values of ``piece = (number of its first line, TRC data lines)``: frame number and time skipped,
+    blank cells NaN, short rows padded, blank lines skipped; a cell that is not a number names its line."""
+    first, lines = piece
     rows = []
-    for lineno, line in enumerate(lines[5:], start=6):
+    for lineno, line in enumerate(lines, start=first):
         if not line.strip():
             continue
-        cells = line.split("\t")[2:2 + 3 * n_markers]
-        cells += [""] * (3 * n_markers - len(cells))
+        cells = line.split("\t")[2:2 + n]
+        cells += [""] * (n - len(cells))
         try:
             rows.append([float(c) if c and not c.isspace() else np.nan for c in cells])  # float() reads "nan" too
         except ValueError:
-            raise MocapError(f"line {lineno}: non-numeric value", path) from None
-    if not rows:
-        raise MocapError("no frame rows after the header", path)
-    pos = np.array(rows, dtype=float).reshape(-1, n_markers, 3) * scale
-    pos[~np.isfinite(pos).all(-1)] = np.nan
-    return Motion3D(pos, skeleton_from_names(names), fps, up=up, joint_names=names)
+            raise MocapError(f"line {lineno}: non-numeric value") from None
+    return np.array(rows, dtype=float).reshape(-1, n)
 
 
 def write_csv(motion: Motion3D, path: str | Path, units: str = "m") -> None:
@@ -339,12 +366,14 @@ def guess_bvh_units(body_height: float) -> float:
 
 
 @reader("3D motion file")
-def load_motion(path: str | Path, in_units: str | float = "auto") -> Motion3D:
+def load_motion(path: str | Path, in_units: str | float = "auto", *, executor=None) -> Motion3D:
     """Any 3D file (TRC, CSV, NPZ, C3D or BVH) as a Motion3D in metres; BVH units from ``in_units``
-    ("auto" guesses from the body's height)."""
+    ("auto" guesses from the body's height). ``executor``: where a TRC's lines are parsed (:func:`read_trc`)."""
     from .bvh import read_bvh
 
     path = Path(path)
+    if path.suffix.lower() == ".trc" and executor is not None:
+        return read_trc(path, executor=executor)
     if path.suffix.lower() != ".bvh":
         return read_motion(path)
     if not path.exists():

@@ -15,34 +15,40 @@ from .options import SmoothOptions
 
 
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
-                 *, fps: float | None = None, in_units: str | float = "auto", **retarget_kwargs) -> Motion3D | Retargeted:
+                 *, fps: float | None = None, in_units: str | float = "auto", executor=None,
+                 **retarget_kwargs) -> Motion3D | Retargeted:
     """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``
     (units cm unless ``units``); other formats keep the joints (metres unless ``units``). ``out`` may not be
-    ``inp`` (refused before anything is read or written)."""
+    ``inp`` (refused before anything is read or written). ``executor``: where a long motion's pieces of time are
+    retargeted and formatted (:func:`write_any`)."""
     check_output(out, inp)
-    motion = load_motion(inp, in_units)
+    motion = load_motion(inp, in_units, executor=executor)
     if motion.n_frames == 0:
         raise MocapError("motion has no frames", inp)
     if fps:
         motion = resample(motion, fps)
-    return write_any(motion, out, rig, units, **retarget_kwargs)
+    return write_any(motion, out, rig, units, executor=executor, **retarget_kwargs)
 
 
 def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: str | None = None,
-              **retarget_kwargs) -> Motion3D | Retargeted:
+              *, executor=None, **retarget_kwargs) -> Motion3D | Retargeted:
     """Write ``motion`` in the format of ``out``'s extension: BVH is retargeted to ``rig`` (cm unless
     ``units``), the others keep the joints (metres unless ``units``). Returns what was written. A motion with
-    no valid point at all is an error, not an empty file."""
+    no valid point at all is an error, not an empty file. ``executor``: where pieces of time of a long motion are
+    retargeted (:mod:`mocap.retarget.pieces`) and blocks of BVH and TRC lines formatted (:mod:`mocap.workers`;
+    the same file, within the last digit of a BVH's angles at the seams)."""
     out = Path(out)
     if units is not None and units not in UNIT_SCALE:
         raise MocapError(f"unknown units {units!r} (expected one of {', '.join(UNIT_SCALE)})", out)
     if motion.n_frames == 0 or not np.isfinite(motion.positions).all(-1).any():
         raise MocapError("nothing to write: no frame has a valid point", out)
     if out.suffix.lower() == ".bvh":
-        r = retarget(motion, rig, **retarget_kwargs)
-        write_bvh(r.to_bvh(units or "cm"), out)
+        r = retarget(motion, rig, executor=executor, **retarget_kwargs)
+        write_bvh(r.to_bvh(units or "cm"), out, executor=executor)
         return r
     kwargs = {"units": units} if units and out.suffix.lower() in (".trc", ".csv", ".c3d") else {}
+    if executor is not None and out.suffix.lower() == ".trc":
+        kwargs["executor"] = executor
     write_motion(motion, out, **kwargs)
     return motion
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -145,17 +146,19 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
 
 
 def write_results(res: TriangulationResult, job: TriangulationJob, *, picture=None, executor=None) -> None:
-    """``job.output`` (when set) and, with ``picture``, :func:`~mocap.viz.plots.plot_triangulation` of ``res``: drawn
-    by a worker of ``executor`` while this process writes the motion (both take seconds on long recordings)."""
+    """``job.output`` (when set; its lines formatted by the workers of ``executor``) and, with ``picture``,
+    :func:`~mocap.viz.plots.plot_triangulation` of ``res``, drawn by a thread of this process meanwhile when there are
+    workers (both take seconds on long recordings; the writing mostly waits for the workers)."""
     from ..viz.plots import plot_triangulation
 
-    drawn = executor.submit(plot_triangulation, res, picture) if executor and picture else None
-    if job.output:
-        write_any(res.motion, job.output, job.rig)
-    if drawn:
-        drawn.result()
-    elif picture:
-        plot_triangulation(res, picture)
+    with ThreadPoolExecutor(1) as thread:
+        drawn = thread.submit(plot_triangulation, res, picture) if executor and picture else None
+        if job.output:
+            write_any(res.motion, job.output, job.rig, executor=executor)
+        if drawn:
+            drawn.result()
+        elif picture:
+            plot_triangulation(res, picture)
 
 
 def triangulate_videos(videos: list[str | Path], job: TriangulationJob, detecting=None, tracking=None):

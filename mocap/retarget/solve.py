@@ -16,6 +16,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -27,6 +28,8 @@ from ..core.kinematics import forward_kinematics
 from ..core.motion import UNIT_SCALE, Motion3D
 from ..core.skeletons import HAND_21, derived_joint
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
+from ..workers import each
+from . import pieces
 from .rigs import (END_SITES, FINGER_BONES, FINGERS, HAND_TEMPLATE, ROLES, HandShape, Proportions, Rig, get_rig, palm_rest_frame,
                    parents, rest_offsets, role_index, roles)
 
@@ -208,13 +211,21 @@ class Retargeted:
     def roles(self) -> list[str]:
         return [r for r, _ in roles(self.hands)]
 
-    def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
-        """Forward kinematics: ``(T, J, 3, 3)`` world rotations and ``(T, J, 3)`` positions, metres, Y-up."""
-        par = parents(self.hands)
-        t = np.broadcast_to(self.offsets, self.local.shape[:2] + (3,)).copy()
-        for j in np.flatnonzero(np.asarray(par) < 0):
-            t[:, j] = self.root + self.offsets[j]
-        return forward_kinematics(par, self.local, t)
+    def global_transforms(self, joints=None) -> tuple[np.ndarray, np.ndarray]:
+        """Forward kinematics: ``(T, J, 3, 3)`` world rotations and ``(T, J, 3)`` positions, metres, Y-up; of the
+        ``joints`` (indices) only, in their order, when given (only their chains are computed)."""
+        par = np.asarray(parents(self.hands))
+        chain = np.arange(len(par)) if joints is None else ancestors(par, joints)
+        sub = np.searchsorted(chain, np.where(par[chain] >= 0, par[chain], chain))  # the chain's own parent indices
+        sub[par[chain] < 0] = -1
+        t = np.broadcast_to(self.offsets[chain], self.local.shape[:1] + (len(chain), 3)).copy()
+        for k in np.flatnonzero(sub < 0):
+            t[:, k] = self.root + self.offsets[chain[k]]
+        R, P = forward_kinematics(sub, self.local[:, chain], t)
+        if joints is None:
+            return R, P
+        pick = np.searchsorted(chain, joints)
+        return R[:, pick], P[:, pick]
 
     def to_motion(self) -> Motion3D:
         from ..core.skeletons import Skeleton
@@ -231,6 +242,7 @@ class Retargeted:
         joints ``Zrotation Xrotation Yrotation``; Euler angles unwrapped over time (no 360 jumps)."""
         s = 1.0 / UNIT_SCALE[units]
         par = parents(self.hands)
+        angles = euler_zxy(self.local)
         names, chans, cols = [], [], []
         for j, (role, _) in enumerate(roles(self.hands)):
             if role in END_SITES:
@@ -239,8 +251,7 @@ class Retargeted:
                 continue
             names.append(self.rig.names[role])
             rot = ["Zrotation", "Xrotation", "Yrotation"]
-            eul = Rotation.from_matrix(self.local[:, j]).as_euler("ZXY", degrees=True)
-            eul = np.unwrap(eul, period=360.0, axis=0)
+            eul = np.unwrap(angles[:, j], period=360.0, axis=0)
             if par[j] < 0:
                 chans.append(["Xposition", "Yposition", "Zposition"] + rot)
                 cols.append((self.root + self.offsets[j]) * s)
@@ -250,9 +261,31 @@ class Retargeted:
         return BVH(names, par, self.offsets * s, chans, 1.0 / self.fps, np.concatenate(cols, axis=1))
 
 
+def euler_zxy(R: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` rotation matrices -> ``(..., 3)`` BVH Euler angles ``(z, x, y)`` in degrees with ``R = Rz(z)
+    Rx(x) Ry(y)`` (intrinsic Z, X, Y: the BVH channel order ``Zrotation Xrotation Yrotation``); x in [-90, 90]. At
+    x = +-90 deg (z and y turn about the same axis) y is 0 and z carries the turn."""
+    R = np.asarray(R, float)
+    cx = np.hypot(R[..., 2, 0], R[..., 2, 2])
+    lock = cx < 1e-9
+    z = np.where(lock, np.arctan2(R[..., 1, 0], R[..., 0, 0]), np.arctan2(-R[..., 0, 1], R[..., 1, 1]))
+    y = np.where(lock, 0.0, np.arctan2(-R[..., 2, 0], R[..., 2, 2]))
+    return np.degrees(np.stack([z, np.arctan2(R[..., 2, 1], cx), y], -1))
+
+
+def ancestors(parents, joints) -> np.ndarray:
+    """Sorted indices of ``joints`` and of every joint above them in the tree ``parents (J,)`` (-1: root)."""
+    keep = set()
+    for j in np.atleast_1d(joints).tolist():
+        while j >= 0 and j not in keep:
+            keep.add(j)
+            j = int(parents[j])
+    return np.array(sorted(keep), int)
+
+
 def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proportions | None = None,
              height: float | None = None, *, ground: bool = True, face_forward: bool = False,
-             bend_blend: float = 0.2, roll_time: float = 0.5) -> Retargeted:
+             bend_blend: float = 0.2, roll_time: float = 0.5, executor=None) -> Retargeted:
     """Fit ``rig`` to ``motion`` (any skeleton with hips, knees, ankles, shoulders, elbows, wrists).
 
     proportions: bone lengths (default: measured from the subject, median over frames); ``height``
@@ -267,6 +300,9 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     hands' 21 points (:func:`hand_targets`) gets finger bones: the wrist turns with the palm (towards the middle
     knuckle, across the knuckles), each finger bone by the smallest swing onto its points, sized by
     :func:`measure_hand`.
+
+    ``executor``: a long motion's frames are solved in pieces of time on it (:mod:`mocap.retarget.pieces`: what
+    spans the whole motion — proportions, notes, facing, floor — is decided here, once).
     """
     rig = get_rig(rig)
     if motion.n_frames == 0:
@@ -275,6 +311,22 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
     p = proportions or (Proportions().scaled(height) if height else measure(t))
     if p.hands and "left_index1" not in t:
         p.hands = None  # proportions of a subject with hands, a motion without: no finger bones
+    if executor is not None:
+        out, low = rotations_in_pieces(t, rig, p, fps=motion.fps, roll_time=roll_time, executor=executor)
+    else:
+        out, low = rotations(t, rig, p, fps=motion.fps, roll_time=roll_time), None
+    out.notes = _unseen_hands(t) if p.hands else _left_out(motion)
+    if face_forward:  # a turn about the vertical: the feet's heights stay
+        _face_forward(out)
+    if ground:
+        out.root[:, 1] -= np.percentile(lowest_foot(out) if low is None else low, 5)
+    return out
+
+
+def rotations(t: dict[str, np.ndarray], rig: Rig, p: Proportions, *, fps: float, roll_time: float = 0.5) -> Retargeted:
+    """The rig's rotations for the targets ``t`` (role -> ``(T, 3)`` metres, :func:`source_targets`) of a subject of
+    proportions ``p``: every frame on its own, but for the feet's roll carried over time (:func:`transport_roll`) and
+    missing rotations held from the frame before (:func:`_local_rotations`); not grounded, no notes."""
     offsets = rest_offsets(p)
     trunk = _trunk_cues(t, p)
     limbs = _limb_cues(t, offsets, trunk["forward"])
@@ -282,18 +334,52 @@ def retarget(motion: Motion3D, rig: str | Rig = "generic", proportions: Proporti
         trunk["frames"].update({f"{s}_wrist": (t[f"{s}_middle1"] - t[f"{s}_hand_wrist"],
                                                t[f"{s}_index1"] - t[f"{s}_pinky1"], palm_rest_frame(s)[:, 1])
                                 for s in ("left", "right")})
-    G = _global_rotations(t, offsets, trunk, limbs, fps=motion.fps, roll_time=roll_time)
+    G = _global_rotations(t, offsets, trunk, limbs, fps=fps, roll_time=roll_time)
     local, kept = _local_rotations(G)
     pelvis = trunk["pelvis"]
-    out = Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=motion.fps,
-                     proportions=p, kept=kept, notes=_unseen_hands(t) if p.hands else _left_out(motion))
-    if face_forward:
-        _face_forward(out)
-    if ground:
-        _, P = out.global_transforms()
-        feet = [role_index(out.hands)[r] for r in FEET]
-        out.root[:, 1] -= np.percentile(P[:, feet, 1].min(axis=1), 5)
-    return out
+    return Retargeted(rig, local, _hold_last(pelvis, ~np.isfinite(pelvis).all(-1)), offsets=offsets, fps=fps,
+                      proportions=p, kept=kept)
+
+
+def solve_piece(piece: tuple, *, rig: Rig, proportions: Proportions, fps: float,
+                roll_time: float) -> tuple[Retargeted, np.ndarray]:
+    """One piece of time: ``(targets, drop)`` -> :func:`rotations` and the height of its lowest foot point in every
+    frame (:func:`lowest_foot`), without its first ``drop`` frames (see :mod:`mocap.retarget.pieces`)."""
+    t, drop = piece
+    r = rotations(t, rig, proportions, fps=fps, roll_time=roll_time)
+    r = Retargeted(rig, r.local[drop:], r.root[drop:], offsets=r.offsets, fps=fps, proportions=proportions,
+                   kept=r.kept[drop:])
+    return r, lowest_foot(r)
+
+
+def join_pieces(parts: list[tuple[Retargeted, np.ndarray]]) -> tuple[Retargeted, np.ndarray]:
+    """The pieces' rotations, root, held flags and lowest foot heights one after another (offsets, rig and proportions
+    of the first)."""
+    a = parts[0][0]
+    return (Retargeted(a.rig, np.concatenate([r.local for r, _ in parts]), np.concatenate([r.root for r, _ in parts]),
+                       offsets=a.offsets, fps=a.fps, proportions=a.proportions,
+                       kept=np.concatenate([r.kept for r, _ in parts])),
+            np.concatenate([h for _, h in parts]))
+
+
+def rotations_in_pieces(t: dict[str, np.ndarray], rig: Rig, p: Proportions, *, fps: float, roll_time: float = 0.5,
+                        executor=None, piece: int | None = None) -> tuple[Retargeted, np.ndarray]:
+    """:func:`rotations` of the targets ``t`` in pieces of ``piece`` frames (default
+    :data:`mocap.retarget.pieces.PIECE`; one call when the motion is no longer) on ``executor``, each solved from
+    :func:`~mocap.retarget.pieces.warm_frames` earlier: the answer of one call (see :mod:`mocap.retarget.pieces`);
+    and ``(T,)`` the height of the lowest foot point in every frame (before any grounding)."""
+    T = len(next(iter(t.values())))
+    piece = piece or pieces.PIECE
+    work = partial(solve_piece, rig=rig, proportions=p, fps=fps, roll_time=roll_time)
+    if T <= piece:
+        return work((t, 0))
+    spans = pieces.spans(T, piece, pieces.warm_frames(fps, roll_time))
+    items = (({k: v[s] for k, v in t.items()}, drop) for s, drop in spans)
+    return join_pieces(list(each(work, items, executor, ahead=4)))
+
+
+def warm_up() -> None:
+    """Nothing: a new process of pieces that runs it has imported this module (its first piece need not wait)."""
 
 
 def _left_out(motion: Motion3D) -> list[str]:
@@ -474,9 +560,9 @@ def plant_feet(anim: Retargeted, cutoff_hz: float = 2.0) -> Retargeted:
 
 def lowest_foot(anim: Retargeted) -> np.ndarray:
     """``(T,)`` height (Y-up) of the rig's lowest foot point (ankles, toes, toe ends) in every frame."""
-    _, P = anim.global_transforms()
     idx = role_index(anim.hands)
-    return P[:, [idx[r] for r in FEET], 1].min(axis=1)
+    _, P = anim.global_transforms([idx[r] for r in FEET])
+    return P[..., 1].min(axis=1)
 
 
 def _low_pass(x: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:

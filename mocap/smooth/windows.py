@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 
 from ..core.kinematics import robust_bone_lengths
-from ..workers import ordered_map
+from ..workers import each
 from .refine import Planting, RefineResult, refine
 
 WINDOW = 1024  # frames per window (17 s at 60 fps): a window's solve stays near 25 MB with 4 cameras; shorter windows
@@ -90,7 +90,7 @@ def refine_in_windows(X0: np.ndarray, bones: np.ndarray, fps: float, *, views=No
         items = ((X0[p], None if views is None else (views[0][:, p], views[1][:, p]), planting(p)) for p in pieces)
         # without an executor one after another: the solve holds the GIL too often for threads to help (50 000 frames:
         # 56 s on two threads, 52 s on one)
-        return stitch(list(ordered_map(work, items, executor, ahead=4) if executor else map(work, items)), pieces, T)
+        return stitch(list(each(work, items, executor, ahead=4)), pieces, T)
 
     first = solve(lambda p: None)
     if plant is None or not len(plant.feet):

@@ -3,7 +3,9 @@ a local Ray; short trials and ``split_frames = 0`` stay on one worker.
 
 The trial: the bundled Pose2Sim recording (4 cameras, 100 frames) played forward and back 21 times (2100 frames,
 continuous), in one keypoints NPZ of every camera; ``split_frames = 1000`` makes it long. It has 4 blocks of frames
-to triangulate and 3 windows to smooth, so each worker gets several pieces.
+to triangulate and 3 windows to smooth, so each worker gets several pieces; its retargeting is one piece of time
+(:data:`mocap.retarget.pieces.PIECE`; ``tests/retarget/test_pieces.py`` splits one), its TRC and BVH lines are
+formatted by the workers.
 """
 import os
 import shutil
@@ -64,7 +66,7 @@ def test_the_trial_is_seen_whole_without_reading_it(one_worker):
 def test_two_local_workers_write_the_same_files(one_worker, tmp_path):
     root = long_session(tmp_path / "two")
     res = run_session(read_session(root), BatchOptions(jobs=2))
-    assert workers(res) == {"triangulate": 2, "retarget": 1}
+    assert workers(res) == {"triangulate": 2, "retarget": 2}
     got, want = files(root), files(one_worker)
     assert sorted(got) == sorted(want) == ["T01.bvh", "T01.trc", "T01_quality.png"]
     assert got["T01.trc"] == want["T01.trc"] and got["T01.bvh"] == want["T01.bvh"]
@@ -96,7 +98,7 @@ def test_ray_workers_write_the_same_files(one_worker, tmp_path):
     with local_ray(2):
         root = long_session(tmp_path / "ray")
         res = run_session(read_session(root), BatchOptions(jobs=2, ray="local"))
-    assert workers(res) == {"triangulate": 2, "retarget": 1}
+    assert workers(res) == {"triangulate": 2, "retarget": 2}
     assert files(root)["T01.trc"] == files(one_worker)["T01.trc"]
     assert files(root)["T01.bvh"] == files(one_worker)["T01.bvh"]
 
