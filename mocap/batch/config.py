@@ -34,7 +34,7 @@ DEFAULTS: dict = {
     # stages run where they apply: detect (trials with videos only), sync, triangulate (calibrated, >= 2 cameras),
     # lift (one camera), retarget (3D -> BVH), preview (an MP4 of the 3D); `output`: folder made in each trial;
     # `fps`, `skeleton`: of keypoint inputs (videos give their own); `split_frames`: a trial at least this long
-    # triangulates on every worker at once, in pieces of time (mocap.batch.split; 0: never)
+    # triangulates and retargets on every worker at once, in pieces of time (mocap.batch.split; 0: never)
     "batch": {"stages": ["detect", "triangulate", "lift", "retarget"], "output": "mocap", "exclude": [],
               "fps": defaults(TriangulationJob)["fps"], "skeleton": None, "split_frames": 10000},
     **{sec: {**defaults(cls, keys), **own} for sec, (cls, keys, own) in JOB_SECTIONS.items()},
