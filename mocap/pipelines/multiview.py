@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.camera import CameraRig
+from ..core.hands import limit_hands
 from ..core.keypoints import Keypoints2D
 from ..associate.tracks import PeopleTracks, TrackingOptions, select_person, track_people
 from ..errors import MocapError
@@ -260,9 +261,11 @@ def refine_triangulation(res: TriangulationResult, kp: Keypoints2D, rig: CameraR
     if r.contacts is not None:
         quality["contacts"] = contact_report(before, r.positions, feet, r.contacts, floor=r.floor, names=res.motion.names)
         notes.append(quality["contacts"]["note"])
+    positions, limited = limit_hands(r.positions, res.motion.names)  # finger hinges within range (hands only)
+    notes += [limited] if limited else []
     view_errors = np.concatenate(list(ordered_map(partial(block_errors, rig=rig),
-                                                  ((r.positions[b], kp.xy[:, b]) for b in pieces), executor)), axis=1)
-    motion = replace(res.motion, positions=r.positions, confidence=refined_confidence(r.positions, res.motion.confidence),
+                                                  ((positions[b], kp.xy[:, b]) for b in pieces), executor)), axis=1)
+    motion = replace(res.motion, positions=positions, confidence=refined_confidence(positions, res.motion.confidence),
                      contacts=joint_contacts(r.contacts, feet, res.inliers.shape[2]))
     return replace(res, motion=motion, view_errors=view_errors, reprojection_error=mean_inlier_error(view_errors, res.inliers),
                    method=res.method + "+refined", notes=notes, quality=quality)

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import CALIB, TRIAL, need
 from mocap.cli.main import main
-from mocap.core.skeletons import MEDIAPIPE_33_HANDS
+from mocap.core.hands import HINGE_LIMITS_DEG, signed_flexion
+from mocap.core.skeletons import MEDIAPIPE_33_HANDS, hand_joints
 from mocap.io.motion import read_trc
 
 pytest.importorskip("ai_edge_litert")
@@ -49,11 +50,13 @@ def test_hands_are_found_on_their_own_side(detected):
     assert min(shares) >= 0.5 and np.mean(shares) >= 0.65
 
 
-def test_triangulated_fingers_keep_their_length(detected):
+def test_triangulated_fingers_keep_their_length_and_range(detected, capsys):
     root, folders, _ = detected
     out = root / "hands.trc"
-    assert main(["triangulate", "--calib", str(CALIB), "--keypoints", *map(str, folders), "-o", str(out), "-q",
+    assert main(["triangulate", "--calib", str(CALIB), "--keypoints", *map(str, folders), "-o", str(out),
                  "--smooth"]) == 0
+    limited = [line for line in capsys.readouterr().out.splitlines() if "finger joints bent past their range" in line]
+    print(limited[0].strip() if limited else "no finger joint past its range")
     m = read_trc(out)
     assert m.skeleton is MEDIAPIPE_33_HANDS
     sk = m.skeleton
@@ -66,6 +69,11 @@ def test_triangulated_fingers_keep_their_length(detected):
     print(f"hands in 3D: {100 * present:.0f} % of hand points present; finger bone length CV median "
           f"{100 * np.nanmedian(cv):.1f} %, max {100 * np.nanmax(cv):.1f} % ({len(fingers)} bones)")
     assert present >= 0.5 and np.nanmax(cv[seen > 0.2]) <= 0.10
+    for side in ("left", "right"):  # no finger bent backwards or in past a hand's range (mocap.core.hands)
+        P = m.positions[:, [sk.index(n) for n in hand_joints(side)]]
+        f = signed_flexion(P, side)
+        for k, (lo, hi) in HINGE_LIMITS_DEG.items():
+            assert np.nanmin(f[..., k]) >= lo - 1e-6 and np.nanmax(f[..., k]) <= hi + 1e-6, (side, k)
 
 
 def test_video2bvh_with_hands_gives_moving_fingers_and_the_same_body(tmp_path, capsys):
