@@ -34,6 +34,11 @@ HUMAN_BODY_BONES = {
     "left_knee": "LeftLowerLeg", "left_ankle": "LeftFoot", "left_toe": "LeftToes", "right_hip": "RightUpperLeg",
     "right_knee": "RightLowerLeg", "right_ankle": "RightFoot", "right_toe": "RightToes",
 }
+# the finger bones (mocap.retarget.rigs.FINGER_BONES): thumb 1-3 (its carpometacarpal, metacarpophalangeal and
+# interphalangeal joints) and each finger's 1-3 (knuckle, middle, end joint) are Unity's Proximal, Intermediate, Distal
+UNITY_FINGERS = {"thumb": "Thumb", "index": "Index", "middle": "Middle", "ring": "Ring", "pinky": "Little"}
+HUMAN_BODY_BONES.update({f"{s}_{f}{k}": f"{s.title()}{u}{part}" for s in ("left", "right") for f, u in UNITY_FINGERS.items()
+                         for k, part in ((1, "Proximal"), (2, "Intermediate"), (3, "Distal"))})
 UNITY_MIRROR = np.diag([-1.0, 1.0, 1.0])
 
 
@@ -62,7 +67,8 @@ def frame_messages(roles: list[str], local: np.ndarray, root: np.ndarray, offset
                    ) -> list[tuple[str, list]]:
     """One rig pose as VMC messages ``[(address, arguments)]``: ``local (J, 3, 3)`` rotations of the rig's
     ``roles`` (:data:`mocap.retarget.rigs.ROLES`; end sites are skipped), ``root (3,)`` the hips' position, m,
-    ``offsets (J, 3)`` the rest offsets, m, and ``t`` s. Every :data:`HUMAN_BODY_BONES` role is sent."""
+    ``offsets (J, 3)`` the rest offsets, m, and ``t`` s. Every :data:`HUMAN_BODY_BONES` role is sent (the finger
+    bones when the rig has them, :func:`mocap.retarget.rigs.roles` with hands)."""
     idx = [j for j, r in enumerate(roles) if r in HUMAN_BODY_BONES]
     q = to_unity_quaternions(local[idx])
     pos = to_unity_positions(offsets[idx])

@@ -11,19 +11,22 @@ from pythonosc.osc_message import OscMessage  # noqa: E402
 
 from mocap.io.vmc import (HUMAN_BODY_BONES, decode_frame, encode_bundle, frame_messages,  # noqa: E402
                           from_unity_quaternions, to_unity_quaternions)
-from mocap.retarget.rigs import END_SITES, ROLES  # noqa: E402
+from mocap.retarget.rigs import END_SITES, FINGER_BONES, ROLES, roles as rig_roles  # noqa: E402
 
 # Unity's HumanBodyBones enum (the names a VMC receiver maps to its avatar)
 UNITY_HUMAN_BODY_BONES = {
     "Hips", "LeftUpperLeg", "RightUpperLeg", "LeftLowerLeg", "RightLowerLeg", "LeftFoot", "RightFoot", "Spine", "Chest",
     "UpperChest", "Neck", "Head", "LeftShoulder", "RightShoulder", "LeftUpperArm", "RightUpperArm", "LeftLowerArm",
     "RightLowerArm", "LeftHand", "RightHand", "LeftToes", "RightToes", "LeftEye", "RightEye", "Jaw",
-}
+} | {f"{side}{finger}{part}" for side in ("Left", "Right") for finger in ("Thumb", "Index", "Middle", "Ring", "Little")
+     for part in ("Proximal", "Intermediate", "Distal")}
 
 
 def test_bone_names_are_unity_human_body_bones_and_cover_the_rig():
     assert set(HUMAN_BODY_BONES.values()) <= UNITY_HUMAN_BODY_BONES
-    assert set(HUMAN_BODY_BONES) == {r for r, _ in ROLES if r not in END_SITES}
+    assert set(HUMAN_BODY_BONES) == {r for r, _ in ROLES if r not in END_SITES} | FINGER_BONES
+    assert len(set(HUMAN_BODY_BONES.values())) == len(HUMAN_BODY_BONES) == 22 + 30
+    assert HUMAN_BODY_BONES["left_thumb1"] == "LeftThumbProximal" and HUMAN_BODY_BONES["right_pinky3"] == "RightLittleDistal"
 
 
 def test_unity_handedness_round_trip_and_mirror():
@@ -38,8 +41,9 @@ def test_unity_handedness_round_trip_and_mirror():
     np.testing.assert_allclose(U, M @ R @ M, atol=1e-12)
 
 
-def test_a_frame_on_the_wire_matches_the_spec():
-    roles = [r for r, _ in ROLES]
+@pytest.mark.parametrize("hands", [False, True])
+def test_a_frame_on_the_wire_matches_the_spec(hands):
+    roles = [r for r, _ in rig_roles(hands)]
     rng = np.random.default_rng(1)
     local = Rotation.random(len(roles), random_state=2).as_matrix()
     offsets = rng.normal(0, 0.1, (len(roles), 3))
@@ -51,7 +55,7 @@ def test_a_frame_on_the_wire_matches_the_spec():
     by = {}
     for m in msgs:
         by.setdefault(m.address, []).append(m)
-    assert len(by["/VMC/Ext/Bone/Pos"]) == len(HUMAN_BODY_BONES)
+    assert len(by["/VMC/Ext/Bone/Pos"]) == (52 if hands else 22)  # the body's bones, and the fingers when the rig has them
     for m in by["/VMC/Ext/Bone/Pos"] + by["/VMC/Ext/Root/Pos"]:
         assert b",sfffffff\0\0\0" in m.dgram  # type tags: a string then 7 float32
     assert b",i\0\0" in by["/VMC/Ext/OK"][0].dgram and by["/VMC/Ext/OK"][0].params == [1]
@@ -68,10 +72,12 @@ def test_a_frame_on_the_wire_matches_the_spec():
 
 
 @pytest.mark.bpy
-def test_blender_addon_receives_the_stream_and_poses_the_armature(tmp_path):
+@pytest.mark.parametrize("hands", [False, True])
+def test_blender_addon_receives_the_stream_and_poses_the_armature(tmp_path, hands):
     """The add-on (as `mocap blender-addon` zips it) loaded in Blender (bpy): a Mixamo-named armature imported
     from our BVH (T-pose rest) is posed from VMC bundles sent over loopback UDP, through its operator, timer and
-    recording path; every bone head lands where our forward kinematics puts the sent pose (< 1 cm)."""
+    recording path; every bone head lands where our forward kinematics puts the sent pose (< 1 cm). With ``hands``
+    the motion carries both hands (mocap.testing.hands) and the 30 finger bones go over the wire too."""
     import importlib.util
     import socket
 
@@ -83,10 +89,19 @@ def test_blender_addon_receives_the_stream_and_poses_the_armature(tmp_path):
     from mocap.io.bvh import write_bvh
     from mocap.lift.data import LIFT_JOINTS, load_clips, split
     from mocap.retarget.solve import retarget
+    from mocap.core.skeletons import with_hands
+    from mocap.testing.hands import attach_hands
+
+    YUP_TO_ZUP = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # (x, y, z) Y-up -> (x, -z, y) Z-up
 
     clip = split(load_clips(need(LIFT_VALIDATION)))[1][0]  # held-out motion: the poses the stream carries
     X = clip.joints[:60:20] + [0.4, 0.0, -0.3]  # three frames, off the origin
-    anim = retarget(Motion3D(X, skeleton_from_names(LIFT_JOINTS, "lift15"), 30.0, up="y"), "mixamo")
+    sk = skeleton_from_names(LIFT_JOINTS, "lift15")
+    if hands:  # the synthetic hands on the wrists, bending their fingers
+        X = attach_hands(clip.joints[:60] @ YUP_TO_ZUP.T, LIFT_JOINTS, 30.0)[::20] @ YUP_TO_ZUP + [0.4, 0.0, -0.3]
+        sk = with_hands(sk, "lift15_hands")
+    anim = retarget(Motion3D(X, sk, 30.0, up="y"), "mixamo")
+    assert anim.hands == hands
     rest = anim.__class__(anim.rig, np.tile(np.eye(3), (1, len(anim.roles), 1, 1)), anim.root[:1] * 0,
                           anim.offsets, anim.fps, anim.proportions, anim.kept[:1])
     write_bvh(rest.to_bvh("m"), tmp_path / "rig.bvh")  # the armature: our rig in its T-pose rest
@@ -121,7 +136,9 @@ def test_blender_addon_receives_the_stream_and_poses_the_armature(tmp_path):
                 for j, name in names.items():
                     got = np.array(arm.matrix_world @ arm.pose.bones[name].head)
                     worst = max(worst, float(np.linalg.norm(got - FILE_TO_BLENDER @ P[k, j])))
-        print(f"Blender armature vs sent pose: worst bone head {1000 * worst:.3f} mm over {len(X)} frames")
+        print(f"Blender armature vs sent pose: worst bone head {1000 * worst:.3f} mm over {len(X)} frames "
+              f"({len(names)} bones)")
+        assert sum(r in FINGER_BONES for r in (roles[j] for j in names)) == (30 if hands else 0)
         assert worst < 0.01
         action = arm.animation_data.action
         assert action is not None and bpy.context.scene.frame_current == len(X) + 1  # recorded and stepped on

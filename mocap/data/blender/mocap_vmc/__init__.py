@@ -31,6 +31,11 @@ BONES = {
     "LeftToes": "LeftToeBase", "RightUpperLeg": "RightUpLeg", "RightLowerLeg": "RightLeg", "RightFoot": "RightFoot",
     "RightToes": "RightToeBase",
 }
+# the fingers: Unity's LeftThumbProximal ... RightLittleDistal -> LeftHandThumb1 ... RightHandPinky3 (Mixamo's names)
+BONES.update({f"{side}{unity}{part}": f"{side}Hand{ours}{k}" for side in ("Left", "Right")
+              for unity, ours in (("Thumb", "Thumb"), ("Index", "Index"), ("Middle", "Middle"), ("Ring", "Ring"),
+                                  ("Little", "Pinky"))
+              for k, part in ((1, "Proximal"), (2, "Intermediate"), (3, "Distal"))})
 
 
 # -- OSC ------------------------------------------------------------------------------------------------------
