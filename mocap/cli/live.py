@@ -94,7 +94,7 @@ def add_commands(sub) -> None:
     lv = sub.add_parser("live", help="camera, video or stream -> skeleton sent over VMC (and recorded to BVH) as it happens")
     lv.add_argument("source", help="camera index (0), video file, or stream URL (rtsp://, http://)")
     add_options(lv, LiveOptions, "vmc", "record", "rig", "units", "focal", "weights", "max_frames", "max_seconds",
-                "realtime", "contacts")
+                "realtime", "contacts", "hands")
     lv.add_argument("-q", "--quiet", action="store_true")
     lv.set_defaults(func=cmd_live)
 

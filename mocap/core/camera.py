@@ -16,6 +16,8 @@ from ..workers import ordered_map
 
 _UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-10)
 
+CAMERA_TO_YUP = np.diag([1.0, -1.0, -1.0])  # camera axes (x right, y down, z away) -> Y-up, as the lifter's output
+
 
 def rodrigues_to_matrix(rvec: np.ndarray) -> np.ndarray:
     """``(3,)`` axis-angle (radians) -> ``(3, 3)`` rotation matrix."""

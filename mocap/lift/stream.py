@@ -36,6 +36,9 @@ class PoseStream:
         self.contacts, self.lock = contacts, None
         self.ankles = [LIFT_JOINTS.index("left_ankle"), LIFT_JOINTS.index("right_ankle")]
         self.flags: list[tuple[float, np.ndarray]] = []  # (time s, planted (2,)) of each frame after the first second
+        self.wrists = [LIFT_JOINTS.index("left_wrist"), LIFT_JOINTS.index("right_wrist")]
+        self._hand_skeleton, self._hand_euro, self._hand_t = None, [None, None], [None, None]
+        self._hand_shape = [np.full((21, 3), np.nan), np.full((21, 3), np.nan)]  # the last shape of each hand
 
     def lift(self, kp33: np.ndarray, t: float) -> np.ndarray:
         """One frame's ``(33, 3)`` px keypoints at time ``t`` s -> ``(15, 3)`` Y-up metres (smoothed)."""
@@ -66,18 +69,20 @@ class PoseStream:
         self._last_t = t
         return self.euro.filter(X, dt)
 
-    def pose(self, X: np.ndarray, t: float):
-        """``(15, 3)`` Y-up metres -> ``(local (J, 3, 3), root (3,), offsets (J, 3))`` of the rig."""
+    def pose(self, X: np.ndarray, t: float, hands: np.ndarray | None = None):
+        """``(15, 3)`` Y-up metres -> ``(local (J, 3, 3), root (3,), offsets (J, 3), the retargeted frame)`` of the rig;
+        with ``hands`` (``(2, 21, 3)`` the hand model's metric points of the left and right hand, camera axes, NaN
+        where not found; :func:`mocap.detect.hands.person_hands`) the rig gets finger bones (:meth:`hand_shapes`)."""
         from ..core.posture import upright_rotation
         from ..retarget.solve import lowest_foot, measure, retarget, source_targets
 
-        self.poses.append(X)
+        self.poses.append(X if hands is None else np.concatenate([X, self.hand_shapes(X, hands, t).reshape(42, 3)]))
         settling = self.proportions is None or len(self.poses) <= self.settle_s * self.fps
-        if settling:  # the first second: body axis, floor and proportions from every frame so far
+        if settling:  # the first second: body axis, floor and proportions (the hands' too) from every frame so far
             P = np.stack(self.poses)
-            self.R = upright_rotation(P, self.skeleton, "y")[0]
+            self.R = upright_rotation(P[:, :15], self.skeleton, "y")[0]
             self.R = np.eye(3) if self.R is None else self.R
-            motion = Motion3D(P @ self.R.T, self.skeleton, self.fps, up="y")
+            motion = Motion3D(P @ self.R.T, self._skeleton(hands), self.fps, up="y")
             self.proportions = measure(source_targets(motion))
         Xu = self.poses[-1] @ self.R.T
         if self.contacts and not settling:
@@ -90,7 +95,7 @@ class PoseStream:
             planted, offset = self.lock.step(Xu[self.ankles], Xu[0], 1.0 / self.fps)
             self.flags.append((t, planted))
             Xu = Xu + offset
-        anim = retarget(Motion3D(Xu[None], self.skeleton, self.fps, up="y"), self.rig,
+        anim = retarget(Motion3D(Xu[None], self._skeleton(hands), self.fps, up="y"), self.rig,
                         proportions=self.proportions, ground=False)
         if settling:  # the floor: the lowest foot over the first second
             self.lowest.append(float(lowest_foot(anim)[0]))
@@ -98,3 +103,29 @@ class PoseStream:
         del self.poses[:-max(1, int(self.settle_s * self.fps) + 1)]
         root = anim.root[-1] - [0.0, self.floor, 0.0]
         return anim.local[-1], root, anim.offsets, anim
+
+    def _skeleton(self, hands):
+        from ..core.skeletons import with_hands
+
+        if hands is None:
+            return self.skeleton
+        if self._hand_skeleton is None:
+            self._hand_skeleton = with_hands(self.skeleton, "lift15_hands")
+        return self._hand_skeleton
+
+    def hand_shapes(self, X: np.ndarray, hands: np.ndarray, t: float) -> np.ndarray:
+        """``(2, 21, 3)`` Y-up metres: each hand's metric points ``hands (2, 21, 3)`` (camera axes) turned to Y-up,
+        One-Euro smoothed (causal) and put on the lifted wrists of ``X (15, 3)``; a hand not found this frame keeps
+        its last shape (NaN until it is first found: straight fingers)."""
+        from ..core.camera import CAMERA_TO_YUP
+        from ..smooth.filters import OneEuro
+
+        shapes = (hands - hands[:, :1]) @ CAMERA_TO_YUP.T
+        for k in range(2):
+            if np.isfinite(shapes[k]).all():
+                if self._hand_euro[k] is None:
+                    self._hand_euro[k] = OneEuro(min_cutoff=1.5, beta=5.0, d_cutoff=1.0)
+                dt = 1.0 / self.fps if self._hand_t[k] is None else max(t - self._hand_t[k], 1e-3)
+                self._hand_t[k] = t
+                self._hand_shape[k] = self._hand_euro[k].filter(shapes[k], dt)
+        return np.stack([X[self.wrists[k]] + self._hand_shape[k] for k in range(2)])

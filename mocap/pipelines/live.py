@@ -2,10 +2,11 @@
 
 Each frame as it comes: capture (a thread that keeps only the newest frame; older ones not yet taken are
 *dropped* and counted, so a slow machine never builds a backlog) -> the multi-person detector and tracker
-(:class:`mocap.detect.tracking.PeopleTracker`, one person followed) -> the causal lifter on the last 27 frames
-resampled to 30 fps (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood
+(:class:`mocap.detect.tracking.PeopleTracker`, one person followed) -> with ``hands``, the hand landmark model on the
+regions the followed person's arms predict (:func:`mocap.detect.hands.person_hands`) -> the causal lifter on the last
+27 frames resampled to 30 fps (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood
 upright and on the floor (both fixed from the first second) -> retargeting to a rig (proportions measured
-over the first second, then fixed) -> a VMC bundle
+over the first second, then fixed; finger bones with ``hands``) -> a VMC bundle
 (:mod:`mocap.io.vmc`) -> sent. Latency is measured from the moment a frame is captured to the moment its
 packet is sent, and per stage. :func:`run_live` stops at the end of a file or stream, after ``max_frames``,
 or on Ctrl-C / SIGTERM (the caller turns SIGTERM into KeyboardInterrupt); the recording is written then,
@@ -52,6 +53,7 @@ class LiveResult:
     notes: list[str] = field(default_factory=list)
     planted_pct: dict | None = None  # each ankle's share of the frames sent in which it was planted
     planted: list = field(default_factory=list)  # (time s, planted (2,) bool: left, right ankle) per frame after the first second
+    hands_found: np.ndarray = field(default_factory=lambda: np.zeros(2, int))  # frames each hand was shaped in (--hands)
 
     def latency_summary(self) -> dict:
         """``{stage: (median, p95)}`` ms."""
@@ -75,8 +77,9 @@ class _Chain:
     was sent (for the recording)."""
 
     def __init__(self, model, src: FrameSource, opts: LiveOptions, sender: VMCSender | None):
+        from ..detect.hands import HandLandmarks
         from ..detect.tracking import PeopleTracker
-        from ..retarget.rigs import ROLES
+        from ..retarget.rigs import roles
         from ..runtime import native_quiet
 
         from ..core.camera import pinhole
@@ -85,7 +88,11 @@ class _Chain:
             self.tracker = PeopleTracker(fps=src.fps, max_people=4)
         self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts == "auto")
         self.src, self.sender, self.fps = src, sender, src.fps
-        self.roles = [r for r, _ in ROLES]
+        self.roles = [r for r, _ in roles(opts.hands)]
+        self.hands = None
+        if opts.hands:
+            with native_quiet():
+                self.hands = HandLandmarks(threads=2)
         self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)
         self.offsets, self.person = None, None
 
@@ -95,17 +102,19 @@ class _Chain:
         from ..runtime import native_quiet
 
         i, t_cap, img = item
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         with native_quiet():
-            people = self.tracker.step(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), i)
-        t_det = time.perf_counter()
+            people = self.tracker.step(rgb, i)
         self.person, kp = _follow(people, self.person)
         res.processed += 1
         if kp is None:
             res.nobody += 1
             return
+        hands = self._hands(rgb, kp, res)
+        t_det = time.perf_counter()
         X = self.stream.lift(kp, i / self.fps)
         t_lift = time.perf_counter()
-        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps)
+        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps, hands)
         t_ret = time.perf_counter()
         self.sent.append((i, local, root))  # recorded before it goes out: a stop in between loses nothing sent
         if self.sender is not None:
@@ -114,6 +123,20 @@ class _Chain:
         for k, (a, b) in zip(("total",) + STAGES, [(t_cap, t_sent), (t_cap, t_det), (t_det, t_lift),
                                                     (t_lift, t_ret), (t_ret, t_sent)]):
             res.latency[k].append(1000 * (b - a))
+
+
+    def _hands(self, rgb: np.ndarray, kp: np.ndarray, res: LiveResult) -> np.ndarray | None:
+        """The followed person's hands' metric points ``(2, 21, 3)`` (NaN where not found) when asked for, else None;
+        counted in ``res.hands_found``."""
+        from ..detect.hands import person_hands
+        from ..runtime import native_quiet
+
+        if self.hands is None:
+            return None
+        with native_quiet():
+            _, world = person_hands(self.hands, rgb, kp)
+        res.hands_found += np.isfinite(world[:, 0, 0])
+        return world
 
 
 def _why_stop(res: LiveResult, opts: LiveOptions, stop, t_start: float) -> str | None:
@@ -211,6 +234,11 @@ def _notes(res: LiveResult, opts: LiveOptions) -> list[str]:
     if res.refused:
         notes.append(f"{res.refused} of {res.sent + res.refused} packets refused: nothing is listening at "
                      f"{opts.vmc[0]}:{opts.vmc[1]}")
+    if opts.hands and res.processed > res.nobody:
+        seen = res.processed - res.nobody
+        notes.append("fingers from the hand landmark model's own 3D points on the lifted wrists: left hand shaped in "
+                     f"{100 * res.hands_found[0] / seen:.0f} %, right in {100 * res.hands_found[1] / seen:.0f} % of the "
+                     "frames with the person (between them it holds its last shape)")
     if opts.record and not res.recorded_frames:
         notes.append(f"nothing recorded: no pose was made ({opts.record} not written)")
     return notes

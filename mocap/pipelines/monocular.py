@@ -9,7 +9,7 @@ import numpy as np
 from ..io.atomic import check_output
 from ..io.bvh import write_bvh
 from ..detect.detector import Detection
-from ..core.camera import pinhole
+from ..core.camera import CAMERA_TO_YUP, pinhole
 from ..core.motion import Motion3D
 from ..core.posture import root_track
 from ..smooth.refine import Planting, refine, refined_confidence
@@ -221,7 +221,6 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
                         {"contacts": report}, notes + [report["note"]] + hand_notes(det))
 
 
-CAMERA_TO_YUP = np.diag([1.0, -1.0, -1.0])  # camera axes (x right, y down, z away) -> Y-up, as the lifter's output
 
 
 def with_hand_shapes(motion: Motion3D, det: Detection, turn: np.ndarray) -> Motion3D:

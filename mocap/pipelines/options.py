@@ -175,7 +175,7 @@ class LiveOptions:
     as fast as the machine goes); ``vmc`` ``(host, port)`` to send to (None: do not send); ``record`` a BVH
     path; ``rig`` its naming; ``focal`` px (default: the larger image side); ``weights`` the causal lifter;
     ``max_frames`` / ``max_seconds`` stop early; ``contacts``: planted feet held in depth as they come
-    (:class:`mocap.smooth.anchor.FootLock`, causal)."""
+    (:class:`mocap.smooth.anchor.FootLock`, causal); ``hands``: finger bones from the hand landmark model."""
 
     source: str | int
     _: KW_ONLY
@@ -198,6 +198,9 @@ class LiveOptions:
     realtime: bool = option(True, "a video file: take every frame as fast as the machine goes (default: at its own "
                                   "frame rate)", flag="--as-fast")
     contacts: str = contacts_option("causal, after the first second: ")
+    hands: bool = option(False, "fingers too: the hand landmark model on the regions the followed person's arms "
+                                "predict, its own 3D points on the lifted wrists (15 finger bones per hand over VMC "
+                                "and in the recording; about 10 ms more per frame)")
 
     def __post_init__(self):
         check_options(self, self.source)

@@ -57,14 +57,15 @@ def receiver():
     r.close()
 
 
-def rebuild(frames, bvh):
+def rebuild(frames, bvh, hands: bool = False):
     """Received frames -> joint positions ``(N, J, 3)`` m: the decoded local rotations and hips position put
-    on the rig the recording describes (its rest offsets), forward kinematics; and each frame's BVH index."""
+    on the rig the recording describes (its rest offsets; finger bones with ``hands``), forward kinematics; and each
+    frame's BVH index."""
     from mocap.io.vmc import HUMAN_BODY_BONES, from_unity_quaternions, to_unity_positions
-    from mocap.retarget.rigs import ROLES, get_rig
+    from mocap.retarget.rigs import get_rig, roles as rig_roles
     from mocap.retarget.solve import Retargeted
 
-    roles = [r for r, _ in ROLES]
+    roles = [r for r, _ in rig_roles(hands)]
     offsets = bvh.offsets / 100.0  # cm -> m, ROLES order (end sites included)
     local = np.tile(np.eye(3), (len(frames), len(roles), 1, 1))
     root = np.zeros((len(frames), 3))
@@ -267,3 +268,36 @@ def test_live_holds_planted_feet(long_clip, tmp_path):
     print(f"live slide of planted ankles: {slide[False]:.1f} -> {slide[True]:.1f} mm per frame")
     assert slide[True] <= 0.7 * slide[False]
     np.testing.assert_allclose(read_bvh(runs[True][1]).values[:, 6:], read_bvh(runs[False][1]).values[:, 6:], atol=1e-6)
+
+
+def test_live_hands_send_finger_bones_that_move(receiver, tmp_path, capsys):
+    """``--hands``: the 30 finger bones go out with the body's in every frame, the recording equals what was sent,
+    and the fingers move as the hand model sees them (the index finger's middle joint bends over a range)."""
+    from mocap.io.bvh import read_bvh
+    from mocap.io.vmc import HUMAN_BODY_BONES
+
+    out = tmp_path / "hands.bvh"
+    assert main(["live", str(need(DEMO)), "--vmc", f"127.0.0.1:{receiver.port}", "--record", str(out), "--as-fast",
+                 "--hands"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    print(text[text.find("fingers from"):][:200])
+    assert "fingers from the hand landmark model's own 3D points on the lifted wrists" in text
+    time.sleep(0.3)
+    frames = receiver.frames
+    assert len(frames) == 100 and all(set(b) == set(HUMAN_BODY_BONES.values()) for _, b in frames)  # 22 + 30 bones
+    bvh = read_bvh(out)
+    assert sum(n.startswith("mixamorig:LeftHand") and n[-1] in "123" for n in bvh.names) == 15
+    P, idx = rebuild(frames, bvh, hands=True)
+    _, G = bvh.global_transforms()
+    err = np.linalg.norm(P - G[idx] / 100.0, axis=-1)
+    assert err.max() < 1e-3  # what was received is what was recorded, fingers included
+    names = list(bvh.names)
+    for side in ("Left", "Right"):
+        a, b, c = (G[:, names.index(f"mixamorig:{side}HandIndex{k}")] for k in (1, 2, 3))
+        u, v = b - a, c - b
+        pip = np.degrees(np.arccos(np.clip((u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1),
+                                           -1, 1)))
+        length = np.linalg.norm(u, axis=-1).mean() / 100.0
+        print(f"{side} index: proximal bone {100 * length:.1f} cm, middle joint {np.percentile(pip, 5):.0f}-"
+              f"{np.percentile(pip, 95):.0f} deg (p5-p95)")
+        assert 0.015 < length < 0.07 and np.percentile(pip, 95) - np.percentile(pip, 5) > 5.0
