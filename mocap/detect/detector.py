@@ -88,6 +88,7 @@ class Detection:
     people: object | None = None
     hands: np.ndarray | None = None       # (T, 42, 3) px: left then right hand (detected with hands), else None
     hand_world: np.ndarray | None = None  # (T, 2, 21, 3) m: their metric points, camera axes (x right, y down)
+    hand_fit: bool = False  # hand_world from a hand model fitted to 2D keypoints (mocap.lift.hands), not the detector's
 
 
 def person_detection(people, person: int | None = None) -> Detection:

@@ -88,8 +88,9 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptio
     from ..lift.model import CAUSAL_WEIGHTS, load_model, WEIGHTS
     model = load_model(o.weights or (CAUSAL_WEIGHTS if o.live else WEIGHTS))[0]
     missing = np.flatnonzero(kp.data[0, ..., 2].max(-1) <= 0).tolist()
-    anim, more, pm = animate_person(Detection(kp, None, missing, (o.width, o.height)), "lifter", model, o.focal, rig=o.rig,
-                                    contacts=o.contacts == "auto")
+    hands, shapes = fitted_hands(kp, (o.width, o.height), o.focal)
+    det = Detection(kp, None, missing, (o.width, o.height), hands=hands, hand_world=shapes, hand_fit=True)
+    anim, more, pm = animate_person(det, "lifter", model, o.focal, rig=o.rig, contacts=o.contacts == "auto")
     if Path(output).suffix.lower() == ".bvh":
         write_bvh(anim.to_bvh("cm"), output)
     else:
@@ -263,8 +264,26 @@ def hand_notes(det: Detection) -> list[str]:
     if det.hand_world is None:
         return []
     found = np.isfinite(det.hand_world[..., 0, 0]).mean(0) * 100
-    return [f"fingers from the hand landmark model's own 3D points on the lifted wrists (one camera): left hand "
-            f"shaped in {found[0]:.0f} %, right in {found[1]:.0f} % of the frames (held in the others)"]
+    source = ("a hand model fitted to the file's 2D hand points (mocap.lift.hands, fingers within a hand's range)"
+              if det.hand_fit else "the hand landmark model's own 3D points")
+    return [f"fingers from {source} on the lifted wrists (one camera): left hand shaped in {found[0]:.0f} %, right in "
+            f"{found[1]:.0f} % of the frames (held in the others)"]
+
+
+def fitted_hands(kp, size: tuple[int, int], focal: float | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """A keypoint file's hands, when its layout has both: ``(T, 42, 3)`` px (left then right) and ``(T, 2, 21, 3)``
+    the shapes of a hand model fitted to them (:func:`mocap.lift.hands.fit_hands`, camera axes, metres); else None."""
+    from ..core.skeletons import hand_joints
+    from ..lift.hands import fit_hands
+
+    names = list(kp.skeleton.joints)
+    wanted = hand_joints("left") + hand_joints("right")
+    if not set(wanted) <= set(names):
+        return None, None
+    hands = kp.data[0][:, [names.index(n) for n in wanted]]
+    K = pinhole(size, focal)
+    return hands, np.stack([fit_hands(hands[:, 21 * k:21 * (k + 1)], K, side)[0]
+                            for k, side in enumerate(("left", "right"))], axis=1)
 
 
 def level_floor(X: np.ndarray, floor, feet: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
