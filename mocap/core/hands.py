@@ -8,6 +8,8 @@ turns what lies beyond them back to their range (:data:`HINGE_LIMITS_DEG`), bone
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .rotations import axis_angle, unit
@@ -102,3 +104,20 @@ def limit_hands(X: np.ndarray, names) -> tuple[np.ndarray, str | None]:
         return X, None
     return X, ("finger joints bent past their range (a middle joint backwards by more than 10 deg, an end joint by "
                "more than 20, or in further than 115 / 95 deg) turned back to it, bones kept: " + ", ".join(parts))
+
+
+def undo_depth_flip(P: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """One camera's hand shapes ``P (..., 21, 3)`` (camera axes, z away from the camera) of ``side`` with the depth
+    mirrored about the wrist where their fingers bend backwards on the median (:func:`signed_flexion` of the four
+    fingers' joints < 0): from one view a hand and its mirror image in depth look alike, and a hand model that picks
+    the mirror image gives the other hand's shape, its fingers bent backwards. Returns the shapes and ``(...)`` bool
+    where they were mirrored."""
+    P = np.array(P, float)
+    f = signed_flexion(P, side).reshape(P.shape[:-2] + (-1,))
+    seen = np.isfinite(f).any(-1)
+    with warnings.catch_warnings():  # hands not shaped (all NaN) stay as they are
+        warnings.simplefilter("ignore", RuntimeWarning)
+        flip = seen & (np.nanmedian(f, axis=-1) < 0)
+    z = P[..., 2]
+    P[..., 2] = np.where(flip[..., None], 2 * z[..., :1] - z, z)
+    return P, flip

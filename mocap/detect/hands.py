@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.hands import plausible_hand
+from ..core.hands import plausible_hand, undo_depth_flip
 from ..core.rotations import axis_angle
 from .blazepose import Roi, _interpreter, _model_path, crop_roi, from_crop
 
@@ -69,7 +69,8 @@ def person_hands(model: HandLandmarks, rgb: np.ndarray, body: np.ndarray, *,
     BlazePose keypoints ``body (33, 3)`` are in ``rgb``, and ``(2, 21, 3)`` their metric points (metres, camera axes:
     x right, y down, z away); NaN (confidence 0) for a hand not found (its arm not seen, presence under
     ``min_presence``, or its wrist away from the body's); metric points NaN too where they bend a finger further
-    than a hand can (:func:`~mocap.core.hands.plausible_hand`: the model's depth guess is wrong there)."""
+    than a hand can (:func:`~mocap.core.hands.plausible_hand`: the model's depth guess is wrong there); mirrored in
+    depth about the wrist where the model gave the mirror image (:func:`~mocap.core.hands.undo_depth_flip`)."""
     out, world = np.full((42, 3), np.nan), np.full((2, 21, 3), np.nan)
     out[:, 2] = 0.0
     for k, side in enumerate(("left", "right")):
@@ -82,4 +83,5 @@ def person_hands(model: HandLandmarks, rgb: np.ndarray, body: np.ndarray, *,
             out[21 * k:21 * (k + 1)] = np.c_[xy, np.full(21, presence)]
             if plausible_hand(metric):  # its depth guess bends a finger past what a hand can: no 3D shape
                 world[k] = metric @ axis_angle(CAMERA_AXIS, roi.angle).T  # the crop's axes turned to the image's
+                world[k] = undo_depth_flip(world[k], side)[0]  # the model's mirror image in depth: the other hand
     return out, world

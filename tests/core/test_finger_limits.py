@@ -3,7 +3,8 @@ bend, hands within range untouched, fingers bent backwards or in too far turned 
 import numpy as np
 import pytest
 
-from mocap.core.hands import FINGER_CHAINS, HINGE_LIMITS_DEG, flexion_angles, limit_fingers, limit_hands, signed_flexion
+from mocap.core.hands import (FINGER_CHAINS, HINGE_LIMITS_DEG, flexion_angles, limit_fingers, limit_hands, signed_flexion,
+                              undo_depth_flip)
 from mocap.core.rotations import axis_angle
 from mocap.core.skeletons import hand_joints
 from mocap.testing.hands import hand_pose
@@ -61,3 +62,20 @@ def test_limit_hands_finds_both_hands_by_name_and_says_what_it_turned():
     assert np.isnan(Y[:10, 1:]).all() and "right " in note and "left " not in note
     assert signed_flexion(Y[10:, 22:], "right")[..., 1].min() >= -10 - 1e-6
     assert limit_hands(X[:, :1], names[:1])[1] is None  # no hands: nothing to say
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_hand_mirrored_in_depth_is_turned_back(side):
+    """One view cannot tell a hand from its mirror image in depth; the mirror image is the other hand's shape, its
+    fingers bent backwards: :func:`undo_depth_flip` mirrors it back, and leaves real hands and missing ones alone."""
+    P = turned(hand_pose(0.1 + 0.9 * OPENNESS, side)) + [0.0, 0.0, 2.0]
+    mirrored = P.copy()
+    mirrored[..., 2] = 2 * mirrored[..., :1, 2] - mirrored[..., 2]
+    assert np.median(signed_flexion(mirrored, side)) < -10
+    back, flipped = undo_depth_flip(mirrored, side)
+    assert flipped.all() and np.allclose(back, P)
+    same, none = undo_depth_flip(P, side)
+    assert not none.any() and np.array_equal(same, P)
+    empty = np.full((3, 21, 3), np.nan)
+    out, flags = undo_depth_flip(empty, side)
+    assert not flags.any() and np.isnan(out).all()

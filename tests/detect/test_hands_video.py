@@ -76,6 +76,30 @@ def test_triangulated_fingers_keep_their_length_and_range(detected, capsys):
             assert np.nanmin(f[..., k]) >= lo - 1e-6 and np.nanmax(f[..., k]) <= hi + 1e-6, (side, k)
 
 
+def test_one_camera_hand_shapes_bend_as_the_four_views_see_them(detected):
+    """The hand model's own 3D points of one camera (cam02), mirrored back where it picked the mirror image in depth
+    (:func:`mocap.core.hands.undo_depth_flip`), against the four views' triangulated hands of the same frames: the
+    fingers' joints bend the same way (signed flexion), not backwards."""
+    root, folders, seen = detected
+    out = root / "reference.trc"
+    assert main(["triangulate", "--calib", str(CALIB), "--keypoints", *map(str, folders), "-o", str(out), "-q",
+                 "--smooth"]) == 0
+    ref = read_trc(out)
+    cam = seen[1]
+    k = cam.index(cam.most_present())
+    for j, side in enumerate(("left", "right")):
+        truth = signed_flexion(ref.positions[:, [ref.skeleton.index(n) for n in hand_joints(side)]], side)
+        shapes = cam.hand_world[:, k, j]
+        f = signed_flexion(shapes, side)
+        e = np.abs(f - truth)
+        ok = np.isfinite(e).all(axis=(1, 2))
+        backwards = np.mean(f[ok][..., 1] < -10)
+        print(f"cam02 {side} hand, {ok.sum()} frames: signed flexion against the 4 views median "
+              f"{np.median(e[ok]):.1f} deg, p75 {np.percentile(e[ok], 75):.1f}; middle joints bent backwards "
+              f"{100 * backwards:.0f} %")
+        assert ok.sum() >= 40 and np.median(e[ok]) <= 20.0 and backwards <= 0.1
+
+
 def test_video2bvh_with_hands_gives_moving_fingers_and_the_same_body(tmp_path, capsys):
     """One camera: the hand model's own 3D points on the lifted wrists -> 15 finger bones per hand; the body's
     joints are those of the body-only run."""
