@@ -67,8 +67,8 @@ def limit_fingers(P: np.ndarray, side: str, limits: dict | None = None) -> tuple
     limits = HINGE_LIMITS_DEG if limits is None else limits
     turned = np.zeros(P.shape[:-2] + (4, 3))
     a = knuckle_axis(P, side)
+    chain = FINGER_CHAINS[1:]  # (4, 5): wrist, base, middle, end, tip
     for k, (lo, hi) in sorted(limits.items()):  # base to tip: turning a joint carries the ones after it along
-        chain = FINGER_CHAINS[1:]  # (4, 5): wrist, base, middle, end, tip
         pivot = P[..., chain[:, k + 1], :]  # (..., 4, 3)
         u, v = pivot - P[..., chain[:, k], :], P[..., chain[:, k + 2], :] - pivot
         w = np.cross(u, v)

@@ -334,15 +334,15 @@ WRITERS = {".trc": write_trc, ".csv": write_csv, ".npz": write_npz, ".c3d": writ
 
 
 @reader("3D motion file")
-def read_motion(path: str | Path) -> Motion3D:
-    """Read any supported 3D file by extension."""
+def read_motion(path: str | Path, **kwargs) -> Motion3D:
+    """Read any supported 3D file by extension (``kwargs`` to its reader, e.g. ``executor`` for :func:`read_trc`)."""
     path = Path(path)
     if not path.exists():
         raise MocapError("file not found", path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise MocapError(f"unknown 3D format {path.suffix!r} (expected {', '.join(READERS)})", path)
-    return reader(path)
+    return reader(path, **kwargs)
 
 
 def write_motion(motion: Motion3D, path: str | Path, **kwargs) -> None:
@@ -372,10 +372,9 @@ def load_motion(path: str | Path, in_units: str | float = "auto", *, executor=No
     from .bvh import read_bvh
 
     path = Path(path)
-    if path.suffix.lower() == ".trc" and executor is not None:
-        return read_trc(path, executor=executor)
     if path.suffix.lower() != ".bvh":
-        return read_motion(path)
+        return read_motion(path, **({"executor": executor} if executor is not None and path.suffix.lower() == ".trc"
+                                    else {}))
     if not path.exists():
         raise MocapError("file not found", path)
     bvh = read_bvh(path)

@@ -15,9 +15,10 @@ y down, z away), relative to the hand's wrist.
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..core.hands import HINGE_LIMITS_DEG
-from ..core.rotations import axis_angle, unit
+from ..core.rotations import unit
 from ..retarget.rigs import FINGER_DIRECTIONS, HAND_TEMPLATE, HandShape
 
 N_PARAMS = 24  # turn 3, log depth 1, spread 4, flexion 4 x 3, thumb direction 2 + flexion 2
@@ -25,12 +26,6 @@ KNUCKLE_DEG = (-20.0, 90.0)  # a finger's base joint: a little backwards, a righ
 REST_SPREAD = np.arctan2(FINGER_DIRECTIONS[1:, 1], FINGER_DIRECTIONS[1:, 0])  # (4,) index .. little, rad
 LOWER = np.radians([KNUCKLE_DEG[0]] + [HINGE_LIMITS_DEG[k][0] for k in (1, 2)])
 UPPER = np.radians([KNUCKLE_DEG[1]] + [HINGE_LIMITS_DEG[k][1] for k in (1, 2)])
-
-
-def _turn(v: np.ndarray) -> np.ndarray:
-    """``(N, 3)`` axis-angle vectors -> ``(N, 3, 3)`` rotations."""
-    th = np.linalg.norm(v, axis=-1)
-    return axis_angle(v / np.where(th > 1e-12, th, 1.0)[:, None], th)
 
 
 def hand_points(params: np.ndarray, side: str, shape: HandShape = HAND_TEMPLATE) -> np.ndarray:
@@ -58,7 +53,7 @@ def hand_points(params: np.ndarray, side: str, shape: HandShape = HAND_TEMPLATE)
     P[:, 3:5] = P[:, 2:3] + np.cumsum(steps, axis=1)
     if side == "left":
         P[..., 1] *= -1.0
-    return np.einsum("nij,nkj->nki", _turn(params[:, :3]), P)
+    return np.einsum("nij,nkj->nki", Rotation.from_rotvec(params[:, :3]).as_matrix(), P)
 
 
 def _project(params, side, shape, wrist_ray):
@@ -121,8 +116,6 @@ def _start(obs, w, wrist, shape, *, palm_to_camera: bool) -> np.ndarray:
     z = np.tile([0.0, 0.0, -1.0 if palm_to_camera else 1.0], (N, 1))  # out of the back of the hand
     y = np.cross(z, x)
     R = np.stack([x, y, z], -1)  # palm frame -> camera
-    from scipy.spatial.transform import Rotation
-
     p = np.zeros((N, N_PARAMS))
     p[:, :3] = Rotation.from_matrix(R).as_rotvec()
     p[:, 3] = np.log(np.linalg.norm(shape.bases[2]) / length)  # depth (in wrist-ray lengths) from the palm's size

@@ -235,10 +235,9 @@ def _notes(res: LiveResult, opts: LiveOptions) -> list[str]:
         notes.append(f"{res.refused} of {res.sent + res.refused} packets refused: nothing is listening at "
                      f"{opts.vmc[0]}:{opts.vmc[1]}")
     if opts.hands and res.processed > res.nobody:
-        seen = res.processed - res.nobody
-        notes.append("fingers from the hand landmark model's own 3D points on the lifted wrists: left hand shaped in "
-                     f"{100 * res.hands_found[0] / seen:.0f} %, right in {100 * res.hands_found[1] / seen:.0f} % of the "
-                     "frames with the person (between them it holds its last shape)")
+        from .monocular import hand_note
+
+        notes.append(hand_note(100 * res.hands_found / (res.processed - res.nobody), frames="frames with the person"))
     if opts.record and not res.recorded_frames:
         notes.append(f"nothing recorded: no pose was made ({opts.record} not written)")
     return notes

@@ -263,11 +263,16 @@ def hand_notes(det: Detection) -> list[str]:
     """Where the fingers of a one-camera motion come from, and how often each hand was found."""
     if det.hand_world is None:
         return []
-    found = np.isfinite(det.hand_world[..., 0, 0]).mean(0) * 100
+    return [hand_note(np.isfinite(det.hand_world[..., 0, 0]).mean(0) * 100, fitted=det.hand_fit)]
+
+
+def hand_note(found_pct, *, fitted: bool = False, frames: str = "frames") -> str:
+    """The note of a one-camera motion's fingers: where they come from and ``found_pct (2,)`` the share of the
+    ``frames`` each hand (left, right) was shaped in."""
     source = ("a hand model fitted to the file's 2D hand points (mocap.lift.hands, fingers within a hand's range)"
-              if det.hand_fit else "the hand landmark model's own 3D points")
-    return [f"fingers from {source} on the lifted wrists (one camera): left hand shaped in {found[0]:.0f} %, right in "
-            f"{found[1]:.0f} % of the frames (held in the others)"]
+              if fitted else "the hand landmark model's own 3D points")
+    return (f"fingers from {source} on the lifted wrists (one camera): left hand shaped in {found_pct[0]:.0f} %, right "
+            f"in {found_pct[1]:.0f} % of the {frames} (held in the others)")
 
 
 def fitted_hands(kp, size: tuple[int, int], focal: float | None) -> tuple[np.ndarray | None, np.ndarray | None]:
