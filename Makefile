@@ -38,7 +38,14 @@ lock:
 # Two pytest-xdist workers (one per core here; WORKERS=1 for one process), each test file kept whole on one worker
 # so that module fixtures are computed once.
 WORKERS ?= 2
-test: venv
+VALIDATOR := tools/gltf-validator/node_modules/gltf-validator
+
+# The Khronos glTF-Validator the tests run on our GLBs (node; exact version in tools/gltf-validator/package-lock.json).
+$(VALIDATOR): tools/gltf-validator/package-lock.json
+	cd tools/gltf-validator && npm ci --no-audit --no-fund --silent
+	touch $(VALIDATOR)
+
+test: venv $(VALIDATOR)
 	$(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile tests --nbmake notebooks
 
 # Opt-in: tests that read the training corpus in ../shared/data (corpus checks, a short training run).

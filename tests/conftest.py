@@ -63,6 +63,29 @@ def blender_joint_positions(path, scale, frames):
     return out, scene.render.fps / scene.render.fps_base, int(round(last - first)) + 1
 
 
+def blender_animation_positions(path, fps, frames):
+    """World positions (Blender axes, metres) of every bone head at the given 0-based frames, as Blender's own glTF
+    or FBX importer (bpy) reads ``path``; the scene at ``fps`` before importing (glTF keeps seconds). Returns the
+    positions by bone name, the scene's frame rate and the number of frames of the imported action."""
+    import bpy
+    from mocap.io.fbx import blender_import_gltf
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    if str(path).lower().endswith(".fbx"):
+        bpy.ops.import_scene.fbx(filepath=str(path))
+    else:
+        blender_import_gltf(bpy, path, fps)
+    arm = next(o for o in scene.objects if o.type == "ARMATURE")
+    first, last = arm.animation_data.action.frame_range
+    out = {pb.name: np.zeros((len(frames), 3)) for pb in arm.pose.bones}
+    for k, f in enumerate(frames):
+        scene.frame_set(int(round(first)) + int(f))
+        for pb in arm.pose.bones:
+            out[pb.name][k] = np.array(arm.matrix_world @ pb.head)
+    return out, scene.render.fps / scene.render.fps_base, int(round(last - first)) + 1
+
+
 def available(rel):
     return need(MOCAP / rel)
 

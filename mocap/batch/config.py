@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.options import check_value, defaults
 from ..errors import MocapError
+from ..io.outputs import ANIMATION_FORMATS, output_problem
 from ..pipelines.options import ConvertOptions
 from ..pipelines.options import LiftOptions
 from ..pipelines.options import TriangulationJob
@@ -41,6 +42,7 @@ DEFAULTS: dict = {
     "preview": {"width": 640, "height": 480},
 }
 DEFAULTS["lift"]["image_size"] = None  # [width, height], px: needed for keypoint inputs (videos give their own)
+DEFAULTS["retarget"]["formats"] = ["bvh"]  # the animation files each 3D file becomes: bvh, glb, gltf, fbx
 
 CONFIG_NAMES = ("Config.toml", "mocap.toml")  # per level: Pose2Sim's, then ours (ours wins)
 
@@ -126,10 +128,23 @@ def resolve(opts: dict, where) -> dict:
     size = out["lift"]["image_size"]
     if size is not None and not (isinstance(size, list) and len(size) == 2 and all(_number(v) and v > 0 for v in size)):
         raise MocapError(f"lift.image_size must be [width, height] in pixels, not {size!r}", where)
+    _check_formats(out["retarget"]["formats"], where)
     stages = out["batch"]["stages"]
     if not isinstance(stages, list) or not stages or any(s not in STAGES for s in stages):
         raise MocapError(f"batch.stages must be a list of {', '.join(STAGES)}, not {stages!r}", where)
     return out
+
+
+def _check_formats(formats, where) -> None:
+    """``retarget.formats``: a non-empty list of animation formats without the dot, each once, each writable here."""
+    if not (isinstance(formats, list) and formats and all(isinstance(f, str) for f in formats)
+            and len(set(formats)) == len(formats)):
+        raise MocapError(f"retarget.formats must be a list of {', '.join(f[1:] for f in ANIMATION_FORMATS)} "
+                         f"(each once), not {formats!r}", where)
+    for f in formats:
+        problem = output_problem(f"x.{f}", animation=True)
+        if problem:
+            raise MocapError(f"retarget.formats: {problem}", where)
 
 
 def _number(v) -> bool:

@@ -273,15 +273,17 @@ def _lift(spec: dict, out: Path) -> dict:
 
 
 def _retarget(spec: dict, out: Path, executor=None) -> dict:
-    """Each 3D file -> BVH on ``rig`` (as ``mocap convert in.trc out.bvh --rig``); ``executor``: where a long
-    motion's pieces of time run (:mod:`mocap.batch.split`)."""
+    """Each 3D file -> an animation on ``rig`` in each of ``formats`` (BVH by default; as ``mocap convert in.trc
+    out.bvh --rig``, retargeted once); ``executor``: where a long motion's pieces of time run
+    (:mod:`mocap.batch.split`)."""
     from ..pipelines.convert import convert_file
+    from ..retarget.export import write_animation
 
-    outputs = []
+    o, outputs = spec["options"], []
     for p in (Path(p) for p in spec["inputs"]["motion"] if Path(p).suffix.lower() != ".png"):
-        bvh = out / f"{p.stem}.bvh"
-        convert_file(p, bvh, rig=spec["options"]["rig"], units=spec["options"]["units"], executor=executor)
-        outputs.append(bvh)
+        first, *more = [out / f"{p.stem}.{f}" for f in o.get("formats", ["bvh"])]
+        anim = convert_file(p, first, rig=o["rig"], units=o["units"], executor=executor)
+        outputs += [first] + [write_animation(anim, path, o["units"] or "cm") for path in more]
     return {"outputs": outputs}
 
 

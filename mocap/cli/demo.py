@@ -11,9 +11,10 @@ DEMO_DIR = Path(__file__).parents[1] / "data" / "demo"
 
 
 def cmd_demo(args) -> int:
-    """The bundled samples: 4 cameras' OpenPose keypoints -> refined demo.trc -> demo.bvh, and one
+    """The bundled samples: 4 cameras' OpenPose keypoints -> refined demo.trc -> demo.bvh and demo.glb, and one
     video -> out.bvh + preview.mp4 (the main job); the same steps and output as the commands."""
     from ..pipelines.convert import convert_file
+    from ..retarget.export import write_animation
     from ..pipelines.options import VideoOptions
     from ..pipelines.options import TriangulationJob
     from ..pipelines.multiview import run_triangulation
@@ -25,9 +26,12 @@ def cmd_demo(args) -> int:
         task = prog.add_task("triangulating", total=1)
         res = run_triangulation(job, lambda done, total: prog.update(task, completed=done, total=total))
     _report_triangulation(console, res, out)
-    convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
+    anim = convert_file(out, out.with_suffix(".bvh"), rig="mixamo")
     console.print(f"wrote {out.with_suffix('.bvh')}  (Mixamo rig, cm, Y-up: File > Import > Motion Capture "
                   f"(.bvh) in Blender, scale 0.01)", soft_wrap=True)
+    write_animation(anim, out.with_suffix(".glb"))
+    console.print(f"wrote {out.with_suffix('.glb')}  (the same animation as glTF, metres, with a mannequin: Unity, "
+                  f"Unreal, three.js, Blender's File > Import > glTF)", soft_wrap=True)
     _video_to_bvh(console, DEMO_DIR / "cam01.mp4", Path(args.output) / "out.bvh",
                   VideoOptions(rig="mixamo", preview=str(Path(args.output) / "preview.mp4")))
     return 0

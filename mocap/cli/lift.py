@@ -95,9 +95,10 @@ def _activity_table(console, model, data) -> None:
 
 
 def add_commands(sub) -> None:
-    li = sub.add_parser("lift", help="one camera's 2D keypoints -> 3D (learned lifter) -> .bvh/.trc/...")
+    li = sub.add_parser("lift", help="one camera's 2D keypoints -> 3D (learned lifter) -> .bvh/.glb/.fbx/.trc/...")
     li.add_argument("keypoints", help="keypoints .npz/.csv, COCO .json or an OpenPose JSON folder")
-    li.add_argument("-o", "--output", required=True)
+    li.add_argument("-o", "--output", required=True, help="an animation (.bvh .glb .gltf .fbx, retargeted to --rig) or "
+                                                         "the joints (.trc .csv .npz .c3d)")
     add_options(li, LiftOptions, "skeleton", "fps", "focal", "width", "height", "rig", "live", "weights", "contacts",
                 help={"focal": "focal length, px (default: larger image side)"})
     li.add_argument("--report", default=None, help="write a PNG of the feet over time and when they are planted")

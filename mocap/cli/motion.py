@@ -19,7 +19,7 @@ def cmd_convert(args) -> int:
     if isinstance(res, Retargeted):
         held = int(res.kept[:, :].any(axis=1).sum())
         console.print(f"wrote {args.output}: rig {res.rig.name}, {res.local.shape[0]} frames at {res.fps:g} fps, "
-                      f"{args.units or 'cm'}, Y-up; subject height {res.proportions.height:.2f} m"
+                      f"{(args.units or 'cm') if args.output.lower().endswith('.bvh') else 'm'}, Y-up; subject height {res.proportions.height:.2f} m"
                       + (f"; {held} frames held a joint's last good rotation" if held else ""), soft_wrap=True)
         for note in res.notes:
             console.print(f"note: {note}", soft_wrap=True)
@@ -70,7 +70,7 @@ def cmd_info(args) -> int:
 def add_convert(sub) -> None:
     from ..pipelines.options import ConvertOptions
 
-    c = sub.add_parser("convert", help="convert between 3D formats (.trc .csv .npz .c3d .bvh); BVH output is retargeted")
+    c = sub.add_parser("convert", help="convert between 3D formats (.trc .csv .npz .c3d .bvh); .bvh .glb .gltf .fbx outputs are retargeted to a rig")
     c.add_argument("input")
     c.add_argument("output")
     add_options(c, ConvertOptions, "rig", "units", "fps", "in_units", "height", "ground", "face_forward")

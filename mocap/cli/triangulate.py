@@ -136,7 +136,7 @@ def add_commands(sub) -> None:
     t.add_argument("--videos", nargs="+", help="synchronised videos, one per camera, in calibration order "
                                                "(detected with the built-in detector)")
     add_options(t, TriangulationJob, "rig")
-    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv, .npz, .c3d (metres) or .bvh")
+    t.add_argument("-o", "--output", required=True, help="output .trc (Y-up), .csv, .npz, .c3d (metres) or an animation: .bvh, .glb, .gltf, .fbx")
     add_options(t, TriangulationJob, "skeleton", "fps", "mode", "refine", "threshold_px", "min_confidence", "smooth",
                 "contacts", "people", "one_file")
     t.add_argument("--report", help="write a picture of reprojection error and bone lengths over time (.png)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 from rich.console import Console
 
@@ -58,8 +59,9 @@ def _video_to_bvh(console: Console, video, output, options, *, report=None) -> N
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     names = ", ".join(f"{p.name} (p{i})" for i, p in res.outputs)
+    units = options.units if Path(output).suffix.lower() == ".bvh" else "m"
     console.print(f"wrote {names}: rig {options.rig}, {res.animation.local.shape[0]} frames at "
-                  f"{res.animation.fps:g} fps, {options.units}, Y-up" + (f"; preview {options.preview}" if options.preview else ""),
+                  f"{res.animation.fps:g} fps, {units}, Y-up" + (f"; preview {options.preview}" if options.preview else ""),
                   soft_wrap=True)
     report_motion(console, res.person.motion, report)
 
@@ -74,9 +76,9 @@ def add_commands(sub) -> None:
     de.add_argument("-q", "--quiet", action="store_true")
     de.set_defaults(func=cmd_detect)
 
-    vb = sub.add_parser("video2bvh", help="one video -> animated BVH (detect, 3D, smooth, retarget)")
+    vb = sub.add_parser("video2bvh", help="one video -> animated BVH, glTF or FBX (detect, 3D, smooth, retarget)")
     vb.add_argument("video")
-    vb.add_argument("-o", "--output", required=True)
+    vb.add_argument("-o", "--output", required=True, help="the animation: .bvh, .glb (binary glTF), .gltf or .fbx")
     add_options(vb, VideoOptions, "rig", "people")
     vb.add_argument("--person", action=_OldPerson, metavar="ID", help=argparse.SUPPRESS)
     add_options(vb, VideoOptions, "preview", "method", "focal", "stride", "resize", "contacts", "hands",

@@ -8,8 +8,9 @@ import numpy as np
 from ..core.motion import UNIT_SCALE, Motion3D, resample
 from ..errors import MocapError
 from ..io.atomic import check_output
-from ..io.bvh import write_bvh
 from ..io.motion import load_motion, write_motion
+from ..io.outputs import check_output_format, is_animation
+from ..retarget.export import write_animation
 from ..retarget.solve import Retargeted, retarget
 from .options import SmoothOptions
 
@@ -17,11 +18,12 @@ from .options import SmoothOptions
 def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: str | None = None,
                  *, fps: float | None = None, in_units: str | float = "auto", executor=None,
                  **retarget_kwargs) -> Motion3D | Retargeted:
-    """Read ``inp`` and write ``out`` (format by extension). Writing BVH retargets to ``rig``
-    (units cm unless ``units``); other formats keep the joints (metres unless ``units``). ``out`` may not be
-    ``inp`` (refused before anything is read or written). ``executor``: where a long motion's pieces of time are
-    retargeted and formatted (:func:`write_any`)."""
+    """Read ``inp`` and write ``out`` (format by extension). Writing a rig animation (BVH, glTF, FBX) retargets to
+    ``rig`` (a BVH in cm unless ``units``); other formats keep the joints (metres unless ``units``). ``out`` may not
+    be ``inp``, nor an unknown format (refused before anything is read or written). ``executor``: where a long
+    motion's pieces of time are retargeted and formatted (:func:`write_any`)."""
     check_output(out, inp)
+    check_output_format(out)
     motion = load_motion(inp, in_units, executor=executor)
     if motion.n_frames == 0:
         raise MocapError("motion has no frames", inp)
@@ -32,19 +34,20 @@ def convert_file(inp: str | Path, out: str | Path, rig: str = "generic", units: 
 
 def write_any(motion: Motion3D, out: str | Path, rig: str = "generic", units: str | None = None,
               *, executor=None, **retarget_kwargs) -> Motion3D | Retargeted:
-    """Write ``motion`` in the format of ``out``'s extension: BVH is retargeted to ``rig`` (cm unless
-    ``units``), the others keep the joints (metres unless ``units``). Returns what was written. A motion with
+    """Write ``motion`` in the format of ``out``'s extension: a rig animation (BVH, glTF, FBX:
+    :func:`~mocap.retarget.export.write_animation`) is retargeted to ``rig`` (a BVH in cm unless ``units``), the
+    others keep the joints (metres unless ``units``). Returns what was written. A motion with
     no valid point at all is an error, not an empty file. ``executor``: where pieces of time of a long motion are
     retargeted (:mod:`mocap.retarget.pieces`) and blocks of BVH and TRC lines formatted (:mod:`mocap.workers`;
     the same file, within the last digit of a BVH's angles at the seams)."""
-    out = Path(out)
+    out = check_output_format(out)
     if units is not None and units not in UNIT_SCALE:
         raise MocapError(f"unknown units {units!r} (expected one of {', '.join(UNIT_SCALE)})", out)
     if motion.n_frames == 0 or not np.isfinite(motion.positions).all(-1).any():
         raise MocapError("nothing to write: no frame has a valid point", out)
-    if out.suffix.lower() == ".bvh":
+    if is_animation(out):
         r = retarget(motion, rig, executor=executor, **retarget_kwargs)
-        write_bvh(r.to_bvh(units or "cm"), out, executor=executor)
+        write_animation(r, out, units or "cm", executor=executor)
         return r
     kwargs = {"units": units} if units and out.suffix.lower() in (".trc", ".csv", ".c3d") else {}
     if executor is not None and out.suffix.lower() == ".trc":

@@ -209,7 +209,7 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
 def _record(frames, offsets, stream: PoseStream, fps: float, *, opts: LiveOptions) -> int:
     """The sent poses as a BVH at the source's frame rate (a frame not processed holds the pose before it),
     written atomically. Returns the number of frames written."""
-    from ..io.bvh import write_bvh
+    from ..retarget.export import write_animation
     from ..retarget.rigs import get_rig
     from ..retarget.solve import Retargeted
 
@@ -219,7 +219,7 @@ def _record(frames, offsets, stream: PoseStream, fps: float, *, opts: LiveOption
     root = np.stack([r for _, _, r in frames])[take]
     anim = Retargeted(get_rig(opts.rig), local, root, offsets=offsets, fps=fps, proportions=stream.proportions,
                       kept=np.zeros(local.shape[:2], bool))
-    write_bvh(anim.to_bvh(opts.units), opts.record)
+    write_animation(anim, opts.record, opts.units)
     return len(local)
 
 

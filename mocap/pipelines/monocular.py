@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from ..io.atomic import check_output
-from ..io.bvh import write_bvh
+from ..io.outputs import check_output_format, is_animation
 from ..detect.detector import Detection
 from ..core.camera import CAMERA_TO_YUP, pinhole
 from ..core.motion import Motion3D
 from ..core.posture import root_track
 from ..smooth.refine import Planting, refine, refined_confidence
+from ..retarget.export import write_animation
 from ..retarget.solve import Retargeted, plant_feet, retarget, stand_on_floor
 from .detect import tracking_notes
 from .options import LiftOptions, VideoOptions
@@ -79,7 +80,7 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptio
     from .convert import write_any
 
     o = options or LiftOptions(**kw)
-    check_output(output, keypoints)
+    check_output_format(check_output(output, keypoints))
     notes = []
     kp = read_keypoints(keypoints, skeleton=o.skeleton, fps=o.fps, several=follow_person)
     if kp.n_cameras != 1:
@@ -91,8 +92,8 @@ def lift_keypoints(keypoints: str | Path, output: str | Path, options: LiftOptio
     hands, shapes = fitted_hands(kp, (o.width, o.height), o.focal)
     det = Detection(kp, None, missing, (o.width, o.height), hands=hands, hand_world=shapes, hand_fit=True)
     anim, more, pm = animate_person(det, "lifter", model, o.focal, rig=o.rig, contacts=o.contacts == "auto")
-    if Path(output).suffix.lower() == ".bvh":
-        write_bvh(anim.to_bvh("cm"), output)
+    if is_animation(output):
+        write_animation(anim, output)
     else:
         write_any(pm.motion, output, o.rig)
     return pm.motion, notes + more
@@ -116,7 +117,7 @@ def video_to_bvh(video: str | Path, output: str | Path, options: VideoOptions | 
 
     o = options or VideoOptions(**kw)
     rig, preview, method, focal, stride = o.rig, o.preview, o.method, o.focal, o.stride
-    check_output(output, video)
+    check_output_format(check_output(output, video), animation=True)
     if preview:
         check_output(preview, video, output)
     model = None
@@ -138,7 +139,7 @@ def video_to_bvh(video: str | Path, output: str | Path, options: VideoOptions | 
         res.notes += [tag + n for n in notes]
         done.append((pid, Path(output) if o.people.single else person_path(output, pid), anim, pm))
     for pid, path, anim, _ in done:  # every person is ready: now write
-        write_bvh(anim.to_bvh(o.units), path)
+        write_animation(anim, path, o.units)
     res.animation, res.person = done[0][2], done[0][3]
     res.outputs = [(pid, path) for pid, path, _, _ in done]
     if preview:

@@ -10,6 +10,8 @@ from pathlib import Path
 from ..core.motion import UNIT_SCALE
 from ..core.options import check_options, option
 from ..core.people import People, people_option
+from ..errors import MocapError
+from ..io.outputs import output_problem
 from ..io.vmc import DEFAULT_PORT, parse_endpoint
 
 SYNC_METHODS = ("geometric", "motion")  # agreement of the calibrated views; correlated vertical speed (no calibration)
@@ -62,7 +64,7 @@ class TriangulationJob:
     min_confidence: float = option(0.3, "ignore detections below this (default {default})", range=(0, 1, True, False))
     smooth: bool = option(False, "refine all frames jointly: reprojection + smoothness + constant bone lengths, "
                                  "fill gaps <= 0.5 s")
-    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
+    rig: str = rig_option("mixamo", "rig when -o is an animation: .bvh, .glb, .gltf, .fbx (default {default})")
     people: People | int | str = people_option(
         "'all': everyone, one file each (out_p1.trc, out_p2.trc, ... IDs by first appearance); N: the N most "
         "present, one file each; pID: that person, to -o itself; default 1: the most present person, to -o itself")
@@ -79,6 +81,8 @@ class TriangulationJob:
     def __post_init__(self):
         check_options(self, self.calib)
         self.people = People.parse(self.people)
+        if self.output is not None and output_problem(self.output):
+            raise MocapError(output_problem(self.output), self.output)
 
     @property
     def tracks_people(self) -> bool:
@@ -135,7 +139,7 @@ class LiftOptions:
     focal: float | None = FOCAL
     width: int = option(1920, "image width, px (default {default})", range=(16, 100_000, True, True))
     height: int = option(1080, "image height, px (default {default})", range=(16, 100_000, True, True))
-    rig: str = rig_option("mixamo", "rig when -o is a .bvh (default {default})")
+    rig: str = rig_option("mixamo", "rig when -o is an animation: .bvh, .glb, .gltf, .fbx (default {default})")
     live: bool = option(False, "the causal (live) weights: each frame from the past 26 frames only, no look-ahead")
     weights: str | None = option(None, "lifter weights file (default: the shipped ones)")
     contacts: str = contacts_option()
@@ -158,7 +162,7 @@ class VideoOptions:
     focal: float | None = FOCAL
     stride: int = STRIDE
     resize: float | None = RESIZE
-    units: str = option("cm", "units of the BVH", choices=("m", "cm", "mm", "in"))
+    units: str = option("cm", "units of a BVH (glTF and FBX are in metres)", choices=("m", "cm", "mm", "in"))
     contacts: str = contacts_option()
     hands: bool = option(False, "fingers too: the hand landmark model on the regions the arms predict, its own 3D "
                                 "points on the lifted wrists (15 finger bones per hand in the BVH)")
@@ -184,11 +188,12 @@ class LiveOptions:
                                          kind=tuple, parse=parse_endpoint, metavar="HOST:PORT",
                                          check=lambda v: None if v is None or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2)
                                          else "must be (host, port)")
-    record: Path | None = option(None, "also write what was sent as BVH when stopped (Ctrl-C included)", kind=Path,
-                                 parse=Path, check=lambda v: None if Path(v).suffix.lower() == ".bvh"
-                                 else "writes a .bvh file")
+    record: Path | None = option(None, "also write what was sent when stopped (Ctrl-C included): .bvh, .glb, .gltf "
+                                       "or .fbx", kind=Path, parse=Path,
+                                 check=lambda v: output_problem(v, animation=True))
     rig: str = rig_option("mixamo", "bone naming of the recording: generic, mixamo (default), cmu, smpl")
-    units: str = option("cm", "units of the recording (default {default})", choices=("m", "cm", "mm"))
+    units: str = option("cm", "units of a BVH recording (default {default}; glTF and FBX are in metres)",
+                        choices=("m", "cm", "mm"))
     focal: float | None = FOCAL
     weights: Path | None = option(None, "causal lifter weights (default: the shipped ones)", kind=Path, parse=Path)
     max_frames: int | None = option(None, "stop after this many processed frames", kind=int,

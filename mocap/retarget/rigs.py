@@ -212,3 +212,16 @@ def finger_offsets(side: str, shape: HandShape) -> dict[str, np.ndarray]:
         for k, child in enumerate((f"{side}_{f}2", f"{side}_{f}3", f"{side}_{f}_end")):
             off[child] = shape.lengths[i, k] * d
     return off
+
+
+def mannequin_radius(role: str) -> float:
+    """The capsule radius (metres) of the mannequin's bones from the joint ``role`` to its children, for a 1.7 m
+    body (glTF and FBX files carry a mesh so any viewer shows a character); 0 for end sites."""
+    if role in END_SITES:
+        return 0.0
+    if role in FINGER_BONES:
+        return 0.008
+    part = role.split("_", 1)[-1]
+    return {"pelvis": 0.085, "spine1": 0.09, "spine2": 0.1, "spine3": 0.075, "neck": 0.045, "head": 0.095,
+            "collar": 0.045, "shoulder": 0.045, "elbow": 0.037, "wrist": 0.028, "hip": 0.065, "knee": 0.05,
+            "ankle": 0.04, "toe": 0.03}.get(part, 0.03)

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..io.bvh import BVH
+from ..io.gltf import Armature
 from ..errors import MocapError
 from ..smooth.filters import butterworth
 from ..core.kinematics import forward_kinematics
@@ -30,8 +31,8 @@ from ..core.skeletons import HAND_21, derived_joint
 from ..core.rotations import axis_angle, swing, unit  # noqa: F401 (axis_angle, swing: part of this API)
 from ..workers import each
 from . import pieces
-from .rigs import (END_SITES, FINGER_BONES, FINGERS, HAND_TEMPLATE, ROLES, HandShape, Proportions, Rig, get_rig, palm_rest_frame,
-                   parents, rest_offsets, role_index, roles)
+from .rigs import (END_SITES, FINGER_BONES, FINGERS, HAND_TEMPLATE, ROLES, HandShape, Proportions, Rig, get_rig,
+                   mannequin_radius, palm_rest_frame, parents, rest_offsets, role_index, roles)
 
 # Source joint names per role, in order of preference: canonical keypoint names, then BVH families
 # (cgspeed CMU, Mixamo/generic, DAZ, iClone CC_Base). Matching is case-insensitive.
@@ -237,19 +238,32 @@ class Retargeted:
         return Motion3D(P, Skeleton(f"rig_{self.rig.name}", tuple(roles), tuple(names), bones), self.fps, up="y",
                         joint_names=names)
 
+    def joint_names(self) -> list[str]:
+        """The rig's name of every joint, end sites as ``<parent's name>_End`` (as a BVH reader names them)."""
+        par, names = parents(self.hands), []
+        for j, role in enumerate(self.roles):
+            names.append(f"{names[par[j]]}_End" if role in END_SITES else self.rig.names[role])
+        return names
+
+    def to_armature(self) -> Armature:
+        """The rig at rest for glTF/FBX (:class:`mocap.io.gltf.Armature`): metres, the mannequin's radii scaled
+        with the subject's height."""
+        scale = self.proportions.height / Proportions().height
+        return Armature(self.joint_names(), parents(self.hands), self.offsets.copy(),
+                        np.array([r in END_SITES for r in self.roles]),
+                        np.array([mannequin_radius(r) for r in self.roles]) * scale)
+
     def to_bvh(self, units: str = "cm") -> BVH:
         """BVH in ``units``: root channels ``Xposition Yposition Zposition Zrotation Xrotation Yrotation``,
         joints ``Zrotation Xrotation Yrotation``; Euler angles unwrapped over time (no 360 jumps)."""
         s = 1.0 / UNIT_SCALE[units]
         par = parents(self.hands)
         angles = euler_zxy(self.local)
-        names, chans, cols = [], [], []
+        names, chans, cols = self.joint_names(), [], []
         for j, (role, _) in enumerate(roles(self.hands)):
             if role in END_SITES:
-                names.append(f"{names[par[j]]}_End")
                 chans.append([])
                 continue
-            names.append(self.rig.names[role])
             rot = ["Zrotation", "Xrotation", "Yrotation"]
             eul = np.unwrap(angles[:, j], period=360.0, axis=0)
             if par[j] < 0:

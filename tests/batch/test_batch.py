@@ -167,7 +167,8 @@ def test_ray_gives_identical_outputs_and_survives_a_killed_worker(tmp_path, loca
 
 def test_manifest_and_levels_of_options(tmp_path):
     root = make_session(tmp_path / "s", n=3, corrupt=None)
-    (root / "T02" / "mocap.toml").write_text("[triangulate]\nsmooth = false\n")       # this trial only
+    (root / "T02" / "mocap.toml").write_text("[triangulate]\nsmooth = false\n"       # this trial only
+                                             '[retarget]\nformats = ["bvh", "glb"]\n')
     (root / "T03" / "mocap.toml").write_text("[triangulate]\nmin_confidence = 2\n")   # a bad value: this trial fails
     cfg = root / "Config.toml"
     cfg.write_text(cfg.read_text().replace("exclude_from_batch = []", "exclude_from_batch = ['T01']"))
@@ -177,6 +178,8 @@ def test_manifest_and_levels_of_options(tmp_path):
     res = run_session(session, BatchOptions())
     assert statuses(res) == {"T02:triangulate": "done", "T02:retarget": "done"}
     assert "jitter_m_s2" not in res.tasks[0].record["quality"]  # not refined
+    glb = (root / "T02" / "mocap" / "T02.glb").read_bytes()  # the same animation as the BVH, also as glTF
+    assert glb[:4] == b"glTF" and f'"count":{read_bvh(root / "T02" / "mocap" / "T02.bvh").n_frames},'.encode() in glb
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"name,calib,keypoints,batch.fps,triangulate.smooth\n"
                         f"a,{CALIB},{TRIAL / 'pose'}/cam01_json;{TRIAL / 'pose'}/cam02_json;{TRIAL / 'pose'}/cam03_json;"
@@ -196,6 +199,10 @@ def test_bad_session_and_config_are_one_line_errors(tmp_path, capsys):
     assert main(["batch", str(root), "--config", str(cfg)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "defaults.toml" in err and "unknown option triangulate.smoth" in err
+    cfg.write_text('[retarget]\nformats = ["bvh", "obj"]\n')  # a bad value: each trial reported, nothing run
+    assert main(["batch", str(root), "--config", str(cfg)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "T01: retarget.formats: '.obj' is not an animation format; known: .bvh, .glb, .gltf, .fbx" in out
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["batch", str(empty)]) == 2

@@ -62,7 +62,7 @@ def test_demo_prints_no_third_party_lines(demo_run):
     assert r.returncode == 0, r.stderr
     noise = NOISE.findall(r.stdout + r.stderr)
     assert not noise, (noise, r.stderr)
-    assert "wrote" in r.stdout and (out / "out.bvh").exists() and (out / "demo.bvh").exists()
+    assert "wrote" in r.stdout and all((out / f).exists() for f in ("out.bvh", "demo.bvh", "demo.glb"))
 
 
 def test_demo_preview_shows_the_rendered_skeleton_large_in_every_frame(demo_run):

@@ -270,6 +270,28 @@ def test_live_holds_planted_feet(long_clip, tmp_path):
     np.testing.assert_allclose(read_bvh(runs[True][1]).values[:, 6:], read_bvh(runs[False][1]).values[:, 6:], atol=1e-6)
 
 
+def test_live_records_glb_as_it_records_bvh(tmp_path):
+    """``--record out.glb``: the same poses as the BVH recording of the same run, as glTF (one node per joint)."""
+    import pygltflib
+    from scipy.spatial.transform import Rotation
+
+    from mocap.io.bvh import read_bvh
+
+    for name in ("r.bvh", "r.glb"):
+        assert main(["live", str(need(DEMO)), "--vmc", "none", "--record", str(tmp_path / name), "--as-fast",
+                     "--frames", "20", "-q"]) == 0
+    bvh, doc = read_bvh(tmp_path / "r.bvh"), pygltflib.GLTF2.load(str(tmp_path / "r.glb"))
+    R, _ = bvh.local_transforms()
+    blob = doc.binary_blob()
+    nodes = [n.name for n in doc.nodes]
+    for ch in doc.animations[0].channels[:5]:  # rotations of the first joints, every frame
+        acc = doc.accessors[doc.animations[0].samplers[ch.sampler].output]
+        q = np.frombuffer(blob, np.float32, acc.count * 4, doc.bufferViews[acc.bufferView].byteOffset + acc.byteOffset)
+        got = Rotation.from_quat(q.reshape(-1, 4)).as_matrix()
+        j = bvh.names.index(nodes[ch.target.node])
+        assert len(got) == len(R) and np.abs(got - R[:, j]).max() < 1e-5
+
+
 def test_live_hands_send_finger_bones_that_move(receiver, tmp_path, capsys):
     """``--hands``: the 30 finger bones go out with the body's in every frame, the recording equals what was sent,
     and the fingers move as the hand model sees them (the index finger's middle joint bends over a range)."""

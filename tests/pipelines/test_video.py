@@ -154,10 +154,12 @@ def test_lift_and_video2bvh_give_the_same_motion(tmp_path):
     assert main(["video2bvh", str(video), "-o", str(tmp_path / "v.bvh"), "-q"]) == 0
     assert main(["detect", str(video), "-o", str(tmp_path / "k.npz"), "-q"]) == 0
     size = ["--width", str(w), "--height", str(h)]
-    for out in ("l.bvh", "l.npz", "l.csv"):
+    for out in ("l.bvh", "l.npz", "l.csv", "l.glb"):
         assert main(["lift", str(tmp_path / "k.npz"), "-o", str(tmp_path / out), *size, "-q"]) == 0
     a, b = read_bvh(tmp_path / "v.bvh"), read_bvh(tmp_path / "l.bvh")
     assert a.values.shape == b.values.shape
+    glb = (tmp_path / "l.glb").read_bytes()  # the same animation as glTF: every frame a keyframe
+    assert glb[:4] == b"glTF" and f'"count":{len(b.values)},"type":"VEC4"'.encode() in glb
     np.testing.assert_allclose(b.values, a.values, atol=1e-6)
     npz, csv = load_motion(tmp_path / "l.npz"), load_motion(tmp_path / "l.csv")
     np.testing.assert_allclose(csv.positions, npz.positions, atol=1e-6)
