@@ -52,6 +52,12 @@ def blender_joint_positions(path, scale, frames):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.import_anim.bvh(filepath=str(path), global_scale=scale, axis_forward="-Z", axis_up="Y",
                             rotate_mode="NATIVE", update_scene_fps=True)
+    return bone_heads(bpy, frames)
+
+
+def bone_heads(bpy, frames):
+    """The imported armature's bone heads (world, Blender axes) at the given 0-based frames of its action, by bone
+    name; the scene's frame rate; the action's number of frames."""
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     scene = bpy.context.scene
     first, last = arm.animation_data.action.frame_range
@@ -71,19 +77,11 @@ def blender_animation_positions(path, fps, frames):
     from mocap.io.fbx import blender_import_gltf
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
     if str(path).lower().endswith(".fbx"):
         bpy.ops.import_scene.fbx(filepath=str(path))
     else:
         blender_import_gltf(bpy, path, fps)
-    arm = next(o for o in scene.objects if o.type == "ARMATURE")
-    first, last = arm.animation_data.action.frame_range
-    out = {pb.name: np.zeros((len(frames), 3)) for pb in arm.pose.bones}
-    for k, f in enumerate(frames):
-        scene.frame_set(int(round(first)) + int(f))
-        for pb in arm.pose.bones:
-            out[pb.name][k] = np.array(arm.matrix_world @ pb.head)
-    return out, scene.render.fps / scene.render.fps_base, int(round(last - first)) + 1
+    return bone_heads(bpy, frames)
 
 
 def available(rel):
