@@ -104,6 +104,9 @@ def test_bad_videos(tmp_path, capsys):
     assert "no person detected" in capsys.readouterr().err and not (tmp_path / "k.npz").exists()
     assert main(["video2bvh", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "n.bvh")]) == 2
     assert not (tmp_path / "n.bvh").exists()
+    # an output that is not an animation: refused before the video is read
+    assert main(["video2bvh", str(tmp_path / "nobody.mp4"), "-o", str(tmp_path / "n.trc")]) == 2
+    assert "'.trc' is not an animation format; known: .bvh, .glb, .gltf, .fbx" in capsys.readouterr().err
     with pytest.raises(MocapError, match="no person detected"):
         from mocap.pipelines.detect import detect_videos
         detect_videos([VIDEOS[0], tmp_path / "nobody.mp4"])
@@ -158,8 +161,9 @@ def test_lift_and_video2bvh_give_the_same_motion(tmp_path):
         assert main(["lift", str(tmp_path / "k.npz"), "-o", str(tmp_path / out), *size, "-q"]) == 0
     a, b = read_bvh(tmp_path / "v.bvh"), read_bvh(tmp_path / "l.bvh")
     assert a.values.shape == b.values.shape
-    glb = (tmp_path / "l.glb").read_bytes()  # the same animation as glTF: every frame a keyframe
-    assert glb[:4] == b"glTF" and f'"count":{len(b.values)},"type":"VEC4"'.encode() in glb
+    assert main(["video2bvh", str(video), "-o", str(tmp_path / "v.glb"), "-q"]) == 0
+    for glb in ((tmp_path / "l.glb").read_bytes(), (tmp_path / "v.glb").read_bytes()):  # glTF: every frame a key
+        assert glb[:4] == b"glTF" and f'"count":{len(b.values)},"type":"VEC4"'.encode() in glb
     np.testing.assert_allclose(b.values, a.values, atol=1e-6)
     npz, csv = load_motion(tmp_path / "l.npz"), load_motion(tmp_path / "l.csv")
     np.testing.assert_allclose(csv.positions, npz.positions, atol=1e-6)
