@@ -112,6 +112,21 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
 
 
+def roi_filter() -> OneEuro:
+    """The smoothing MediaPipe's Pose applies to the points that place the next region (One-Euro, min cut-off
+    0.01 Hz, beta 10): steady while the person stands, quick when they move."""
+    return OneEuro(min_cutoff=0.01, beta=10.0, d_cutoff=1.0)
+
+
+def next_roi(euro: OneEuro, aux: np.ndarray, kp: np.ndarray, dt: float) -> Roi:
+    """The region for the next frame from this frame's auxiliary points ``aux (2, 2)`` px (hip centre, body-size
+    point), smoothed by ``euro`` (:func:`roi_filter`) with speeds in units of the person's size (the mean side of
+    the keypoint box of ``kp (33, 3)``); ``dt`` s since the last frame."""
+    size = max(float(np.ptp(kp[:, :2], axis=0).mean()), 1.0)
+    p = euro.filter(aux, dt, scale=size)
+    return roi_from_points(p[0], p[1])
+
+
 @dataclass
 class Track:
     id: int
@@ -182,14 +197,9 @@ class PeopleTracker:
         return out
 
     def _next_roi(self, tr: Track, aux: np.ndarray, kp: np.ndarray) -> Roi:
-        """The region for the next frame from the auxiliary points, smoothed as MediaPipe's Pose does (One-Euro,
-        min cut-off 0.01 Hz, beta 10, speed in units of the person's size: the mean side of their keypoint
-        box): steady while the person stands, quick when they move."""
         if tr.aux is None:
-            tr.aux = OneEuro(min_cutoff=0.01, beta=10.0, d_cutoff=1.0)
-        size = max(float(np.ptp(kp[:, :2], axis=0).mean()), 1.0)
-        p = tr.aux.filter(aux, 1.0 / self.fps, scale=size)
-        return roi_from_points(p[0], p[1])
+            tr.aux = roi_filter()
+        return next_roi(tr.aux, aux, kp, 1.0 / self.fps)
 
     def _alone(self, kp, size, others) -> bool:
         """No other person's hip centre within a region side (the torso colours are this person's own)."""

@@ -11,6 +11,63 @@ import cv2
 from ..errors import MocapError
 
 
+class Slot:
+    """One item at a time from a producer thread to a consumer: the newest wins (an item replaced before it was
+    taken counts as *dropped*), or with ``wait`` the producer waits until the item before was taken (nothing
+    dropped). :meth:`end` says no more items will come; :meth:`stop` makes a waiting producer give up."""
+
+    def __init__(self, wait: bool = False):
+        self.wait = wait
+        self.put_count = self.dropped = 0
+        self.ended = False
+        self._item = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+
+    def put(self, item) -> bool:
+        """Offer ``item``; False (not offered) once stopped."""
+        with self._cond:
+            if self.wait:
+                while self._item is not None and not self._stop.is_set():
+                    self._cond.wait(0.05)
+            if self._stop.is_set():
+                return False
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self.put_count += 1
+            self._cond.notify_all()
+            return True
+
+    def get(self, timeout: float = 5.0):
+        """The newest item not yet taken; None once ended (or stopped) and empty, or when nothing came for
+        ``timeout`` s."""
+        with self._cond:
+            end = time.perf_counter() + timeout
+            while self._item is None and not self.ended and not self._stop.is_set():
+                left = end - time.perf_counter()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 0.1))
+            item, self._item = self._item, None
+            self._cond.notify_all()
+            return item
+
+    def end(self) -> None:
+        with self._cond:
+            self.ended = True
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+
 class FrameSource:
     """Frames from a camera index, a file or a stream, read by a background thread. Only the newest frame is
     kept: :meth:`get` returns it with its index and capture time (``time.perf_counter()``), and a frame replaced
@@ -36,12 +93,8 @@ class FrameSource:
             self.fps = 30.0
         self.size = (first.shape[1], first.shape[0])
         self.realtime = realtime or self.live_device
-        self.captured = self.dropped = 0
-        self.ended = False
         self.error: str | None = None
-        self._slot = None
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
+        self._slot = Slot(wait=not self.realtime)
         self._first = first
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -49,29 +102,28 @@ class FrameSource:
         self._thread.start()
         return self
 
-    def _put(self, item) -> None:
-        with self._cond:
-            if not self.realtime:
-                while self._slot is not None and not self._stop.is_set():
-                    self._cond.wait(0.05)
-            if self._stop.is_set():
-                return  # the run is over: this frame was never offered
-            if self._slot is not None:
-                self.dropped += 1
-            self._slot = item
-            self.captured += 1
-            self._cond.notify_all()
+    @property
+    def captured(self) -> int:
+        return self._slot.put_count
+
+    @property
+    def dropped(self) -> int:
+        return self._slot.dropped
+
+    @property
+    def ended(self) -> bool:
+        return self._slot.ended
 
     def _run(self) -> None:
         t0 = time.perf_counter()
         i, img = 0, self._first
         try:
-            while not self._stop.is_set():
+            while not self._slot.stopped:
                 if self.realtime and not self.live_device:  # a file: deliver frame i at its time
                     wait = t0 + i / self.fps - time.perf_counter()
                     if wait > 0:
                         time.sleep(wait)
-                self._put((i, time.perf_counter(), img))
+                self._slot.put((i, time.perf_counter(), img))
                 ok, img = self.cap.read()
                 if not ok:
                     break
@@ -79,27 +131,14 @@ class FrameSource:
         except Exception as e:  # noqa: BLE001 - a broken stream ends the run with a message, not a traceback
             self.error = f"{type(e).__name__}: {e}"
         finally:
-            with self._cond:
-                self.ended = True
-                self._cond.notify_all()
+            self._slot.end()
 
     def get(self, timeout: float = 5.0):
         """``(index, capture time, BGR image)`` of the newest frame not yet taken; None once the source ended
         (or nothing came for ``timeout`` s from a live device)."""
-        with self._cond:
-            end = time.perf_counter() + timeout
-            while self._slot is None and not self.ended:
-                left = end - time.perf_counter()
-                if left <= 0:
-                    return None
-                self._cond.wait(min(left, 0.1))
-            item, self._slot = self._slot, None
-            self._cond.notify_all()
-            return item
+        return self._slot.get(timeout)
 
     def close(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        self._slot.stop()
         self._thread.join(timeout=2.0)
         self.cap.release()

@@ -1,16 +1,24 @@
-"""Live: a camera, a video file or a stream -> a rig pose per frame, sent over VMC and recorded to BVH.
+"""Live: a camera, a video file or a stream -> a rig pose per frame, sent over VMC and recorded (BVH, glTF, FBX).
 
-Each frame as it comes: capture (a thread that keeps only the newest frame; older ones not yet taken are
-*dropped* and counted, so a slow machine never builds a backlog) -> the multi-person detector and tracker
-(:class:`mocap.detect.tracking.PeopleTracker`, one person followed) -> with ``hands``, the hand landmark model on the
-regions the followed person's arms predict (:func:`mocap.detect.hands.person_hands`) -> the causal lifter on the last
-27 frames resampled to 30 fps (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood
-upright and on the floor (both fixed from the first second) -> retargeting to a rig (proportions measured
-over the first second, then fixed; finger bones with ``hands``) -> a VMC bundle
-(:mod:`mocap.io.vmc`) -> sent. Latency is measured from the moment a frame is captured to the moment its
-packet is sent, and per stage. :func:`run_live` stops at the end of a file or stream, after ``max_frames``,
-or on Ctrl-C / SIGTERM (the caller turns SIGTERM into KeyboardInterrupt); the recording is written then,
-atomically, up to the last frame sent.
+Each frame as it comes, in three threads so that the two cores overlap the work of consecutive frames:
+
+1. **capture** (:class:`mocap.io.capture.FrameSource`): keeps only the newest frame; older ones not yet taken are
+   *dropped* and counted, so a slow machine never builds a backlog;
+2. **detection** (its own thread): the followed person only (:class:`mocap.detect.following.Follower`: their
+   landmark model on the region the last frame predicts, the person detector only to find someone and every half
+   second on a background thread; a bystander costs nothing) -> with ``hands``, the hand landmark model on the
+   regions the person's arms predict (:func:`mocap.detect.hands.person_hands`); handed on through a one-frame slot
+   (the newest wins, as for capture);
+3. **pose** (the caller's thread): the causal lifter on the last 27 frames resampled to 30 fps
+   (:data:`mocap.lift.model.CAUSAL_WEIGHTS`: no look-ahead) -> One-Euro smoothing -> stood upright and on the floor
+   (both fixed from the first second) -> retargeting to a rig (proportions measured over the first second, then
+   fixed; finger bones with ``hands``) -> a VMC bundle (:mod:`mocap.io.vmc`) -> sent.
+
+So detection of frame t+1 runs while frame t is lifted and sent. Latency is measured from the moment a frame is
+captured to the moment its packet is sent, and per stage (detect: capture -> detected, waiting for the thread
+included). :func:`run_live` stops at the end of a file or stream, after ``max_frames``, or on Ctrl-C / SIGTERM
+(the caller turns SIGTERM into KeyboardInterrupt); the recording is written then, atomically, up to the last frame
+sent. Memory stays flat over a long run (the sent poses are kept only when recording).
 
 This module is the orchestration only: capture is :class:`mocap.io.capture.FrameSource`, sending
 :class:`mocap.io.vmc.VMCSender`, the per-frame lift and retargeting :class:`mocap.lift.stream.PoseStream`.
@@ -60,32 +68,33 @@ class LiveResult:
         return {k: (float(np.median(v)), float(np.percentile(v, 95))) for k, v in self.latency.items() if v}
 
 
-def _follow(people, current: int | None) -> tuple[int | None, np.ndarray | None]:
-    """The person to follow among ``[(id, keypoints (33, 3), world)]``: the current one while seen, otherwise
-    the tallest in view."""
-    if not people:
-        return current, None
-    for pid, kp, _ in people:
-        if pid == current:
-            return pid, kp
-    pid, kp, _ = max(people, key=lambda p: float(np.ptp(p[1][:, 1])))
-    return pid, kp
+@dataclass
+class _Detected:
+    """What the detection stage hands the pose stage for one frame: its index, capture time, the followed person's
+    keypoints ``(33, 3)`` px (None: nobody) and hand points ``(2, 21, 3)`` (None without ``hands``), and when
+    detection ended (``time.perf_counter()``)."""
+
+    index: int
+    t_cap: float
+    kp: np.ndarray | None
+    hands: np.ndarray | None
+    t_det: float
 
 
 class _Chain:
-    """One live run's state after capture: the tracker, the person followed, the pose stream, the sender and what
-    was sent (for the recording)."""
+    """One live run's state after capture: the person followed, the pose stream, the sender and what was sent (kept
+    for the recording only). Two stages, run on two threads: :meth:`detect` (the followed person's landmarks, hands)
+    and :meth:`pose` (lift, retarget, send)."""
 
     def __init__(self, model, src: FrameSource, opts: LiveOptions, sender: VMCSender | None):
+        from ..core.camera import pinhole
+        from ..detect.following import Follower
         from ..detect.hands import HandLandmarks
-        from ..detect.tracking import PeopleTracker
         from ..retarget.rigs import roles
         from ..runtime import native_quiet
 
-        from ..core.camera import pinhole
-
         with native_quiet():
-            self.tracker = PeopleTracker(fps=src.fps, max_people=4)
+            self.follower = Follower(src.fps)
         self.stream = PoseStream(model, pinhole(src.size, opts.focal), opts.rig, contacts=opts.contacts == "auto")
         self.src, self.sender, self.fps = src, sender, src.fps
         self.roles = [r for r, _ in roles(opts.hands)]
@@ -93,41 +102,50 @@ class _Chain:
         if opts.hands:
             with native_quiet():
                 self.hands = HandLandmarks(threads=2)
+        self.keep = opts.record is not None
         self.sent: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, local rotations, root)
-        self.offsets, self.person = None, None
+        self.n_sent = 0
+        self.offsets = None
 
-    def process(self, item, res: LiveResult) -> None:
-        """One captured frame ``(index, capture time, BGR image)``: detect, lift, retarget, send; latency noted."""
-        from ..io.vmc import encode_bundle, frame_messages
+    def detect(self, item) -> _Detected:
+        """One captured frame ``(index, capture time, BGR image)``: the followed person's keypoints (and hands)."""
         from ..runtime import native_quiet
 
         i, t_cap, img = item
         rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         with native_quiet():
-            people = self.tracker.step(rgb, i)
-        self.person, kp = _follow(people, self.person)
+            found = self.follower.step(rgb, i)
+        kp = None if found is None else found[0]
+        hands = None if kp is None else self._hands(rgb, kp)
+        return _Detected(i, t_cap, kp, hands, time.perf_counter())
+
+    def pose(self, det: _Detected, res: LiveResult) -> None:
+        """Lift, retarget and send one detected frame; latency noted (capture -> sent, and per stage)."""
+        from ..io.vmc import encode_bundle, frame_messages
+
         res.processed += 1
-        if kp is None:
+        if det.kp is None:
             res.nobody += 1
             return
-        hands = self._hands(rgb, kp, res)
-        t_det = time.perf_counter()
-        X = self.stream.lift(kp, i / self.fps)
+        if det.hands is not None:
+            res.hands_found += np.isfinite(det.hands[:, 0, 0])
+        i, t_take = det.index, time.perf_counter()
+        X = self.stream.lift(det.kp, i / self.fps)
         t_lift = time.perf_counter()
-        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps, hands)
+        local, root, self.offsets, _ = self.stream.pose(X, i / self.fps, det.hands)
         t_ret = time.perf_counter()
-        self.sent.append((i, local, root))  # recorded before it goes out: a stop in between loses nothing sent
+        self.n_sent += 1
+        if self.keep:  # recorded before it goes out: a stop in between loses nothing sent
+            self.sent.append((i, local, root))
         if self.sender is not None:
             self.sender.send(encode_bundle(frame_messages(self.roles, local, root, self.offsets, t=i / self.fps)))
         t_sent = time.perf_counter()
-        for k, (a, b) in zip(("total",) + STAGES, [(t_cap, t_sent), (t_cap, t_det), (t_det, t_lift),
+        for k, (a, b) in zip(("total",) + STAGES, [(det.t_cap, t_sent), (det.t_cap, det.t_det), (t_take, t_lift),
                                                     (t_lift, t_ret), (t_ret, t_sent)]):
             res.latency[k].append(1000 * (b - a))
 
-
-    def _hands(self, rgb: np.ndarray, kp: np.ndarray, res: LiveResult) -> np.ndarray | None:
-        """The followed person's hands' metric points ``(2, 21, 3)`` (NaN where not found) when asked for, else None;
-        counted in ``res.hands_found``."""
+    def _hands(self, rgb: np.ndarray, kp: np.ndarray) -> np.ndarray | None:
+        """The followed person's hands' metric points ``(2, 21, 3)`` (NaN where not found) when asked for, else None."""
         from ..detect.hands import person_hands
         from ..runtime import native_quiet
 
@@ -135,8 +153,50 @@ class _Chain:
             return None
         with native_quiet():
             _, world = person_hands(self.hands, rgb, kp)
-        res.hands_found += np.isfinite(world[:, 0, 0])
         return world
+
+
+class _Detecting:
+    """The detection stage on its own thread: frames from ``src`` -> :meth:`_Chain.detect` -> a :class:`Slot` the
+    pose stage takes from (the newest wins when the source runs in real time; otherwise each waits its turn). An
+    error in it is raised again by :meth:`get` in the caller's thread."""
+
+    def __init__(self, chain: _Chain, src: FrameSource):
+        from ..io.capture import Slot
+
+        self.chain, self.src = chain, src
+        self.out = Slot(wait=not src.realtime)
+        self.error: BaseException | None = None
+        self.why = ""
+        self.thread = threading.Thread(target=self._run, name="mocap-detect", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.out.stopped:
+                item = self.src.get()
+                if item is None:
+                    src = self.src
+                    self.why = (f"the stream failed ({src.error})" if src.error else
+                                "the source ended" if src.ended else "no frame for 5 s")
+                    break
+                self.out.put(self.chain.detect(item))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            self.error = e
+        finally:
+            self.out.end()
+
+    def get(self) -> _Detected | None:
+        det = self.out.get(timeout=3600.0)
+        if det is None and self.error is not None:
+            raise self.error
+        return det
+
+    def close(self) -> None:
+        """Stop the stage and its source (a frame under way is finished first)."""
+        self.out.stop()
+        self.src.close()
+        self.thread.join(timeout=5.0)
+        self.chain.follower.close()
 
 
 def _why_stop(res: LiveResult, opts: LiveOptions, stop, t_start: float) -> str | None:
@@ -169,27 +229,28 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
         src.close()
         raise
     res, chain = LiveResult(), _Chain(model, src, opts, sender)
+    stage = _Detecting(chain, src)
     threads, t_start = torch.get_num_threads(), time.perf_counter()
     torch.set_num_threads(1)  # one 27-frame window per frame: a second thread only waits (6 ms instead of 30)
     src.start()
+    stage.thread.start()
     try:
         while (why := _why_stop(res, opts, stop, t_start)) is None:
-            item = src.get()
-            if item is None:
-                why = (f"the stream failed ({src.error})" if src.error else
-                       "the source ended" if src.ended else "no frame for 5 s")
+            det = stage.get()
+            if det is None:
+                why = stage.why or "the source ended"
                 break
-            chain.process(item, res)
+            chain.pose(det, res)
             if on_frame is not None:
-                res.captured, res.dropped = src.captured, src.dropped
+                res.captured, res.dropped = src.captured, src.dropped + stage.out.dropped
                 on_frame(res)
         res.stopped = why
     except KeyboardInterrupt:
         res.stopped = "stopped (interrupted)"
     finally:
         torch.set_num_threads(threads)
-        src.close()
-        res.captured, res.dropped = src.captured, src.dropped
+        stage.close()
+        res.captured, res.dropped = src.captured, src.dropped + stage.out.dropped
         if sender is not None:
             res.sent, res.refused = sender.sent, sender.refused
             sender.close()
@@ -197,9 +258,9 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
             res.recording = Path(opts.record)
             res.recorded_frames = _record(chain.sent, chain.offsets, chain.stream, src.fps, opts=opts)
     res.planted = chain.stream.flags
-    if chain.stream.lock is not None and len(chain.sent):
+    if chain.stream.lock is not None and chain.n_sent:
         counts = np.sum([p for _, p in chain.stream.flags], axis=0) if chain.stream.flags else np.zeros(2)
-        res.planted_pct = {n: 100.0 * k / len(chain.sent) for n, k in zip(("left_ankle", "right_ankle"), counts)}
+        res.planted_pct = {n: 100.0 * k / chain.n_sent for n, k in zip(("left_ankle", "right_ankle"), counts)}
         res.notes.append("planted feet held in depth: " + ", ".join(f"{n} {p:.0f} %" for n, p in res.planted_pct.items())
                          + " of the frames sent")
     res.notes += _notes(res, opts)
