@@ -48,8 +48,9 @@ def sink():
             except socket.timeout:
                 pass
 
-    threading.Thread(target=run, daemon=True).start()
-    return s.getsockname()[1], count, lambda: (stop.set(), s.close())
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return s.getsockname()[1], count, lambda: (stop.set(), thread.join(), s.close())
 
 
 def clip(folder: Path, people: int, size: str, frames: int):
