@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Native libraries the Python packages load (cv2, open3d, bpy, Mesa's software EGL/GL), checked by
+# Native libraries the Python packages load (cv2, open3d, bpy, Mesa's software EGL/GL) and npm (the tests' glTF validator), checked by
 # `make` before it sets up the virtualenv. On Debian/Ubuntu the missing ones are installed with
 # apt-get (as root, or through sudo when it needs no password); elsewhere, or when neither works, the
 # missing libraries and packages are listed and the script exits 1.
@@ -42,6 +42,10 @@ while read -r lib pkg who; do
         missing_pkgs="$missing_pkgs $pkg"; missing_libs="$missing_libs $lib($who)"
     fi
 done <<< "$LIBS"
+# node and npm run the Khronos glTF-Validator in the tests (tools/gltf-validator)
+if ! command -v npm >/dev/null 2>&1; then
+    missing_pkgs="$missing_pkgs nodejs npm"; missing_libs="$missing_libs npm(tests:gltf-validator)"
+fi
 [ -z "$missing_pkgs" ] && exit 0
 
 echo "system libraries missing:$missing_libs" >&2
