@@ -13,8 +13,13 @@ smoothed as :func:`mocap.detect.tracking.next_roi` does). The person detector ru
   background thread (its own interpreter), whose people are the first candidates tried if the followed person is
   lost within the next ``check_s`` seconds (no detector call on the frame of the loss).
 
-Identity is only "the same region from frame to frame": a new ID is given whenever someone is found again
-(``person``), so a caller can tell a re-acquisition from a continued track.
+Someone who walks in front of the followed person pulls the region onto their own body. Every 5th frame the torso's
+colours (:func:`~mocap.detect.tracking.torso_histogram`) are compared with the followed person's, learnt slowly while
+they agree; three disagreements in a row (half a second at 30 fps) drop the region, and for ``wait_s`` seconds only
+someone with the followed person's colours is taken (nobody is followed meanwhile: nothing is sent rather than the
+wrong person); after that, whoever is found is followed and their colours learnt anew. People dressed alike are not
+told apart. A new ID is given whenever someone is found again (``person``), so a caller can tell a re-acquisition from
+a continued track.
 """
 from __future__ import annotations
 
@@ -23,14 +28,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .blazepose import BlazePose, Roi, tile_rects
-from .tracking import body_centre, body_height, next_roi, roi_filter
+from .tracking import appearance_distance, body_centre, body_height, next_roi, roi_filter, torso_histogram
 
 
 class Follower:
     """The person followed in a stream of frames (module docstring)."""
 
     def __init__(self, fps: float, *, model: BlazePose | None = None, min_presence: float = 0.5,
-                 min_height: float = 0.04, check_s: float = 0.5, tiles: int = 2, threads: int = 2):
+                 min_height: float = 0.04, check_s: float = 0.5, tiles: int = 2, threads: int = 2,
+                 appearance_max: float = 0.5, wait_s: float = 2.0):
         self.model = model or BlazePose(threads=threads)
         self.fps, self.min_presence, self.min_height, self.tiles = fps, min_presence, min_height, tiles
         self.check = max(1, int(round(check_s * fps)))
@@ -42,18 +48,54 @@ class Follower:
         self._rects, self._cycle = None, 0
         self._scout_model, self._pool, self._pending, self._scouted = None, None, None, (-np.inf, [])
         self._since = 0
+        self.appearance_max, self.wait = appearance_max, max(1, int(round(wait_s * fps)))
+        self.appearance = None  # the followed person's torso colours (tracking.torso_histogram), learnt while followed
+        self.distances: list[float] = []  # each colour check's distance to them (tests, tuning)
+        self.switches = 0  # regions dropped because their colours were someone else's
+        self._frames, self._odd, self._lost_at = 0, 0, None
 
     def step(self, rgb: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The followed person in frame ``t`` of ``rgb (H, W, 3)`` RGB: ``(keypoints (33, 3) px + visibility,
         world (33, 3) m)``, or None when nobody is followed (none found this frame)."""
         if self.roi is not None:
             kp, world, presence, aux = self.model.landmarks(rgb, self.roi)
-            if presence >= self.min_presence:
+            if presence >= self.min_presence and self._looks_right(rgb, kp):
                 self._follow(kp, aux)
                 self._scout(rgb, t)
                 return kp, world
-            self.roi = None
+            self.roi, self._lost_at = None, t if self._lost_at is None else self._lost_at
         return self._find(rgb, t)
+
+    def _looks_right(self, rgb: np.ndarray, kp: np.ndarray, every: int = 5, times: int = 3) -> bool:
+        """Every ``every`` frames, the torso's colours against the followed person's: learnt slowly while they agree;
+        False once they disagree ``times`` checks in a row (the region slid onto someone who walked in front)."""
+        self._frames += 1
+        if self._frames % every:
+            return True
+        h = torso_histogram(rgb, kp)
+        if h is None:
+            return True
+        if self.appearance is None:
+            self.appearance = h
+            return True
+        d = appearance_distance(h, self.appearance)
+        self.distances.append(d)
+        if d <= self.appearance_max:
+            self.appearance, self._odd = 0.8 * self.appearance + 0.2 * h, 0
+            return True
+        self._odd += 1
+        if self._odd < times:
+            return True
+        self._odd, self.switches = 0, self.switches + 1
+        return False
+
+    def _is_them(self, rgb: np.ndarray, kp: np.ndarray, t: int) -> bool:
+        """A candidate is taken when it has the followed person's colours (or they are unknown), or when nobody with
+        them was found for ``wait`` frames (someone else is followed from then on: their colours are learnt anew)."""
+        if self.appearance is None or self._lost_at is None or t - self._lost_at >= self.wait:
+            return True
+        h = torso_histogram(rgb, kp)
+        return h is None or appearance_distance(h, self.appearance) <= self.appearance_max
 
     def close(self) -> None:
         """Stop the background detector (waits for a detection under way)."""
@@ -77,9 +119,12 @@ class Follower:
                 self.detections += 1
             for roi in self._order(rois)[:3]:
                 kp, world, presence, aux = self.model.landmarks(rgb, roi)
-                if presence >= self.min_presence and body_height(kp) >= self.min_height * max(rgb.shape[:2]):
+                if (presence >= self.min_presence and body_height(kp) >= self.min_height * max(rgb.shape[:2])
+                        and self._is_them(rgb, kp, t)):
+                    if self._lost_at is not None and t - self._lost_at >= self.wait:
+                        self.appearance = None
                     self.person += 1
-                    self._euro, self._since = roi_filter(), 0
+                    self._euro, self._since, self._lost_at, self._odd = roi_filter(), 0, None, 0
                     self._follow(kp, aux)
                     return kp, world
         return None

@@ -38,6 +38,7 @@ class Strip:
     video: str | Path
     x0: int
     width: int
+    channels: tuple[int, int, int] = (0, 1, 2)  # the source's colour channels in this order (another (2, 1, 0): other clothes)
 
 
 @dataclass
@@ -78,8 +79,8 @@ def make_clip(path: str | Path, strips: list[Strip], left: np.ndarray, size=(192
     T, K = left.shape
     cycle = np.r_[np.arange(n), np.arange(n - 2, 0, -1)]
     source_frame = cycle[np.arange(T) % len(cycle)]
-    cut = [[cv2.resize(f[:, s.x0:s.x0 + s.width], (int(round(s.width * scale)), H), interpolation=cv2.INTER_AREA)
-            for f in fs] for s, fs in zip(strips, src)]
+    cut = [[cv2.resize(f[:, s.x0:s.x0 + s.width, list(s.channels)], (int(round(s.width * scale)), H),
+                       interpolation=cv2.INTER_AREA) for f in fs] for s, fs in zip(strips, src)]
     widths = np.array([c[0].shape[1] for c in cut])
     visible = np.zeros((T, K), bool)
     writer = None
