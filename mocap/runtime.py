@@ -154,6 +154,38 @@ class Terminated(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
+class StopEvent(threading.Event):
+    """Set by a signal (:func:`signals_as_event`); ``signum`` says which (0 until then)."""
+
+    signum = 0
+
+
+@contextlib.contextmanager
+def signals_as_event():
+    """While the block runs in the main thread, Ctrl-C (SIGINT), SIGTERM and SIGHUP set the yielded
+    :class:`StopEvent` instead of raising: for loops that poll it. An exception raised by a signal handler lands
+    wherever the main thread is, and inside ``threading``'s lock code it can leave a lock released twice
+    (``RuntimeError: release unlocked lock`` instead of a clean stop); a second Ctrl-C still raises
+    KeyboardInterrupt. The previous handlers come back afterwards. Elsewhere the event is never set."""
+    import signal
+
+    stop, old = StopEvent(), {}
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, frame):
+            if stop.is_set() and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            stop.signum = stop.signum or signum
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            old[sig] = signal.signal(sig, handler)
+    try:
+        yield stop
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
 @contextlib.contextmanager
 def stop_on_signals():
     """While the block runs in the main thread, SIGTERM and SIGHUP raise :class:`Terminated` (as Ctrl-C raises

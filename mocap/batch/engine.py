@@ -187,12 +187,14 @@ def run_session(session: Session, opts: BatchOptions, on_event=None, verbose: bo
         pool = LocalPool(opts.jobs, opts.cpus_per_task)
     else:
         pool = RayPool(None if opts.ray in ("", "local") else opts.ray, opts.jobs, opts.cpus_per_task, verbose)
-    with runtime.stop_on_signals():
+    with runtime.signals_as_event() as stop:  # Ctrl-C, SIGTERM, SIGHUP: the loop stops at its next turn
         try:
-            _drive(tasks, result, pool, opts.force, on_event=on_event)
-        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (runtime.Terminated)
+            _drive(tasks, result, pool, opts.force, on_event=on_event, stop=stop)
+        except KeyboardInterrupt as e:  # a second Ctrl-C (or a signal outside the loop: runtime.Terminated)
             result.interrupted, result.signal = True, getattr(e, "signum", 2)
         finally:
+            if stop.is_set():
+                result.interrupted, result.signal = True, stop.signum
             pool.close(kill=result.interrupted)
             sweep_temporaries(outputs)
     for r in result.tasks:
@@ -217,15 +219,16 @@ def _dry_run(tasks: list[Task], result: BatchResult, force: bool) -> None:
             up[task.stage] = record
 
 
-def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_event) -> None:
+def _drive(tasks: list[Task], result: BatchResult, pool, force: bool, *, on_event, stop) -> None:
     """The scheduling loop: start every task whose dependencies are done (at most the pool's capacity of workers
     at once; a long trial's triangulation takes every worker, :mod:`.split`, and waits for them in plan order),
-    collect what finishes, retry a task whose worker died, skip the rest of a trial after a failure."""
+    collect what finishes, retry a task whose worker died, skip the rest of a trial after a failure; returns at its
+    next turn (at most half a second) once ``stop`` is set."""
     by_id = {r.id: r for r in result.tasks}
     task_of = {t.id: t for t in tasks}
     upstream: dict[str, dict] = {}
     running: dict = {}  # handle -> (task id, spec, workers it takes)
-    while True:
+    while not stop.is_set():
         for task in tasks:
             r = by_id[task.id]
             if r.status != "pending":
