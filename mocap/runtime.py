@@ -154,6 +154,19 @@ class Terminated(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
 
 
+def raised_by_signal(error: BaseException) -> "Terminated | None":
+    """The :class:`Terminated` that ``error`` was raised while handling (Python's ``__context__`` chain), if any: a
+    signal's exception raised inside ``threading``'s lock code can make that code fail in turn ("release unlocked
+    lock"), and the failure, not the signal, reaches the caller."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, Terminated):
+            return error
+        seen.add(id(error))
+        error = error.__context__
+    return None
+
+
 class StopEvent(threading.Event):
     """Set by a signal (:func:`signals_as_event`); ``signum`` says which (0 until then)."""
 

@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     except runtime.Terminated as e:  # SIGTERM / SIGHUP: outputs in progress were dropped, finished ones kept
         print(f"terminated ({e})", file=sys.stderr)
         return 128 + e.signum
+    except RuntimeError as e:  # the signal's exception landed inside threading's lock code, which then failed
+        stop = runtime.raised_by_signal(e)
+        if stop is None:
+            raise
+        print(f"terminated ({stop})", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -177,3 +177,27 @@ def test_smooth_with_a_joint_never_detected_completes_and_reports_it(demo, capsy
     d = np.linalg.norm(got.positions[:, others] - full.positions[:, others], axis=-1) * 1000
     print(f"other joints vs the run with the eye: median {np.median(d):.3f} mm, max {d.max():.2f} mm")
     assert np.isfinite(d).all() and np.median(d) < 1.0 and d.max() < 20.0
+
+
+def test_a_signal_that_broke_a_lock_still_exits_as_terminated(monkeypatch, tmp_path, capsys):
+    """SIGTERM's exception raised inside threading's lock code makes that code fail ("release unlocked lock"); the
+    command still ends as terminated (exit 143), not with a traceback and exit 1."""
+    from mocap import runtime
+    from mocap.cli import motion
+
+    def broken(args):
+        try:
+            raise runtime.Terminated(15)
+        except runtime.Terminated:
+            raise RuntimeError("release unlocked lock")
+
+    monkeypatch.setattr(motion, "cmd_info", broken)
+    assert main(["info", str(tmp_path / "x.trc")]) == 143
+    assert "terminated (SIGTERM)" in capsys.readouterr().err
+
+    def other(args):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(motion, "cmd_info", other)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        main(["info", str(tmp_path / "x.trc")])
