@@ -146,7 +146,8 @@ def test_sigterm_mid_stream_keeps_the_recording_up_to_the_last_frame_sent(receiv
 
 def test_realtime_source_drops_rather_than_lags(long_clip, tmp_path, capsys):
     """At the clip's own 30 fps nothing piles up: frames the machine cannot take are dropped and counted, and
-    captured = processed + dropped (+ at most the one in hand when the source ended)."""
+    captured = processed + dropped + those still in the chain when it stopped: at most one per stage (the newest in
+    the source's slot, one under detection, one detected and waiting for the pose stage)."""
     from mocap.pipelines.options import LiveOptions
     from mocap.pipelines.live import run_live
 
@@ -155,7 +156,7 @@ def test_realtime_source_drops_rather_than_lags(long_clip, tmp_path, capsys):
     print(f"captured {res.captured}, processed {res.processed}, dropped {res.dropped}; latency median "
           f"{s['total'][0]:.0f} ms, p95 {s['total'][1]:.0f} ms; stages " +
           ", ".join(f"{k} {m:.1f}" for k, (m, _) in s.items() if k != "total"))
-    assert res.processed > 0 and res.captured - res.processed - res.dropped in (0, 1)
+    assert res.processed > 0 and 0 <= res.captured - res.processed - res.dropped <= 3
     assert s["total"][0] < 1000.0  # a backlog would grow to seconds
 
 
