@@ -281,7 +281,7 @@ def _retarget(spec: dict, out: Path, executor=None) -> dict:
 
     o, outputs = spec["options"], []
     for p in (Path(p) for p in spec["inputs"]["motion"] if Path(p).suffix.lower() != ".png"):
-        first, *more = [out / f"{p.stem}.{f}" for f in o.get("formats", ["bvh"])]
+        first, *more = [out / f"{p.stem}.{f}" for f in o["formats"]]
         anim = convert_file(p, first, rig=o["rig"], units=o["units"], executor=executor)
         outputs += [first] + [write_animation(anim, path, o["units"] or "cm") for path in more]
     return {"outputs": outputs}

@@ -10,6 +10,7 @@ from .options import add_options, from_args
 
 
 def cmd_convert(args) -> int:
+    from ..io.outputs import animation_units
     from ..pipelines.options import ConvertOptions
     from ..pipelines.convert import convert_file
     from ..retarget.solve import Retargeted
@@ -19,7 +20,7 @@ def cmd_convert(args) -> int:
     if isinstance(res, Retargeted):
         held = int(res.kept[:, :].any(axis=1).sum())
         console.print(f"wrote {args.output}: rig {res.rig.name}, {res.local.shape[0]} frames at {res.fps:g} fps, "
-                      f"{(args.units or 'cm') if args.output.lower().endswith('.bvh') else 'm'}, Y-up; subject height {res.proportions.height:.2f} m"
+                      f"{animation_units(args.output, args.units or 'cm')}, Y-up; subject height {res.proportions.height:.2f} m"
                       + (f"; {held} frames held a joint's last good rotation" if held else ""), soft_wrap=True)
         for note in res.notes:
             console.print(f"note: {note}", soft_wrap=True)

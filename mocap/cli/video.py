@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from pathlib import Path
 
 from rich.console import Console
 
 from ..core.people import People
+from ..io.outputs import animation_units
 from ..pipelines.options import DetectOptions
 from ..pipelines.options import VideoOptions
 from .common import _console, _progress
@@ -59,9 +59,8 @@ def _video_to_bvh(console: Console, video, output, options, *, report=None) -> N
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     names = ", ".join(f"{p.name} (p{i})" for i, p in res.outputs)
-    units = options.units if Path(output).suffix.lower() == ".bvh" else "m"
     console.print(f"wrote {names}: rig {options.rig}, {res.animation.local.shape[0]} frames at "
-                  f"{res.animation.fps:g} fps, {units}, Y-up" + (f"; preview {options.preview}" if options.preview else ""),
+                  f"{res.animation.fps:g} fps, {animation_units(output, options.units)}, Y-up" + (f"; preview {options.preview}" if options.preview else ""),
                   soft_wrap=True)
     report_motion(console, res.person.motion, report)
 

@@ -46,7 +46,8 @@ class Follower:
         self.detections = 0  # detector calls on the critical path (finding someone)
         self._euro = None
         self._rects, self._cycle = None, 0
-        self._scout_model, self._pool, self._pending, self._scouted = None, None, None, (-np.inf, [])
+        self._scout_model, self._pool, self._pending, self._pending_t = None, None, None, 0
+        self._scouted = (-np.inf, [])
         self._since = 0
         self.appearance_max, self.wait = appearance_max, max(1, int(round(wait_s * fps)))
         self.appearance = None  # the followed person's torso colours (tracking.torso_histogram), learnt while followed
@@ -63,7 +64,7 @@ class Follower:
                 self._follow(kp, aux)
                 self._scout(rgb, t)
                 return kp, world
-            self.roi, self._lost_at = None, t if self._lost_at is None else self._lost_at
+            self.roi, self._lost_at = None, t  # followed until now (_lost_at is None while someone is followed)
         return self._find(rgb, t)
 
     def _looks_right(self, rgb: np.ndarray, kp: np.ndarray, every: int = 5, times: int = 3) -> bool:

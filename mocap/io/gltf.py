@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..core.kinematics import forward_kinematics
 from ..errors import MocapError
 from .atomic import atomic_path
 
@@ -41,11 +42,10 @@ class Armature:
     radii: np.ndarray
 
     def rest_positions(self) -> np.ndarray:
-        """``(J, 3)`` joint positions at rest (parents come before their children)."""
-        P = np.zeros((len(self.names), 3))
-        for j, p in enumerate(self.parents):
-            P[j] = self.offsets[j] + (P[p] if p >= 0 else 0.0)
-        return P
+        """``(J, 3)`` joint positions at rest (no rotation: :func:`~mocap.core.kinematics.forward_kinematics` of the
+        offsets)."""
+        J = len(self.names)
+        return forward_kinematics(self.parents, np.broadcast_to(np.eye(3), (1, J, 3, 3)), self.offsets)[1][0]
 
 
 def continuous_quaternions(R: np.ndarray) -> np.ndarray:

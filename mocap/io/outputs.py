@@ -16,6 +16,12 @@ def is_animation(path: str | Path) -> bool:
     return Path(path).suffix.lower() in ANIMATION_FORMATS
 
 
+def animation_units(path: str | Path, units: str) -> str:
+    """The units an animation at ``path`` is written in: ``units`` for a BVH, metres for glTF and FBX (their
+    convention)."""
+    return units if Path(path).suffix.lower() == ".bvh" else "m"
+
+
 def fbx_available() -> bool:
     """Whether Blender's Python module (``bpy``), which writes FBX, is installed."""
     import importlib.util

@@ -191,6 +191,10 @@ class _Detecting:
             raise self.error
         return det
 
+    def counts(self) -> tuple[int, int]:
+        """Frames captured, and dropped (by the source, or detected and replaced before the pose stage took them)."""
+        return self.src.captured, self.src.dropped + self.out.dropped
+
     def close(self) -> None:
         """Stop the stage and its source (a frame under way is finished first)."""
         self.out.stop()
@@ -242,7 +246,7 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
                 break
             chain.pose(det, res)
             if on_frame is not None:
-                res.captured, res.dropped = src.captured, src.dropped + stage.out.dropped
+                res.captured, res.dropped = stage.counts()
                 on_frame(res)
         res.stopped = why
     except KeyboardInterrupt:
@@ -250,7 +254,7 @@ def run_live(opts: LiveOptions, on_frame=None, stop: threading.Event | None = No
     finally:
         torch.set_num_threads(threads)
         stage.close()
-        res.captured, res.dropped = src.captured, src.dropped + stage.out.dropped
+        res.captured, res.dropped = stage.counts()
         if sender is not None:
             res.sent, res.refused = sender.sent, sender.refused
             sender.close()

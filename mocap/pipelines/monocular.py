@@ -223,8 +223,6 @@ def person_motion(det: Detection, method: str = "lifter", model=None, focal: flo
                         {"contacts": report}, notes + [report["note"]] + hand_notes(det))
 
 
-
-
 def with_hand_shapes(motion: Motion3D, det: Detection, turn: np.ndarray) -> Motion3D:
     """``motion`` with both hands' 21 points after its joints (its skeleton's ``_hands`` layout) when ``det`` has
     hands: the hand model's own 3D points (``det.hand_world``, camera axes) turned by ``turn (3, 3)`` into the
