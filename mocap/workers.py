@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
@@ -96,3 +96,28 @@ def processes(n: int, *, threads_each: int | None = None, warm: Callable | None 
             for _ in range(n):  # one process starts per submit while none is idle
                 pool.submit(warm or int)
         yield pool
+
+
+class Inline:
+    """An executor that runs ``fn`` at once, in the caller's thread: ``submit`` returns a finished future (its result,
+    or the exception it raised)."""
+
+    def submit(self, fn: Callable, *args, **kwargs) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except Exception as e:
+            f.set_exception(e)
+        return f
+
+
+@contextmanager
+def aside(executor):
+    """Where a job's own work beside its pieces runs: on one thread of this process when the pieces go to
+    ``executor`` (this process mostly waits for them, so the work overlaps theirs instead of adding to the time), else
+    at once (:class:`Inline`: a job on one CPU stays on one)."""
+    if executor is None:
+        yield Inline()
+    else:
+        with ThreadPoolExecutor(1) as pool:
+            yield pool

@@ -22,7 +22,8 @@ from .convert import write_any
 from .options import TriangulationJob
 from ..triangulate import TriangulationResult, mean_inlier_error, triangulate, triangulate_pose2sim
 from ..triangulate.result import block_errors
-from ..workers import blocks, ordered_map, processes, threads
+from ..triangulate.sync import timing_notes
+from ..workers import aside, blocks, ordered_map, processes, threads
 
 
 def _inputs(job: TriangulationJob) -> tuple[CameraRig, MultiPersonKeypoints, list[str]]:
@@ -127,11 +128,12 @@ def triangulate_job(kp: Keypoints2D, rig: CameraRig, job: TriangulationJob, prog
     else:
         raise MocapError(f"unknown triangulation mode {job.mode!r} (robust or pose2sim)")
     res.notes += plausibility_notes(res, who)
-    if not job.sync:  # errors that grow with speed in one camera: a timing problem, say so
-        from ..triangulate.sync import timing_notes
-        res.notes += timing_notes(res.view_errors, kp.xy, res.observed, rig.names)
-    if job.smooth:
-        res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto", executor=executor)
+    k = len(res.notes)
+    with aside(executor) as beside:  # a long recording: its timing check runs while the windows are refined
+        timing = None if job.sync else beside.submit(timing_notes, res.view_errors, kp.xy, res.observed, rig.names)
+        if job.smooth:
+            res = refine_triangulation(res, kp, rig, contacts=job.contacts == "auto", executor=executor)
+        res.notes[k:k] = timing.result() if timing else []  # errors that grow with speed in one camera: timing
     if not res.motion.valid.any():
         seen = ((kp.confidence >= job.min_confidence) & (kp.confidence > 0)).any(-1)  # (C, T)
         usable = int((seen.sum(0) >= 2).sum())

@@ -25,12 +25,15 @@ from mocap.workers import ordered_map
 REPEATS = 21
 
 
-def long_session(root, split_frames: int = 1000):
-    """``root/calibration/Calib.toml`` and ``root/T01/pose/kp.npz`` (2100 frames of 4 cameras)."""
+def long_session(root, split_frames: int = 1000, late: int = 0):
+    """``root/calibration/Calib.toml`` and ``root/T01/pose/kp.npz`` (2100 frames of 4 cameras; the second camera
+    ``late`` frames behind the others)."""
     multi = read_views([need(TRIAL / "pose-associated")])  # one person per view
     kp = multi.single()
     order = np.concatenate([np.arange(kp.n_frames) if k % 2 == 0 else np.arange(kp.n_frames)[::-1] for k in range(REPEATS)])
-    long = Keypoints2D(kp.data[:, order], kp.skeleton, 60.0, kp.camera_names, np.arange(len(order)))
+    data = kp.data[:, order]
+    data[1] = np.roll(data[1], late, axis=0)
+    long = Keypoints2D(data, kp.skeleton, 60.0, kp.camera_names, np.arange(len(order)))
     (root / "calibration").mkdir(parents=True)
     shutil.copy(need(CALIB), root / "calibration" / "Calib.toml")
     (root / "T01" / "pose").mkdir(parents=True)
@@ -134,10 +137,14 @@ def test_the_command_spreads_a_long_recording_over_processes_with_the_same_answe
     from mocap.pipelines.multiview import run_triangulation
     from mocap.pipelines.options import TriangulationJob
 
-    root = long_session(tmp_path / "cli")
+    root = long_session(tmp_path / "cli", late=3)
     calib, kp = root / "calibration" / "Calib.toml", root / "T01" / "pose" / "kp.npz"
-    for n in (1, 2):
-        run_triangulation(TriangulationJob(calib, [kp], tmp_path / f"w{n}.trc", smooth=True, workers=n))
+    notes = {n: run_triangulation(TriangulationJob(calib, [kp], tmp_path / f"w{n}.trc", smooth=True, workers=n)).notes
+             for n in (1, 2)}
     assert (tmp_path / "w1.trc").read_bytes().split(b"\n", 1)[1] == (tmp_path / "w2.trc").read_bytes().split(b"\n", 1)[1]
+    # the timing check (run beside the windows' refinement when they go to processes): the same notes, in order
+    assert notes[1] == notes[2]
+    late = [n for n in notes[1] if "out of step" in n]
+    assert len(late) == 1 and late[0].startswith("cam_02"), notes[1]
     with pytest.raises(MocapError, match="workers"):
         TriangulationJob(calib, [kp], workers=-1)
