@@ -3,8 +3,10 @@
 BVH as ``mocap batch`` does by default, on the local pool with 1 and 2 workers and on a local Ray with 1 and 2 CPUs
 (Ray started before the clock). Prints each run's time, the triangulate stage's own, the speed-up of 2 workers over 1,
 whether the TRC is byte for byte one worker's and how far the BVH's values are from one worker's (its retargeting runs
-in pieces of time, :mod:`mocap.retarget.pieces`: equal but for the last digits).
-Run: python benchmarks/split.py [--frames 50000] [--no-ray | --ray-only]
+in pieces of time, :mod:`mocap.retarget.pieces`: equal but for the last digits). Each configuration runs ``--repeat``
+times (1 and 2 workers taking turns) and its fastest run counts: on a shared 2-core machine one run of the same
+configuration varies by up to 15 %.
+Run: python benchmarks/split.py [--frames 50000] [--repeat 2] [--no-ray | --ray-only]
 """
 import argparse
 import io
@@ -37,6 +39,7 @@ def session(tmp: Path, frames: int) -> Path:
 def run(root: Path, name: str, opts: BatchOptions) -> dict:
     """A fresh copy of the session run with ``opts``: seconds in all and per stage, the files written."""
     copy = root.parent / name
+    shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(root, copy)
     t0 = time.perf_counter()
     res = run_session(read_session(copy), opts)
@@ -51,7 +54,7 @@ def run(root: Path, name: str, opts: BatchOptions) -> dict:
 
 def report(name: str, r: dict, base: dict | None) -> None:
     tri = r["stages"]["triangulate"]
-    line = (f"{name:22s} {r['seconds']:6.1f} s  (triangulate {tri:5.1f} s on {r['workers']['triangulate']} worker(s), "
+    line = (f"{name:22s} {r['seconds']:6.1f} s {'/'.join(f'{x:.1f}' for x in r.get('all', []))} (triangulate {tri:5.1f} s on {r['workers']['triangulate']} worker(s), "
             f"retarget {r['stages']['retarget']:4.1f} s)")
     if base:
         line += (f"  x{base['seconds'] / r['seconds']:.2f} the trial, x{base['stages']['triangulate'] / tri:.2f} the "
@@ -67,35 +70,54 @@ def same(r: dict, base: dict) -> str:
     return f"{trc}, BVH values max |diff| {np.abs(a - b).max() if a.shape == b.shape else np.inf:.1e} (deg, cm)"
 
 
+def best(runs: list[dict]) -> dict:
+    """The fastest of ``runs``, with every run's time."""
+    out = dict(min(runs, key=lambda r: r["seconds"]))
+    out["all"] = [r["seconds"] for r in runs]
+    return out
+
+
+def turns(root: Path, prefix: str, options: dict, repeat: int) -> dict:
+    """``{workers: best run}``: each of ``options`` (workers -> BatchOptions) run ``repeat`` times, taking turns."""
+    runs: dict = {n: [] for n in options}
+    for _ in range(repeat):
+        for n, opts in options.items():
+            runs[n].append(run(root, f"{prefix}{n}", opts))
+    return {n: best(r) for n, r in runs.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50000)
+    ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-ray", action="store_true")
     ap.add_argument("--ray-only", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         root = session(Path(d), a.frames)
-        print(f"one trial: {a.frames} frames x 4 cameras x 17 joints, triangulate (smoothed) + retarget to BVH")
-        one = None
+        print(f"one trial: {a.frames} frames x 4 cameras x 17 joints, triangulate (smoothed) + retarget to BVH; "
+              f"best of {a.repeat} runs each")
+        local = None
         if not a.ray_only:
-            one = run(root, "local1", BatchOptions(jobs=1))
-            report("local pool, 1 worker", one, None)
-            report("local pool, 2 workers", run(root, "local2", BatchOptions(jobs=2)), one)
+            local = turns(root, "local", {1: BatchOptions(jobs=1), 2: BatchOptions(jobs=2)}, a.repeat)
+            report("local pool, 1 worker", local[1], None)
+            report("local pool, 2 workers", local[2], local[1])
         if a.no_ray:
             return
         import ray
 
-        for cpus in (1, 2):
+        ray_runs = {}
+        for cpus in (1, 2):  # one local Ray per CPU count, its runs one after another
             ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
             try:
-                r = run(root, f"ray{cpus}", BatchOptions(jobs=cpus, ray="local"))
+                ray_runs[cpus] = best([run(root, f"ray{cpus}", BatchOptions(jobs=cpus, ray="local"))
+                                       for _ in range(a.repeat)])
             finally:
                 ray.shutdown()
-            if cpus == 1:
-                ray_one = r
-            report(f"Ray, {cpus} CPU(s)", r, None if cpus == 1 else ray_one)
-            if cpus == 1 and one:
-                print(f"{'':22s} against the local pool's: {same(r, one)}")
+        report("Ray, 1 CPU", ray_runs[1], None)
+        if local:
+            print(f"{'':22s} against the local pool's: {same(ray_runs[1], local[1])}")
+        report("Ray, 2 CPUs", ray_runs[2], ray_runs[1])
 
 
 if __name__ == "__main__":
