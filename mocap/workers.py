@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import tempfile
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -90,12 +92,55 @@ def environment(env: dict[str, str]):
 def processes(n: int, *, threads_each: int | None = None, warm: Callable | None = None):
     """A pool of ``n`` spawned processes for :func:`ordered_map`, started at once (each running ``warm``, e.g. the
     imports its pieces need, while the caller reads its inputs), each with ``threads_each`` math-library threads
-    (None: as this process has them)."""
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    (None: as this process has them). Its pieces' results come back through files (:class:`Spilling`)."""
+    with tempfile.TemporaryDirectory(prefix="mocap-pieces-") as folder, \
+            ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
         with environment(thread_env(threads_each) if threads_each else {}):
             for _ in range(n):  # one process starts per submit while none is idle
                 pool.submit(warm or int)
-        yield pool
+        yield Spilling(pool, folder)
+
+
+class Spilling:
+    """A process pool whose pieces write their results to a file in ``folder`` and send back only its name.
+
+    A process killed (out of memory, by hand) while it sends a large result through the pool's pipe leaves half a
+    message there, and the pool's reader then waits for the rest for ever: the task hangs instead of failing
+    (CPython 3.11; seen in ``tests/batch/test_split.py``). A name is shorter than the pipe's atomic write (4096
+    bytes): it arrives whole or not at all, and a process killed at any moment is a broken pool (the task reruns)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, folder: str):
+        self._pool, self._folder = pool, folder
+
+    def submit(self, fn: Callable, *args) -> "Spilled":
+        return Spilled(self._pool.submit(spill, self._folder, fn, *args))
+
+
+def spill(folder: str, fn: Callable, *args) -> str:
+    """``fn(*args)`` pickled into a new file in ``folder``; its path."""
+    fd, path = tempfile.mkstemp(suffix=".pkl", dir=folder)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(fn(*args), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+class Spilled:
+    """The part of a future :func:`ordered_map` uses, for a piece whose result :func:`spill` wrote: read (and the file
+    removed) on :meth:`result`."""
+
+    def __init__(self, future: Future):
+        self._future = future
+
+    def result(self):
+        path = self._future.result()
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        finally:
+            os.unlink(path)
+
+    def cancel(self) -> bool:
+        return self._future.cancel()
 
 
 class Inline:
