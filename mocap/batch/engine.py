@@ -8,13 +8,15 @@ temporary files removed, finished outputs kept.
 from __future__ import annotations
 
 import multiprocessing
+import shutil
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from .. import runtime
-from ..workers import environment, thread_env
+from ..workers import Spilled, environment, spill, thread_env
 from ..errors import MocapError
 from .session import Session
 from .split import split_workers
@@ -80,13 +82,15 @@ def worker_env(cpus_per_task: float) -> dict[str, str]:
 
 class LocalPool:
     """Tasks in ``jobs`` spawned worker processes (:func:`worker_env` threads each); a pool broken by a dead
-    worker is replaced."""
+    worker is replaced. Records come back through files (:class:`mocap.workers.Spilling`: a worker killed while it
+    sends one never leaves the pool's reader waiting for the rest)."""
 
     def __init__(self, jobs: int, cpus_per_task: float = 1.0):
         self.jobs = jobs
         self.capacity = jobs
         self.cpus_per_task = cpus_per_task
         self._env = worker_env(cpus_per_task)
+        self._folder = tempfile.mkdtemp(prefix="mocap-tasks-")
         self._pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -95,11 +99,11 @@ class LocalPool:
     def submit(self, spec: dict):
         with environment(self._env):  # workers start on submit
             try:
-                return self._pool.submit(run_task, spec)
+                return self._pool.submit(spill, self._folder, run_task, spec)
             except BrokenProcessPool:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new()
-                return self._pool.submit(run_task, spec)
+                return self._pool.submit(spill, self._folder, run_task, spec)
 
     def wait(self, handles: list, timeout: float) -> list[tuple[object, dict | None]]:
         """Finished handles with their record, or None when the worker died (the task is to be retried)."""
@@ -107,7 +111,7 @@ class LocalPool:
         out = []
         for f in done:
             try:
-                out.append((f, f.result()))
+                out.append((f, Spilled(f).result()))
             except BrokenProcessPool:
                 out.append((f, None))
         return out
@@ -117,6 +121,7 @@ class LocalPool:
             for p in list(getattr(self._pool, "_processes", {}).values()):
                 p.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 class RayPool:
