@@ -28,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .blazepose import BlazePose, Roi, tile_rects
-from .tracking import appearance_distance, body_centre, body_height, next_roi, roi_filter, torso_histogram
+from .tracking import (appearance_distance, body_centre, body_height, learn_appearance, next_roi, roi_filter,
+                       torso_histogram)
 
 
 class Follower:
@@ -82,7 +83,7 @@ class Follower:
         d = appearance_distance(h, self.appearance)
         self.distances.append(d)
         if d <= self.appearance_max:
-            self.appearance, self._odd = 0.8 * self.appearance + 0.2 * h, 0
+            self.appearance, self._odd = learn_appearance(self.appearance, h), 0
             return True
         self._odd += 1
         if self._odd < times:

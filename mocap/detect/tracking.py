@@ -112,6 +112,12 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
 
 
+def learn_appearance(known: np.ndarray | None, seen: np.ndarray, rate: float = 0.2) -> np.ndarray:
+    """A person's torso colours (:func:`torso_histogram`) updated with ``seen``: ``seen`` itself when nothing was
+    known yet, else a running average that moves ``rate`` of the way towards it."""
+    return seen if known is None else (1.0 - rate) * known + rate * seen
+
+
 def roi_filter() -> OneEuro:
     """The smoothing MediaPipe's Pose applies to the points that place the next region (One-Euro, min cut-off
     0.01 Hz, beta 10): steady while the person stands, quick when they move."""
@@ -223,7 +229,7 @@ class PeopleTracker:
         if alone and (tr.seen % 5 == 0 or tr.appearance is None):  # colours when nobody overlaps
             h = torso_histogram(rgb, kp)
             if h is not None:
-                tr.appearance = h if tr.appearance is None else 0.8 * tr.appearance + 0.2 * h
+                tr.appearance = learn_appearance(tr.appearance, h)
 
     def _one_region_per_body(self, keep, t):
         """Regions on the same body: the one whose prediction was closest keeps it."""
